@@ -1,0 +1,38 @@
+# Patuh: `make run` serves the demo on :8080; `make test` runs every test on a real PostgreSQL.
+# Go 1.27.3 is fetched by the go command itself from the module proxy.
+export GOTOOLCHAIN := go1.27.3
+export GOFLAGS := -mod=mod
+
+BIN := bin/patuh
+PG_ADMIN_URL = $(shell scripts/db.sh)
+
+.PHONY: run build test vet browser-test db-stop clean vendor
+
+build:
+	go build -o $(BIN) ./cmd/patuh
+
+run: build
+	@admin='$(PG_ADMIN_URL)'; [ -n "$$admin" ] || exit 1; \
+	url=$$(echo "$$admin" | sed -E 's#/postgres([?]|$$)#/patuh\1#'); \
+	psql "$$admin" -Atqc "SELECT 1 FROM pg_database WHERE datname = 'patuh'" | grep -q 1 || psql "$$admin" -qc 'CREATE DATABASE patuh'; \
+	DATABASE_URL="$$url" $(BIN) migrate && \
+	DATABASE_URL="$$url" $(BIN) seed-demo && \
+	echo && echo "Patuh: http://localhost:8080  (log in as admin with the password above; Ctrl-C stops)" && echo && \
+	DATABASE_URL="$$url" PATUH_LOG_FORMAT=text exec $(BIN) serve
+
+# Every test package clones its own database from a migrated template on this server.
+# PATUH_REQUIRE_BROWSER=1 (set by .ci/run) turns a missing chromium into a failure.
+test:
+	@admin='$(PG_ADMIN_URL)'; [ -n "$$admin" ] || exit 1; \
+	go vet ./... && \
+	TEST_DATABASE_URL="$$admin" go test -count=1 -timeout 30m ./...
+
+db-stop:
+	@d=.data/pg; [ -d $$d ] || exit 0; \
+	if [ "$$(id -u)" = 0 ]; then runuser -u $$(stat -c %U $$d) -- pg_ctl -D $$d stop; else pg_ctl -D $$d stop; fi
+
+vendor:
+	scripts/vendor.sh
+
+clean:
+	rm -rf bin

@@ -1,0 +1,272 @@
+// Command patuh is the whole application: the web server and its maintenance commands.
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+	"golang.org/x/term"
+
+	"patuh/internal/app"
+	"patuh/internal/audit"
+	"patuh/internal/auth"
+	"patuh/internal/config"
+	"patuh/internal/db"
+	"patuh/internal/demo"
+)
+
+const usage = `patuh: employer compliance case tracker for DKI Jakarta
+
+usage:
+  patuh serve                       migrate, then serve on PATUH_ADDR (default :8080)
+  patuh migrate [up|status]         apply or list the database migrations
+  patuh user add --username U --name "…" --role admin|supervisor|inspector [--area 31.71] [--password-stdin]
+  patuh user password --username U [--password-stdin]
+  patuh token create --username U [--label L]
+  patuh import --kind employers|workers|bpjs_employers|participants FILE
+  patuh seed-demo                   create the demo users (new passwords each run) and sample data
+  patuh audit verify                check the audit log's hash chain
+
+environment: DATABASE_URL, PATUH_ENV (development|production), PATUH_ADDR, PATUH_SECRET,
+  PATUH_SECURE_COOKIES, PATUH_SESSION_IDLE, PATUH_SESSION_MAX_AGE, PATUH_TRUSTED_PROXIES, PATUH_LOG_FORMAT
+`
+
+func main() {
+	if err := run(os.Args[1:]); err != nil {
+		fmt.Fprintln(os.Stderr, "patuh:", err)
+		os.Exit(1)
+	}
+}
+
+func run(args []string) error {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		fmt.Print(usage)
+		return nil
+	}
+	cfg, err := config.FromEnv()
+	if err != nil {
+		return err
+	}
+	setupLogging(cfg)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	cmd, rest := args[0], args[1:]
+	if cmd == "user" || cmd == "token" || cmd == "migrate" || cmd == "audit" {
+		sub := ""
+		if len(rest) > 0 {
+			sub, rest = rest[0], rest[1:]
+		}
+		cmd += " " + sub
+	}
+	d, err := db.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return fmt.Errorf("%w\n(is PostgreSQL running and DATABASE_URL right? `make run` starts one for you)", err)
+	}
+	defer d.Close()
+
+	switch strings.TrimSpace(cmd) {
+	case "serve":
+		return serve(ctx, cfg, d)
+	case "migrate", "migrate up":
+		n, err := db.Migrate(ctx, d)
+		fmt.Printf("applied %d migration(s)\n", n)
+		return err
+	case "migrate status":
+		st, err := db.Status(ctx, d)
+		for _, s := range st {
+			state := "pending"
+			if s.Applied {
+				state = "applied " + s.AppliedAt.Format(time.RFC3339)
+			}
+			fmt.Printf("%05d  %-40s %s\n", s.Version, s.Source, state)
+		}
+		return err
+	case "user add":
+		return userAdd(ctx, cfg, d, rest)
+	case "user password":
+		return userPassword(ctx, cfg, d, rest)
+	case "token create":
+		return tokenCreate(ctx, cfg, d, rest)
+	case "import":
+		return errors.New("import: not yet available (arrives with the data-exchange issue)")
+	case "seed-demo":
+		return seedDemo(ctx, cfg, d)
+	case "audit verify":
+		n, err := audit.Verify(ctx, d)
+		if err != nil {
+			return fmt.Errorf("audit chain broken after %d good row(s): %w", n, err)
+		}
+		fmt.Printf("audit chain intact: %d row(s)\n", n)
+		return nil
+	}
+	return fmt.Errorf("unknown command %q\n\n%s", cmd, usage)
+}
+
+func setupLogging(cfg config.Config) {
+	var h slog.Handler = slog.NewJSONHandler(os.Stderr, nil)
+	if cfg.LogFormat == "text" {
+		h = slog.NewTextHandler(os.Stderr, nil)
+	}
+	slog.SetDefault(slog.New(h))
+}
+
+func serve(ctx context.Context, cfg config.Config, d *sqlx.DB) error {
+	if n, err := db.Migrate(ctx, d); err != nil {
+		return err
+	} else if n > 0 {
+		slog.Info("migrated", "applied", n)
+	}
+	if !cfg.Production {
+		slog.Warn("development mode: insecure defaults are in use; set PATUH_ENV=production with PATUH_SECRET for real use")
+	}
+	a, err := app.New(cfg, d)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	srv := &http.Server{
+		Addr:              cfg.Addr,
+		Handler:           a.Handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       10 * time.Minute, // large uploads
+		WriteTimeout:      10 * time.Minute, // large exports
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.ListenAndServe() }()
+	slog.Info("serving", "addr", cfg.Addr)
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	slog.Info("shutting down: finishing requests in flight")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	return srv.Shutdown(shutdownCtx)
+}
+
+func userAdd(ctx context.Context, cfg config.Config, d *sqlx.DB, args []string) error {
+	fs := flag.NewFlagSet("user add", flag.ContinueOnError)
+	username := fs.String("username", "", "login name (lower case)")
+	name := fs.String("name", "", "full name")
+	role := fs.String("role", "", "admin, supervisor or inspector")
+	area := fs.String("area", "", "kota or kecamatan code, e.g. 31.71; empty = all of Jakarta")
+	fromStdin := fs.Bool("password-stdin", false, "read the password from standard input")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	password, err := readPassword(*fromStdin)
+	if err != nil {
+		return err
+	}
+	u, err := auth.NewStore(d, cfg.Secret).AddUser(ctx, "cli", auth.NewUser{Username: *username, Name: *name,
+		Role: auth.Role(*role), Area: *area, Password: password}, false)
+	if err != nil {
+		return describe(err)
+	}
+	fmt.Printf("user %s (%s) created, id %d\n", u.Username, u.Role, u.ID)
+	return nil
+}
+
+func userPassword(ctx context.Context, cfg config.Config, d *sqlx.DB, args []string) error {
+	fs := flag.NewFlagSet("user password", flag.ContinueOnError)
+	username := fs.String("username", "", "login name")
+	fromStdin := fs.Bool("password-stdin", false, "read the password from standard input")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	store := auth.NewStore(d, cfg.Secret)
+	u, err := store.UserByUsername(ctx, *username)
+	if err != nil {
+		return describe(err)
+	}
+	password, err := readPassword(*fromStdin)
+	if err != nil {
+		return err
+	}
+	if err := store.ChangePassword(ctx, "cli", u.ID, password); err != nil {
+		return describe(err)
+	}
+	fmt.Printf("password of %s changed; their sessions have ended\n", u.Username)
+	return nil
+}
+
+func tokenCreate(ctx context.Context, cfg config.Config, d *sqlx.DB, args []string) error {
+	fs := flag.NewFlagSet("token create", flag.ContinueOnError)
+	username := fs.String("username", "", "the user the token acts for")
+	label := fs.String("label", "", "what the token is for")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	store := auth.NewStore(d, cfg.Secret)
+	u, err := store.UserByUsername(ctx, *username)
+	if err != nil {
+		return describe(err)
+	}
+	token, err := store.CreateToken(ctx, "cli", u.ID, *label)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(os.Stderr, "token for", u.Username, "(shown once; only its hash is stored):")
+	fmt.Println(token)
+	return nil
+}
+
+func seedDemo(ctx context.Context, cfg config.Config, d *sqlx.DB) error {
+	if _, err := db.Migrate(ctx, d); err != nil {
+		return err
+	}
+	accounts, err := demo.SeedUsers(ctx, auth.NewStore(d, cfg.Secret))
+	if err != nil {
+		return describe(err)
+	}
+	fmt.Println("demo users (passwords are new on every seed):")
+	for _, a := range accounts {
+		area := "all of Jakarta"
+		if a.Area != "" {
+			area = a.Area
+		}
+		fmt.Printf("  %-16s %-18s %-10s %s\n", a.Username, a.Password, a.Role, area)
+	}
+	return nil
+}
+
+func readPassword(fromStdin bool) (string, error) {
+	if !fromStdin && term.IsTerminal(int(os.Stdin.Fd())) {
+		fmt.Fprint(os.Stderr, "password: ")
+		b, err := term.ReadPassword(int(os.Stdin.Fd()))
+		fmt.Fprintln(os.Stderr)
+		return string(b), err
+	}
+	line, err := bufio.NewReader(os.Stdin).ReadString('\n')
+	if err != nil && line == "" {
+		return "", errors.New("no password on standard input")
+	}
+	return strings.TrimRight(line, "\r\n"), nil
+}
+
+// describe turns validation errors into readable command-line text.
+func describe(err error) error {
+	var parts []string
+	if e, ok := apperrFields(err); ok {
+		for f, m := range e {
+			parts = append(parts, f+": "+m)
+		}
+		return fmt.Errorf("%s", strings.Join(parts, "; "))
+	}
+	return err
+}

@@ -1,0 +1,113 @@
+// Package app wires the features into one http.Handler; cmd/patuh and the tests both use it.
+package app
+
+import (
+	"context"
+	_ "embed"
+	"io/fs"
+	"net/http"
+	"time"
+
+	"github.com/alexedwards/scs/postgresstore"
+	"github.com/alexedwards/scs/v2"
+	"github.com/gin-gonic/gin"
+	"github.com/jmoiron/sqlx"
+
+	"patuh/internal/auth"
+	"patuh/internal/config"
+	"patuh/internal/db"
+	"patuh/internal/i18n"
+	"patuh/internal/regions"
+	"patuh/internal/web"
+	"patuh/static"
+	"patuh/templates"
+)
+
+// App is the running application.
+type App struct {
+	Handler  http.Handler
+	Sessions *scs.SessionManager
+	sessions *postgresstore.PostgresStore
+}
+
+// Close stops the background session cleanup.
+func (a *App) Close() { a.sessions.StopCleanup() }
+
+// SessionCookieName follows the __Host- prefix rules: it needs Secure, so it is used only
+// when cookies are secure (development over plain http drops both).
+func SessionCookieName(secure bool) string {
+	if secure {
+		return "__Host-patuh_session"
+	}
+	return "patuh_session"
+}
+
+func New(cfg config.Config, d *sqlx.DB) (*App, error) {
+	bundle, err := i18n.Load()
+	if err != nil {
+		return nil, err
+	}
+	renderer, err := web.NewRenderer(templates.FS, bundle)
+	if err != nil {
+		return nil, err
+	}
+	store := postgresstore.NewWithCleanupInterval(d.DB, 10*time.Minute)
+	sm := scs.New()
+	sm.Store = store
+	sm.Lifetime = cfg.SessionMaxAge
+	sm.IdleTimeout = cfg.SessionIdle
+	sm.Cookie.Name = SessionCookieName(cfg.SecureCookies)
+	sm.Cookie.Secure = cfg.SecureCookies
+	sm.Cookie.HttpOnly = true
+	sm.Cookie.SameSite = http.SameSiteLaxMode
+	sm.Cookie.Path = "/"
+	sm.Cookie.Persist = false
+
+	staticFS, err := fs.Sub(static.FS, ".")
+	if err != nil {
+		return nil, err
+	}
+	e, err := web.NewEngine(web.Deps{Renderer: renderer, Bundle: bundle, Sessions: sm, Static: staticFS,
+		TrustedProxies: cfg.TrustedProxies, SecureCookies: cfg.SecureCookies})
+	if err != nil {
+		return nil, err
+	}
+
+	authStore := auth.NewStore(d, cfg.Secret)
+	authH := &auth.Handler{Store: authStore}
+
+	e.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
+	e.GET("/readyz", func(c *gin.Context) {
+		ctx, cancel := context.WithTimeout(c.Request.Context(), 2*time.Second)
+		defer cancel()
+		if err := db.Current(ctx, d); err != nil {
+			c.JSON(http.StatusServiceUnavailable, gin.H{"status": "unavailable"})
+			return
+		}
+		c.JSON(http.StatusOK, gin.H{"status": "ready"})
+	})
+
+	pages := e.Group("/", authH.Session)
+	authH.Register(pages)
+	loggedIn := pages.Group("/", auth.RequireLogin)
+	loggedIn.GET("/", home)
+	(&regions.Handler{Store: regions.NewStore(d)}).Register(loggedIn)
+
+	api := e.Group("/api/v1")
+	api.GET("/openapi.json", openAPI)
+	authed := api.Group("/", authH.Bearer)
+	authed.GET("/me", func(c *gin.Context) { c.JSON(http.StatusOK, auth.Current(c)) })
+
+	return &App{Handler: sm.LoadAndSave(e), Sessions: sm, sessions: store}, nil
+}
+
+//go:embed openapi.json
+var openAPIDoc []byte
+
+func openAPI(c *gin.Context) { c.Data(http.StatusOK, "application/json", openAPIDoc) }
+
+// home shows each role its own starting page.
+func home(c *gin.Context) {
+	u := auth.Current(c)
+	web.HTML(c, http.StatusOK, "home/"+string(u.Role), gin.H{"User": u})
+}

@@ -1,0 +1,329 @@
+package app_test
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"patuh/internal/app"
+	"patuh/internal/auth"
+	"patuh/internal/config"
+	"patuh/internal/db/dbtest"
+)
+
+func TestMain(m *testing.M) { dbtest.Main(m) }
+
+const password = "correct horse battery"
+
+func testConfig() config.Config {
+	return config.Config{Secret: "test-secret", SessionIdle: 30 * time.Minute, SessionMaxAge: 12 * time.Hour}
+}
+
+// server starts the whole application on a real listener.
+func server(t *testing.T) *httptest.Server {
+	t.Helper()
+	a, err := app.New(testConfig(), dbtest.DB(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(a.Handler)
+	t.Cleanup(func() { srv.Close(); a.Close() })
+	return srv
+}
+
+// addUser creates a user with a name unique to the test, so tests never share throttling state.
+func addUser(t *testing.T, role auth.Role, area string) string {
+	t.Helper()
+	name := strings.ToLower(strings.NewReplacer("/", "-", "_", "-").Replace(t.Name()))
+	if len(name) > 50 {
+		name = name[len(name)-50:]
+	}
+	name += "-" + string(role)[:3] + strings.ReplaceAll(area, ".", "")
+	_, err := auth.NewStore(dbtest.DB(t), "test-secret").AddUser(context.Background(), "test",
+		auth.NewUser{Username: name, Name: "Test " + string(role), Role: role, Area: area, Password: password}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return name
+}
+
+type client struct {
+	*http.Client
+	base string
+	t    *testing.T
+}
+
+func newClient(t *testing.T, srv *httptest.Server) *client {
+	jar, _ := cookiejar.New(nil)
+	return &client{Client: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error {
+		return http.ErrUseLastResponse
+	}}, base: srv.URL, t: t}
+}
+
+func (c *client) do(method, path string, form url.Values, header map[string]string) (*http.Response, string) {
+	c.t.Helper()
+	var body io.Reader
+	if form != nil {
+		body = strings.NewReader(form.Encode())
+	}
+	req, _ := http.NewRequest(method, c.base+path, body)
+	if form != nil {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	for k, v := range header {
+		req.Header.Set(k, v)
+	}
+	res, err := c.Do(req)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return res, string(b)
+}
+
+func (c *client) login(username, pw string) *http.Response {
+	c.t.Helper()
+	res, _ := c.do("POST", "/login", url.Values{"username": {username}, "password": {pw}}, nil)
+	return res
+}
+
+func sessionCookie(c *client) string {
+	u, _ := url.Parse(c.base)
+	for _, ck := range c.Jar.Cookies(u) {
+		if ck.Name == app.SessionCookieName(false) {
+			return ck.Value
+		}
+	}
+	return ""
+}
+
+func TestLoginGoodAndBad(t *testing.T) {
+	srv := server(t)
+	user := addUser(t, auth.Admin, "")
+	c := newClient(t, srv)
+
+	res, body := c.do("GET", "/", nil, nil)
+	if res.StatusCode != http.StatusSeeOther || !strings.HasPrefix(res.Header.Get("Location"), "/login") {
+		t.Fatalf("anonymous home: %d %s", res.StatusCode, res.Header.Get("Location"))
+	}
+	res = c.login(user, "wrong password!!")
+	_, body = c.do("POST", "/login", url.Values{"username": {"nobody-" + user}, "password": {password}}, nil)
+	if res.StatusCode != http.StatusUnauthorized || !strings.Contains(body, "Nama pengguna atau kata sandi salah") {
+		t.Fatalf("bad login: %d", res.StatusCode)
+	}
+	res = c.login(user, password)
+	if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/" {
+		t.Fatalf("good login: %d %s", res.StatusCode, res.Header.Get("Location"))
+	}
+	res, body = c.do("GET", "/", nil, nil)
+	if res.StatusCode != 200 || !strings.Contains(body, "Selamat datang, Test admin") {
+		t.Fatalf("home after login: %d\n%s", res.StatusCode, body)
+	}
+	if res.Header.Get("Cache-Control") != "no-store" {
+		t.Errorf("logged-in page Cache-Control = %q", res.Header.Get("Cache-Control"))
+	}
+}
+
+func TestLoginThrottledPerAccountAndNotResetByForwardedFor(t *testing.T) {
+	srv := server(t)
+	user := addUser(t, auth.Inspector, "31.71")
+	c := newClient(t, srv)
+	for i := range 5 {
+		res, _ := c.do("POST", "/login", url.Values{"username": {user}, "password": {"wrong password!!"}},
+			map[string]string{"X-Forwarded-For": "10.0.0." + string(rune('1'+i))})
+		if res.StatusCode != http.StatusUnauthorized {
+			t.Fatalf("attempt %d: %d", i, res.StatusCode)
+		}
+	}
+	// Even the right password is refused now, whatever address the request claims.
+	res, body := c.do("POST", "/login", url.Values{"username": {user}, "password": {password}},
+		map[string]string{"X-Forwarded-For": "203.0.113.9"})
+	if res.StatusCode != http.StatusTooManyRequests || !strings.Contains(body, "Terlalu banyak percobaan") {
+		t.Fatalf("throttled login: %d", res.StatusCode)
+	}
+}
+
+func TestLoginThrottledPerAddress(t *testing.T) {
+	srv := server(t)
+	c := newClient(t, srv)
+	// 20 failures spread over many accounts from one address close the address.
+	d := dbtest.DB(t)
+	if _, err := d.Exec(`INSERT INTO login_attempts (username, client_addr, succeeded)
+		SELECT 'spray' || g, '127.0.0.1', false FROM generate_series(1, 20) g`); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Exec(`DELETE FROM login_attempts WHERE client_addr = '127.0.0.1'`) })
+	user := addUser(t, auth.Admin, "")
+	if res := c.login(user, password); res.StatusCode != http.StatusTooManyRequests {
+		t.Fatalf("address throttle: %d", res.StatusCode)
+	}
+}
+
+func TestSessionRenewedAtLoginAndEndedAtLogout(t *testing.T) {
+	srv := server(t)
+	user := addUser(t, auth.Supervisor, "")
+	c := newClient(t, srv)
+	c.do("POST", "/lang", url.Values{"lang": {"en"}, "next": {"/login"}}, nil)
+	c.login(user, password)
+	before := sessionCookie(c)
+	// Logging in again over a live session must not keep its token (session fixation).
+	c.login(user, password)
+	after := sessionCookie(c)
+	if before == "" || after == "" || after == before {
+		t.Fatalf("session token not renewed at login: before %q after %q", before, after)
+	}
+	old := newClient(t, srv)
+	u0, _ := url.Parse(srv.URL)
+	old.Jar.SetCookies(u0, []*http.Cookie{{Name: app.SessionCookieName(false), Value: before}})
+	if res, _ := old.do("GET", "/", nil, nil); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("pre-login token still valid: %d", res.StatusCode)
+	}
+	res, body := c.do("GET", "/", nil, nil)
+	if res.StatusCode != 200 || !strings.Contains(body, "Welcome, Test supervisor") {
+		t.Fatalf("English home: %d", res.StatusCode)
+	}
+	stolen := after
+	res, _ = c.do("POST", "/logout", url.Values{}, nil)
+	if res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("logout: %d", res.StatusCode)
+	}
+	// Replaying the old cookie after logout gets the login page.
+	other := newClient(t, srv)
+	u, _ := url.Parse(srv.URL)
+	other.Jar.SetCookies(u, []*http.Cookie{{Name: app.SessionCookieName(false), Value: stolen}})
+	if res, _ := other.do("GET", "/", nil, nil); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("session survived logout: %d", res.StatusCode)
+	}
+}
+
+func TestPasswordChangeEndsSessions(t *testing.T) {
+	srv := server(t)
+	user := addUser(t, auth.Inspector, "31.75")
+	c := newClient(t, srv)
+	c.login(user, password)
+	if res, _ := c.do("GET", "/", nil, nil); res.StatusCode != 200 {
+		t.Fatalf("home: %d", res.StatusCode)
+	}
+	store := auth.NewStore(dbtest.DB(t), "test-secret")
+	u, _ := store.UserByUsername(context.Background(), user)
+	if err := store.ChangePassword(context.Background(), "test", u.ID, "another long password"); err != nil {
+		t.Fatal(err)
+	}
+	if res, _ := c.do("GET", "/", nil, nil); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("session survived password change: %d", res.StatusCode)
+	}
+}
+
+func TestCrossSitePostRefused(t *testing.T) {
+	srv := server(t)
+	user := addUser(t, auth.Admin, "")
+	c := newClient(t, srv)
+	c.login(user, password)
+	for _, h := range []map[string]string{
+		{"Sec-Fetch-Site": "cross-site"},
+		{"Origin": "https://evil.example"},
+	} {
+		res, body := c.do("POST", "/logout", url.Values{}, h)
+		if res.StatusCode != http.StatusForbidden || !strings.Contains(body, "berasal dari situs lain") {
+			t.Fatalf("cross-site POST with %v: %d", h, res.StatusCode)
+		}
+	}
+	// The session is intact: the forged logout did nothing.
+	if res, _ := c.do("GET", "/", nil, nil); res.StatusCode != 200 {
+		t.Fatalf("session lost to a refused request: %d", res.StatusCode)
+	}
+	// The same request from the site itself passes.
+	if res, _ := c.do("POST", "/logout", url.Values{}, map[string]string{"Sec-Fetch-Site": "same-origin"}); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("same-origin POST: %d", res.StatusCode)
+	}
+}
+
+func TestAreaScoping(t *testing.T) {
+	srv := server(t)
+	c := newClient(t, srv)
+	c.login(addUser(t, auth.Inspector, "31.71"), password)
+
+	res, body := c.do("GET", "/regions", nil, nil)
+	if res.StatusCode != 200 || !strings.Contains(body, "Jakarta Pusat") || strings.Contains(body, "Jakarta Timur") {
+		t.Fatalf("scoped region list: %d\n%s", res.StatusCode, body)
+	}
+	if res, _ := c.do("GET", "/regions/31.71.01", nil, nil); res.StatusCode != 200 {
+		t.Fatalf("own kecamatan: %d", res.StatusCode)
+	}
+	// Outside the area a record behaves as not found, not forbidden.
+	for _, code := range []string{"31.75", "31.75.01", "31.72"} {
+		if res, _ := c.do("GET", "/regions/"+code, nil, nil); res.StatusCode != http.StatusNotFound {
+			t.Fatalf("region %s outside area: %d", code, res.StatusCode)
+		}
+	}
+
+	all := newClient(t, srv)
+	all.login(addUser(t, auth.Supervisor, ""), password)
+	res, body = all.do("GET", "/regions", nil, nil)
+	if res.StatusCode != 200 || !strings.Contains(body, "6 kota, 44 kecamatan, 267 kelurahan") {
+		t.Fatalf("all regions: %d\n%s", res.StatusCode, body)
+	}
+	if res, _ := all.do("GET", "/regions/31.75", nil, nil); res.StatusCode != 200 {
+		t.Fatalf("unscoped supervisor on 31.75: %d", res.StatusCode)
+	}
+}
+
+func TestTokenAuth(t *testing.T) {
+	srv := server(t)
+	user := addUser(t, auth.Supervisor, "31.72")
+	store := auth.NewStore(dbtest.DB(t), "test-secret")
+	u, _ := store.UserByUsername(context.Background(), user)
+	token, err := store.CreateToken(context.Background(), "test", u.ID, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := newClient(t, srv)
+	for _, h := range []map[string]string{nil, {"Authorization": "Bearer patuh_wrong"}, {"Authorization": "Basic " + token}} {
+		res, body := c.do("GET", "/api/v1/me", nil, h)
+		if res.StatusCode != http.StatusUnauthorized || !strings.Contains(body, `"code":"unauthorized"`) {
+			t.Fatalf("%v: %d %s", h, res.StatusCode, body)
+		}
+	}
+	res, body := c.do("GET", "/api/v1/me", nil, map[string]string{"Authorization": "Bearer " + token})
+	if res.StatusCode != 200 || !strings.Contains(body, `"username":"`+user+`"`) || !strings.Contains(body, `"area":"31.72"`) {
+		t.Fatalf("token: %d %s", res.StatusCode, body)
+	}
+	if strings.Contains(body, "password") || res.Header.Get("Set-Cookie") != "" {
+		t.Fatalf("API leaked a hash or set a cookie: %s", body)
+	}
+	var stored int
+	dbtest.DB(t).Get(&stored, `SELECT count(*) FROM api_tokens WHERE token_hash = convert_to($1, 'UTF8')`, token)
+	if stored != 0 {
+		t.Fatal("the token is stored in clear")
+	}
+}
+
+func TestHealthAndHeaders(t *testing.T) {
+	srv := server(t)
+	c := newClient(t, srv)
+	for _, path := range []string{"/healthz", "/readyz", "/login", "/nope", "/static/css/app.css", "/api/v1/me", "/api/v1/openapi.json"} {
+		res, body := c.do("GET", path, nil, nil)
+		h := res.Header
+		if !strings.Contains(h.Get("Content-Security-Policy"), "frame-ancestors 'none'") ||
+			strings.Contains(h.Get("Content-Security-Policy"), "unsafe-inline") ||
+			h.Get("X-Content-Type-Options") != "nosniff" || h.Get("Referrer-Policy") == "" {
+			t.Errorf("%s: security headers missing: %v", path, h)
+		}
+		if strings.Contains(body, "goroutine") || strings.Contains(body, "sql:") {
+			t.Errorf("%s: internals in body", path)
+		}
+	}
+	if res, _ := c.do("GET", "/readyz", nil, nil); res.StatusCode != 200 {
+		t.Fatalf("readyz: %d", res.StatusCode)
+	}
+	if res, body := c.do("GET", "/nope", nil, nil); res.StatusCode != 404 || !strings.Contains(body, "tidak ditemukan") {
+		t.Fatalf("404 page: %d", res.StatusCode)
+	}
+}

@@ -1,0 +1,129 @@
+// Package db opens PostgreSQL, runs the embedded migrations and runs work in transactions.
+package db
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io/fs"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
+	"github.com/pressly/goose/v3"
+
+	"patuh/internal/apperr"
+	"patuh/migrations"
+)
+
+// Open connects and checks the connection, with pool limits sized for a 2-core server.
+func Open(ctx context.Context, url string) (*sqlx.DB, error) {
+	d, err := sqlx.Open("postgres", url)
+	if err != nil {
+		return nil, fmt.Errorf("db: open: %w", err)
+	}
+	d.SetMaxOpenConns(20)
+	d.SetMaxIdleConns(10)
+	d.SetConnMaxIdleTime(5 * time.Minute)
+	pingCtx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if err := d.PingContext(pingCtx); err != nil {
+		d.Close()
+		return nil, fmt.Errorf("db: connect: %w", err)
+	}
+	return d, nil
+}
+
+func provider(d *sql.DB) (*goose.Provider, error) {
+	sub, err := fs.Sub(migrations.FS, ".")
+	if err != nil {
+		return nil, err
+	}
+	return goose.NewProvider(goose.DialectPostgres, d, sub)
+}
+
+// Migrate applies every pending migration and returns how many ran.
+func Migrate(ctx context.Context, d *sqlx.DB) (int, error) {
+	p, err := provider(d.DB)
+	if err != nil {
+		return 0, fmt.Errorf("db: migrations: %w", err)
+	}
+	res, err := p.Up(ctx)
+	if err != nil {
+		return len(res), fmt.Errorf("db: migrate: %w", err)
+	}
+	return len(res), nil
+}
+
+// MigrationStatus is one line of `patuh migrate status`.
+type MigrationStatus struct {
+	Version   int64
+	Source    string
+	Applied   bool
+	AppliedAt time.Time
+}
+
+func Status(ctx context.Context, d *sqlx.DB) ([]MigrationStatus, error) {
+	p, err := provider(d.DB)
+	if err != nil {
+		return nil, fmt.Errorf("db: migrations: %w", err)
+	}
+	st, err := p.Status(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("db: migration status: %w", err)
+	}
+	out := make([]MigrationStatus, 0, len(st))
+	for _, s := range st {
+		out = append(out, MigrationStatus{s.Source.Version, s.Source.Path, s.State == goose.StateApplied, s.AppliedAt})
+	}
+	return out, nil
+}
+
+// Current reports whether the database is reachable and has every migration applied (for /readyz).
+func Current(ctx context.Context, d *sqlx.DB) error {
+	p, err := provider(d.DB)
+	if err != nil {
+		return err
+	}
+	pending, err := p.HasPending(ctx)
+	if err != nil {
+		return err
+	}
+	if pending {
+		return errors.New("migrations pending")
+	}
+	return nil
+}
+
+// WithTx runs fn in a transaction, committed when fn returns nil and rolled back otherwise.
+func WithTx(ctx context.Context, d *sqlx.DB, fn func(tx *sqlx.Tx) error) error {
+	tx, err := d.BeginTxx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("db: begin: %w", err)
+	}
+	if err := fn(tx); err != nil {
+		tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("db: commit: %w", err)
+	}
+	return nil
+}
+
+// NotFoundOr maps sql.ErrNoRows to apperr.NotFound and a unique violation to apperr.Conflict,
+// and wraps anything else with the store's prefix.
+func NotFoundOr(err error, prefix string) error {
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, sql.ErrNoRows) {
+		return apperr.New(apperr.NotFound, "error.not_found")
+	}
+	var pqErr *pq.Error
+	if errors.As(err, &pqErr) && pqErr.Code == "23505" {
+		return &apperr.Error{Code: apperr.Conflict, Message: "error.duplicate", Err: err}
+	}
+	return fmt.Errorf("%s: %w", prefix, err)
+}

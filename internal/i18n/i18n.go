@@ -1,0 +1,96 @@
+// Package i18n holds Patuh's texts in Bahasa Indonesia (the default) and English.
+package i18n
+
+import (
+	"embed"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	goi18n "github.com/nicksnyder/go-i18n/v2/i18n"
+	"golang.org/x/text/language"
+)
+
+//go:embed locales/*.json
+var localeFS embed.FS
+
+// Languages lists the supported languages, the default first.
+var Languages = []string{"id", "en"}
+
+// Bundle holds every message of every language.
+type Bundle struct {
+	b   *goi18n.Bundle
+	ids map[string][]string // language -> message ids, for the completeness test
+}
+
+func Load() (*Bundle, error) {
+	b := goi18n.NewBundle(language.Indonesian)
+	b.RegisterUnmarshalFunc("json", json.Unmarshal)
+	ids := map[string][]string{}
+	for _, lang := range Languages {
+		data, err := localeFS.ReadFile("locales/" + lang + ".json")
+		if err != nil {
+			return nil, err
+		}
+		if _, err := b.ParseMessageFileBytes(data, lang+".json"); err != nil {
+			return nil, fmt.Errorf("i18n: %s: %w", lang, err)
+		}
+		var m map[string]any
+		if err := json.Unmarshal(data, &m); err != nil {
+			return nil, err
+		}
+		for id := range m {
+			ids[lang] = append(ids[lang], id)
+		}
+	}
+	return &Bundle{b: b, ids: ids}, nil
+}
+
+// MessageIDs returns the ids defined for a language.
+func (b *Bundle) MessageIDs(lang string) []string { return b.ids[lang] }
+
+// Localizer translates into one language.
+type Localizer struct {
+	Lang string
+	l    *goi18n.Localizer
+}
+
+// For returns the localizer of a supported language, the default for anything else.
+func (b *Bundle) For(lang string) *Localizer {
+	lang = Normalize(lang)
+	return &Localizer{Lang: lang, l: goi18n.NewLocalizer(b.b, lang)}
+}
+
+// Normalize maps a requested language to a supported one.
+func Normalize(lang string) string {
+	lang = strings.ToLower(strings.TrimSpace(lang))
+	for _, l := range Languages {
+		if lang == l || strings.HasPrefix(lang, l+"-") {
+			return l
+		}
+	}
+	return Languages[0]
+}
+
+// T translates id; pairs are template data as key, value, key, value.
+// A missing id shows itself, so a gap is visible on the page and caught by the tests.
+func (l *Localizer) T(id string, pairs ...any) string {
+	var data map[string]any
+	if len(pairs) > 0 {
+		data = make(map[string]any, len(pairs)/2)
+		for i := 0; i+1 < len(pairs); i += 2 {
+			data[fmt.Sprint(pairs[i])] = pairs[i+1]
+		}
+	}
+	s, err := l.l.Localize(&goi18n.LocalizeConfig{MessageID: id, TemplateData: data})
+	if err != nil {
+		return id
+	}
+	return s
+}
+
+// Has reports whether id is a known message.
+func (l *Localizer) Has(id string) bool {
+	_, err := l.l.Localize(&goi18n.LocalizeConfig{MessageID: id})
+	return err == nil
+}

@@ -1,0 +1,94 @@
+package web
+
+import (
+	"database/sql/driver"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+	"github.com/lib/pq"
+
+	"patuh/internal/apperr"
+)
+
+var (
+	errNotFound = apperr.New(apperr.NotFound, "error.not_found")
+	errMethod   = apperr.New(apperr.MethodNotAllowed, "error.method")
+	errPanic    = apperr.New(apperr.Internal, "error.internal")
+)
+
+var statusOf = map[apperr.Code]int{
+	apperr.Invalid:          http.StatusUnprocessableEntity,
+	apperr.NotFound:         http.StatusNotFound,
+	apperr.Conflict:         http.StatusConflict,
+	apperr.Forbidden:        http.StatusForbidden,
+	apperr.Internal:         http.StatusInternalServerError,
+	apperr.Unauthorized:     http.StatusUnauthorized,
+	apperr.TooManyRequests:  http.StatusTooManyRequests,
+	apperr.Unavailable:      http.StatusServiceUnavailable,
+	apperr.TooLarge:         http.StatusRequestEntityTooLarge,
+	apperr.UnsupportedMedia: http.StatusUnsupportedMediaType,
+	apperr.Malformed:        http.StatusBadRequest,
+	apperr.MethodNotAllowed: http.StatusMethodNotAllowed,
+}
+
+// IsAPI reports whether the request belongs to the JSON API.
+func IsAPI(c *gin.Context) bool { return strings.HasPrefix(c.Request.URL.Path, "/api/") }
+
+// Error is the one place an error becomes a response: JSON for the API, a page otherwise.
+// Only internal errors are logged, with the request id that the page shows; their text never
+// reaches the user.
+func Error(c *gin.Context, err error) {
+	e, ok := apperr.As(err)
+	if !ok {
+		if databaseDown(err) {
+			e = &apperr.Error{Code: apperr.Unavailable, Message: "error.unavailable", Err: err}
+		} else {
+			e = &apperr.Error{Code: apperr.Internal, Message: "error.internal", Err: err}
+		}
+	}
+	status := statusOf[e.Code]
+	if status >= 500 {
+		slog.ErrorContext(c.Request.Context(), "request failed", "request_id", RequestID(c),
+			"route", c.FullPath(), "code", e.Code, "err", e.Error())
+	}
+	if status == http.StatusServiceUnavailable {
+		c.Header("Retry-After", "5")
+	}
+	loc := Localizer(c)
+	if IsAPI(c) {
+		body := gin.H{"code": string(e.Code), "message": loc.T(e.Message)}
+		if len(e.Fields) > 0 {
+			fields := map[string]string{}
+			for f, m := range e.Fields {
+				fields[f] = loc.T(m)
+			}
+			body["fields"] = fields
+		}
+		if e.Current != nil {
+			body["current"] = e.Current
+		}
+		c.AbortWithStatusJSON(status, gin.H{"error": body})
+		return
+	}
+	HTML(c, status, "errors/error", gin.H{"Status": status, "Message": e.Message})
+	c.Abort()
+}
+
+// databaseDown recognises a lost or refused database connection, which deserves a 503 and a
+// retry rather than a 500.
+func databaseDown(err error) bool {
+	var netErr net.Error
+	var pqErr *pq.Error
+	switch {
+	case errors.Is(err, driver.ErrBadConn), errors.As(err, &netErr):
+		return true
+	case errors.As(err, &pqErr):
+		// 57P01..57P03: the server is shutting down or starting; 08xxx: connection exceptions.
+		return strings.HasPrefix(string(pqErr.Code), "57P") || strings.HasPrefix(string(pqErr.Code), "08")
+	}
+	return strings.Contains(err.Error(), "connection refused")
+}

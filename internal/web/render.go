@@ -1,0 +1,100 @@
+package web
+
+import (
+	"bytes"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"path"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"patuh/internal/i18n"
+)
+
+// Renderer holds one parsed template set per page: the layout, every partial and that page.
+// gin's LoadHTMLFS would put all pages in one namespace where each page's "content" block
+// overwrites the others.
+type Renderer struct {
+	pages  map[string]*template.Template
+	bundle *i18n.Bundle
+}
+
+// NewRenderer parses every page under pages/ now, so a broken template stops start-up.
+func NewRenderer(fsys fs.FS, bundle *i18n.Bundle) (*Renderer, error) {
+	partials, err := fs.Glob(fsys, "partials/*.html")
+	if err != nil {
+		return nil, err
+	}
+	r := &Renderer{pages: map[string]*template.Template{}, bundle: bundle}
+	err = fs.WalkDir(fsys, "pages", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(p, ".html") {
+			return err
+		}
+		name := strings.TrimSuffix(strings.TrimPrefix(p, "pages/"), ".html")
+		files := append([]string{"layouts/base.html"}, partials...)
+		files = append(files, p)
+		t, err := template.New(path.Base(files[0])).Funcs(funcs(bundle.For(""))).ParseFS(fsys, files...)
+		if err != nil {
+			return fmt.Errorf("template %s: %w", name, err)
+		}
+		r.pages[name] = t
+		return nil
+	})
+	return r, err
+}
+
+// Pages lists the page names, for the test that renders each.
+func (r *Renderer) Pages() []string {
+	names := make([]string, 0, len(r.pages))
+	for n := range r.pages {
+		names = append(names, n)
+	}
+	return names
+}
+
+// HTML renders a page with the request's language into a buffer first, so a template error
+// becomes a clean 500 instead of half a page.
+func HTML(c *gin.Context, status int, page string, data gin.H) {
+	r := c.MustGet(rendererKey).(*Renderer)
+	t, ok := r.pages[page]
+	if !ok {
+		slog.ErrorContext(c.Request.Context(), "unknown page", "page", page)
+		c.String(http.StatusInternalServerError, "internal error")
+		return
+	}
+	loc := Localizer(c)
+	clone, err := t.Clone()
+	if err == nil {
+		clone.Funcs(funcs(loc))
+		if data == nil {
+			data = gin.H{}
+		}
+		data["Lang"] = loc.Lang
+		data["Viewer"] = viewer(c)
+		data["Flash"] = takeFlash(c)
+		data["Path"] = c.Request.URL.Path
+		data["RequestID"] = c.GetString(requestIDKey)
+		var buf bytes.Buffer
+		if err = clone.ExecuteTemplate(&buf, "base", data); err == nil {
+			c.Data(status, "text/html; charset=utf-8", buf.Bytes())
+			return
+		}
+	}
+	slog.ErrorContext(c.Request.Context(), "render failed", "page", page, "err", err)
+	c.String(http.StatusInternalServerError, "internal error")
+}
+
+func funcs(loc *i18n.Localizer) template.FuncMap {
+	return template.FuncMap{
+		"t":      loc.T,
+		"num":    FormatNumber,
+		"rp":     FormatRupiah,
+		"date":   func(v any) string { return FormatDate(v, loc.Lang) },
+		"langs":  func() []string { return i18n.Languages },
+		"hasPrefix": strings.HasPrefix,
+	}
+}

@@ -1,0 +1,41 @@
+package web
+
+import (
+	"net/http"
+
+	"github.com/alexedwards/scs/v2"
+	"github.com/gin-gonic/gin"
+
+	"patuh/internal/apperr"
+)
+
+const sessionsKey = "web.sessions"
+
+// Sessions returns the session manager.
+func Sessions(c *gin.Context) *scs.SessionManager { return c.MustGet(sessionsKey).(*scs.SessionManager) }
+
+// Flash keeps a message id for the next page shown to this session (post/redirect/get).
+func Flash(c *gin.Context, messageID string) {
+	Sessions(c).Put(c.Request.Context(), "flash", messageID)
+}
+
+func takeFlash(c *gin.Context) string {
+	s, ok := c.Get(sessionsKey)
+	if !ok {
+		return ""
+	}
+	return s.(*scs.SessionManager).PopString(c.Request.Context(), "flash")
+}
+
+var crossOrigin = http.NewCrossOriginProtection()
+
+// CSRF, in front of every route, refuses a state-changing request that a browser says comes from another site
+// (Sec-Fetch-Site, else Origin against Host). Non-browser clients send neither and pass;
+// they have no session cookie to abuse.
+func CSRF(c *gin.Context) {
+	if err := crossOrigin.Check(c.Request); err != nil {
+		Error(c, apperr.New(apperr.Forbidden, "error.csrf"))
+		return
+	}
+	c.Next()
+}

@@ -1,0 +1,161 @@
+// Package web is the shared HTTP plumbing: the gin engine, middleware, rendering, errors and
+// flash messages. It imports no feature package.
+package web
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/alexedwards/scs/v2"
+	"github.com/gin-gonic/gin"
+
+	"patuh/internal/i18n"
+)
+
+const (
+	rendererKey  = "web.renderer"
+	localizerKey = "web.localizer"
+	requestIDKey = "web.request_id"
+	viewerKey    = "web.viewer"
+	langCookie   = "patuh_lang"
+)
+
+// Deps is what the plumbing needs; features get their own dependencies in their handlers.
+type Deps struct {
+	Renderer       *Renderer
+	Bundle         *i18n.Bundle
+	Sessions       *scs.SessionManager
+	Static         fs.FS
+	TrustedProxies []string
+	SecureCookies  bool
+}
+
+// NewEngine builds the gin engine with the middleware every response passes through.
+func NewEngine(d Deps) (*gin.Engine, error) {
+	gin.SetMode(gin.ReleaseMode)
+	e := gin.New()
+	e.HandleMethodNotAllowed = true
+	// Only the configured proxies may name the client; otherwise X-Forwarded-For is ignored,
+	// so it cannot be forged to escape login throttling.
+	if err := e.SetTrustedProxies(d.TrustedProxies); err != nil {
+		return nil, err
+	}
+	e.Use(requestID, securityHeaders, logRequests, recoverPanic,
+		func(c *gin.Context) {
+			c.Set(rendererKey, d.Renderer)
+			c.Set(localizerKey, d.Bundle.For(langFromCookie(c)))
+			c.Set(sessionsKey, d.Sessions)
+		}, CSRF)
+	e.NoRoute(func(c *gin.Context) { Error(c, errNotFound) })
+	e.NoMethod(func(c *gin.Context) { Error(c, errMethod) })
+
+	static := http.FileServerFS(d.Static)
+	e.GET("/static/*path", func(c *gin.Context) {
+		c.Header("Cache-Control", "public, max-age=86400")
+		c.Request.URL.Path = c.Param("path")
+		static.ServeHTTP(c.Writer, c.Request)
+	})
+	e.POST("/lang", func(c *gin.Context) {
+		lang := i18n.Normalize(c.PostForm("lang"))
+		http.SetCookie(c.Writer, &http.Cookie{Name: langCookie, Value: lang, Path: "/", MaxAge: 365 * 24 * 3600,
+			HttpOnly: true, Secure: d.SecureCookies, SameSite: http.SameSiteLaxMode})
+		c.Redirect(http.StatusSeeOther, LocalPath(c.PostForm("next")))
+	})
+	return e, nil
+}
+
+// LocalPath keeps a redirect target on this site: anything else becomes "/".
+func LocalPath(p string) string {
+	if !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//") || strings.HasPrefix(p, "/\\") {
+		return "/"
+	}
+	return p
+}
+
+func langFromCookie(c *gin.Context) string {
+	v, _ := c.Cookie(langCookie)
+	return v
+}
+
+// Localizer returns the request's language.
+func Localizer(c *gin.Context) *i18n.Localizer { return c.MustGet(localizerKey).(*i18n.Localizer) }
+
+// T translates for the request's language.
+func T(c *gin.Context, id string, pairs ...any) string { return Localizer(c).T(id, pairs...) }
+
+// SetViewer records who is logged in, for the layout and the logs.
+func SetViewer(c *gin.Context, v any, userID int64) {
+	c.Set(viewerKey, v)
+	c.Set("web.user_id", userID)
+}
+
+func viewer(c *gin.Context) any {
+	v, _ := c.Get(viewerKey)
+	return v
+}
+
+func requestID(c *gin.Context) {
+	b := make([]byte, 8)
+	rand.Read(b)
+	id := hex.EncodeToString(b)
+	c.Set(requestIDKey, id)
+	c.Header("X-Request-Id", id)
+	c.Next()
+}
+
+// RequestID is the request's id, as logged and shown on error pages.
+func RequestID(c *gin.Context) string { return c.GetString(requestIDKey) }
+
+const csp = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; " +
+	"connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+
+func securityHeaders(c *gin.Context) {
+	h := c.Writer.Header()
+	h.Set("Content-Security-Policy", csp)
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("X-Frame-Options", "DENY")
+	h.Set("Referrer-Policy", "same-origin")
+	h.Set("Cross-Origin-Opener-Policy", "same-origin")
+	h.Set("Permissions-Policy", "camera=(self), geolocation=(self), microphone=()")
+	// Pages may show personal data: never keep them in a cache. /static overrides this.
+	h.Set("Cache-Control", "no-store")
+	c.Next()
+}
+
+// logRequests writes one JSON line per request: the route template, never the raw path or
+// query, so that no NIK or token ever reaches the log.
+func logRequests(c *gin.Context) {
+	start := time.Now()
+	c.Next()
+	route := c.FullPath()
+	if route == "" {
+		route = "(no route)"
+	}
+	attrs := []any{"request_id", c.GetString(requestIDKey), "method", c.Request.Method, "route", route,
+		"status", c.Writer.Status(), "duration_ms", float64(time.Since(start).Microseconds()) / 1000}
+	if id, ok := c.Get("web.user_id"); ok {
+		attrs = append(attrs, "user_id", id)
+	}
+	slog.InfoContext(c.Request.Context(), "request", attrs...)
+}
+
+func recoverPanic(c *gin.Context) {
+	defer func() {
+		if r := recover(); r != nil {
+			if r == http.ErrAbortHandler {
+				panic(r)
+			}
+			slog.ErrorContext(c.Request.Context(), "panic", "request_id", c.GetString(requestIDKey), "panic", r)
+			if !c.Writer.Written() {
+				Error(c, errPanic)
+			}
+			c.Abort()
+		}
+	}()
+	c.Next()
+}

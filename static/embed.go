@@ -1,0 +1,7 @@
+// Package static holds the CSS, scripts and vendored libraries, served under /static/.
+package static
+
+import "embed"
+
+//go:embed css js vendor
+var FS embed.FS
