@@ -56,6 +56,16 @@ func Migrate(ctx context.Context, d *sqlx.DB) (int, error) {
 	return len(res), nil
 }
 
+// Reset runs every Down migration; only the tests use it, to prove each Down undoes its Up.
+func Reset(ctx context.Context, d *sqlx.DB) error {
+	p, err := provider(d.DB)
+	if err != nil {
+		return err
+	}
+	_, err = p.DownTo(ctx, 0)
+	return err
+}
+
 // MigrationStatus is one line of `patuh migrate status`.
 type MigrationStatus struct {
 	Version   int64

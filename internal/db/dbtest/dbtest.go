@@ -77,6 +77,9 @@ func DB(t testing.TB) *sqlx.DB {
 // URL returns the package database's connection string (for a server started as a process).
 func URL() string { return sharedURL }
 
+// URLFor returns the connection string of another database on the same server.
+func URLFor(name string) string { return withDatabase(sharedURL, name) }
+
 // ensureTemplate creates, once per set of migrations, a migrated template database.
 // Its name is a hash of the migration files, so a changed migration gets a fresh template.
 func ensureTemplate(ctx context.Context, admin string) (string, error) {

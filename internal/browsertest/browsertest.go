@@ -1,0 +1,86 @@
+// Package browsertest starts headless chromium for the tests that drive the real pages.
+//
+// Without chromium the tests skip, unless PATUH_REQUIRE_BROWSER=1 (set by .ci/run), where a
+// missing browser is a failure.
+package browsertest
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+func execPath() string {
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	return ""
+}
+
+// New returns a browser tab with a window of the given size, closed when the test ends.
+func New(t *testing.T, width, height int) context.Context {
+	t.Helper()
+	path := execPath()
+	if path == "" {
+		if os.Getenv("PATUH_REQUIRE_BROWSER") == "1" {
+			t.Fatal("chromium is required (PATUH_REQUIRE_BROWSER=1) but not installed: apt-get install -y chromium")
+		}
+		t.Skip("chromium not installed; browser test skipped (apt-get install -y chromium)")
+	}
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(path),
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(width, height),
+		// This machine's network is closed: without these chromium retries Google's hosts.
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-quic", true),
+	)
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancelCtx := chromedp.NewContext(allocCtx)
+	// The first Run starts the browser; it must not carry the test's timeout.
+	// Headless windows have a minimum width; a phone-sized viewport needs emulation.
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(int64(width), int64(height))); err != nil {
+		t.Fatalf("start chromium: %v", err)
+	}
+	t.Cleanup(func() { cancelCtx(); cancelAlloc() })
+	return ctx
+}
+
+// Run runs steps with a deadline, failing the test with the step's error.
+func Run(t *testing.T, ctx context.Context, steps ...chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	stepCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	if err := chromedp.Do(stepCtx, steps...); err != nil {
+		t.Fatalf("browser: %v", err)
+	}
+}
+
+// Screenshot saves a full-page PNG under testout/ at the top of the project, to be looked at.
+func Screenshot(t *testing.T, ctx context.Context, name string) string {
+	t.Helper()
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100)) // 100 = PNG
+	if err != nil {
+		t.Fatalf("screenshot: %v", err)
+	}
+	_, file, _, _ := runtime.Caller(0)
+	dir := filepath.Join(filepath.Dir(file), "..", "..", "testout")
+	os.MkdirAll(dir, 0o755)
+	out := filepath.Join(dir, name+".png")
+	if err := os.WriteFile(out, png, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}

@@ -1,0 +1,38 @@
+package config
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestProductionRefusesToStartWithoutSecret(t *testing.T) {
+	t.Setenv("DATABASE_URL", "postgres://x@localhost/patuh?sslmode=disable")
+	t.Setenv("PATUH_ENV", "production")
+	t.Setenv("PATUH_SECRET", "")
+	if _, err := FromEnv(); err == nil || !strings.Contains(err.Error(), "PATUH_SECRET") {
+		t.Fatalf("production without a secret: %v", err)
+	}
+	t.Setenv("PATUH_SECRET", strings.Repeat("s", 32))
+	c, err := FromEnv()
+	if err != nil || !c.SecureCookies {
+		t.Fatalf("production with a secret: %+v %v", c, err)
+	}
+	t.Setenv("PATUH_SECURE_COOKIES", "false")
+	if _, err := FromEnv(); err == nil {
+		t.Fatal("production accepted insecure cookies")
+	}
+}
+
+func TestDevelopmentDefaultsAndSSLMode(t *testing.T) {
+	t.Setenv("PATUH_ENV", "")
+	t.Setenv("PATUH_SECRET", "")
+	t.Setenv("DATABASE_URL", "")
+	c, err := FromEnv()
+	if err != nil || c.Production || c.SecureCookies || c.Secret == "" || c.Addr != ":8080" {
+		t.Fatalf("development defaults: %+v %v", c, err)
+	}
+	t.Setenv("DATABASE_URL", "postgres://x@localhost/patuh")
+	if _, err := FromEnv(); err == nil || !strings.Contains(err.Error(), "sslmode") {
+		t.Fatalf("DATABASE_URL without sslmode: %v", err)
+	}
+}

@@ -1,0 +1,78 @@
+package db_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"testing"
+
+	"patuh/internal/db"
+	"patuh/internal/db/dbtest"
+)
+
+func TestMain(m *testing.M) { dbtest.Main(m) }
+
+// TestMigrationsFromZero builds a database from nothing, checks the reference data, and
+// proves every Down migration undoes its Up by going to zero and back.
+func TestMigrationsFromZero(t *testing.T) {
+	ctx := context.Background()
+	admin := dbtest.DB(t)
+	name := fmt.Sprintf("patuh_zero_%d", os.Getpid())
+	if _, err := admin.Exec(`CREATE DATABASE ` + name); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { admin.Exec(`DROP DATABASE IF EXISTS ` + name + ` WITH (FORCE)`) })
+	d, err := db.Open(ctx, dbtest.URLFor(name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+
+	if err := db.Current(ctx, d); err == nil {
+		t.Fatal("an empty database counts as current")
+	}
+	n, err := db.Migrate(ctx, d)
+	if err != nil || n == 0 {
+		t.Fatalf("migrate: %d %v", n, err)
+	}
+	if err := db.Current(ctx, d); err != nil {
+		t.Fatalf("after migrate: %v", err)
+	}
+	counts := map[string]int{}
+	rows, _ := d.Query(`SELECT level, count(*) FROM regions GROUP BY level`)
+	for rows.Next() {
+		var level string
+		var c int
+		rows.Scan(&level, &c)
+		counts[level] = c
+	}
+	rows.Close()
+	if counts["kota"] != 6 || counts["kecamatan"] != 44 || counts["kelurahan"] != 267 {
+		t.Fatalf("regions: %v", counts)
+	}
+	var gambir string
+	d.Get(&gambir, `SELECT nama FROM regions WHERE kode = '31.71.01.1001'`)
+	if gambir != "Gambir" {
+		t.Fatalf("31.71.01.1001 = %q, want Gambir (Kemendagri, not BPS, codes)", gambir)
+	}
+	var kbli, ump, holidays, ladder int
+	d.Get(&kbli, `SELECT count(*) FROM kbli`)
+	d.Get(&ump, `SELECT amount FROM minimum_wages WHERE valid_from = '2025-01-01'`)
+	d.Get(&holidays, `SELECT count(*) FROM holidays`)
+	d.Get(&ladder, `SELECT count(*) FROM follow_up_rules`)
+	if kbli != 109 || ump != 5396761 || holidays == 0 || ladder != 10 {
+		t.Fatalf("reference data: kbli %d, ump %d, holidays %d, ladder %d", kbli, ump, holidays, ladder)
+	}
+
+	if err := db.Reset(ctx, d); err != nil {
+		t.Fatalf("down to zero: %v", err)
+	}
+	var tables int
+	d.Get(&tables, `SELECT count(*) FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'goose_db_version'`)
+	if tables != 0 {
+		t.Fatalf("%d tables left after migrating down", tables)
+	}
+	if _, err := db.Migrate(ctx, d); err != nil {
+		t.Fatalf("up again: %v", err)
+	}
+}
