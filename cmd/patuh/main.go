@@ -19,11 +19,13 @@ import (
 	"golang.org/x/term"
 
 	"patuh/internal/app"
+	"patuh/internal/apperr"
 	"patuh/internal/audit"
 	"patuh/internal/auth"
 	"patuh/internal/config"
 	"patuh/internal/db"
 	"patuh/internal/demo"
+	"patuh/internal/i18n"
 )
 
 const usage = `patuh: employer compliance case tracker for DKI Jakarta
@@ -259,14 +261,20 @@ func readPassword(fromStdin bool) (string, error) {
 	return strings.TrimRight(line, "\r\n"), nil
 }
 
-// describe turns validation errors into readable command-line text.
+// describe turns a validation error into English command-line text, one part per field.
 func describe(err error) error {
-	var parts []string
-	if e, ok := apperrFields(err); ok {
-		for f, m := range e {
-			parts = append(parts, f+": "+m)
-		}
-		return fmt.Errorf("%s", strings.Join(parts, "; "))
+	e, ok := apperr.As(err)
+	if !ok {
+		return err
 	}
-	return err
+	b, lerr := i18n.Load()
+	if lerr != nil {
+		return err
+	}
+	loc := b.For("en")
+	parts := []string{loc.T(e.Message)}
+	for f, m := range e.Fields {
+		parts = append(parts, f+": "+loc.T(m))
+	}
+	return errors.New(strings.Join(parts, "; "))
 }
