@@ -1,0 +1,133 @@
+-- name: rates
+-- The rates, JP cap and UMP in force on $1, and the arrears threshold.
+SELECT
+  (SELECT rate_pct / 100 FROM contribution_rates WHERE program = 'JKK' AND valid_from <= $1 ORDER BY valid_from DESC LIMIT 1) AS jkk,
+  (SELECT rate_pct / 100 FROM contribution_rates WHERE program = 'JKM' AND valid_from <= $1 ORDER BY valid_from DESC LIMIT 1) AS jkm,
+  (SELECT rate_pct / 100 FROM contribution_rates WHERE program = 'JHT' AND valid_from <= $1 ORDER BY valid_from DESC LIMIT 1) AS jht,
+  (SELECT rate_pct / 100 FROM contribution_rates WHERE program = 'JP' AND valid_from <= $1 ORDER BY valid_from DESC LIMIT 1) AS jp,
+  (SELECT wage_cap FROM contribution_rates WHERE program = 'JP' AND valid_from <= $1 ORDER BY valid_from DESC LIMIT 1) AS jp_cap,
+  (SELECT amount FROM minimum_wages WHERE valid_from <= $1 ORDER BY valid_from DESC LIMIT 1) AS ump,
+  coalesce((SELECT value::int FROM settings WHERE key = 'menunggak_min_months'), 1) AS menunggak_min_months;
+
+-- name: load-rates
+CREATE TEMP TABLE flag_rates ON COMMIT DROP AS
+SELECT $1::numeric AS jkk, $2::numeric AS jkm, $3::numeric AS jht, $4::numeric AS jp, $5::numeric AS jp_cap,
+       $6::numeric AS ump, $7::int AS menunggak_min_months;
+
+-- name: active
+-- The distinct NIKs active in the latest snapshot of any of an employer's NPPs, at the highest
+-- wage reported for them.
+CREATE TEMP TABLE flag_active ON COMMIT DROP AS
+SELECT b.employer_id, p.nik, max(p.upah) AS upah
+FROM flag_targets t
+JOIN bpjs_employers b ON b.employer_id = t.id
+JOIN latest_snapshots l ON l.npp = b.npp
+JOIN participants p ON p.npp = l.npp AND p.import_id = l.import_id AND p.status = 'aktif'
+GROUP BY b.employer_id, p.nik;
+
+-- name: index-active
+CREATE INDEX ON flag_active (employer_id, nik);
+
+-- name: facts
+-- One row per target: what the rules need to know about the employer.
+CREATE TEMP TABLE flag_facts ON COMMIT DROP AS
+SELECT e.id, e.skala, e.jumlah_pekerja, mandatory_programs(e.skala) AS mandatory,
+       coalesce(n.npps, 0) AS npps, coalesce(n.programs, '{}') AS programs,
+       coalesce(n.max_months, 0) AS max_months, coalesce(n.arrears_rp, 0) AS arrears_rp,
+       (SELECT count(*) FROM workers w WHERE w.employer_id = e.id) AS roster,
+       (SELECT count(*) FROM flag_active a WHERE a.employer_id = e.id) AS active
+FROM flag_targets t
+JOIN employers e ON e.id = t.id
+LEFT JOIN (
+    SELECT employer_id, count(*) AS npps,
+           array_remove(ARRAY[CASE WHEN bool_or(jkk) THEN 'JKK' END, CASE WHEN bool_or(jkm) THEN 'JKM' END,
+                              CASE WHEN bool_or(jht) THEN 'JHT' END, CASE WHEN bool_or(jp) THEN 'JP' END], NULL) AS programs,
+           max(tunggakan_bulan) AS max_months, sum(tunggakan_rp) AS arrears_rp
+    FROM bpjs_employers WHERE employer_id IN (SELECT id FROM flag_targets) GROUP BY employer_id
+) n ON n.employer_id = e.id;
+
+-- name: clear
+DELETE FROM employer_flags WHERE employer_id IN (SELECT id FROM flag_targets);
+
+-- name: pwbd
+-- Workers but no NPP: the reported workforce or the roster, whichever is larger, at the UMP.
+INSERT INTO employer_flags (employer_id, code, workers, shortfall_rp, detail)
+SELECT f.id, 'PWBD', w.n, floor(w.n * contribution(r.ump, f.mandatory, r.jkk, r.jkm, r.jht, r.jp, r.jp_cap)),
+       format('reported workforce %s, roster %s, no NPP', coalesce(f.jumlah_pekerja, 0), f.roster)
+FROM flag_facts f, flag_rates r, LATERAL (SELECT greatest(coalesce(f.jumlah_pekerja, 0), f.roster) AS n) w
+WHERE f.npps = 0 AND w.n >= 1;
+
+-- name: pds-tk-roster
+-- Roster workers who are not active participants, at their roster wage.
+INSERT INTO employer_flags (employer_id, code, workers, shortfall_rp, detail)
+SELECT f.id, 'PDS_TK', count(*), floor(sum(contribution(w.upah, f.mandatory, r.jkk, r.jkm, r.jht, r.jp, r.jp_cap))),
+       format('%s of %s roster workers not active participants', count(*), f.roster)
+FROM flag_facts f
+CROSS JOIN flag_rates r
+JOIN workers w ON w.employer_id = f.id
+WHERE f.npps > 0 AND f.roster > 0
+  AND NOT EXISTS (SELECT 1 FROM flag_active a WHERE a.employer_id = f.id AND a.nik = w.nik)
+GROUP BY f.id, f.roster;
+
+-- name: pds-tk-reported
+-- Without a roster: reported workforce minus active participants, at the UMP.
+INSERT INTO employer_flags (employer_id, code, workers, shortfall_rp, detail)
+SELECT f.id, 'PDS_TK', f.jumlah_pekerja - f.active,
+       floor((f.jumlah_pekerja - f.active) * contribution(r.ump, f.mandatory, r.jkk, r.jkm, r.jht, r.jp, r.jp_cap)),
+       format('reported workforce %s, active participants %s, no roster', f.jumlah_pekerja, f.active)
+FROM flag_facts f, flag_rates r
+WHERE f.npps > 0 AND f.roster = 0 AND f.jumlah_pekerja - f.active > 0;
+
+-- name: pds-upah
+-- Active participants reported below their roster wage, or (not on the roster) below the UMP
+-- where the UMP binds: not for mikro and kecil.
+INSERT INTO employer_flags (employer_id, code, workers, shortfall_rp, detail)
+SELECT f.id, 'PDS_UPAH', count(*),
+       floor(sum(contribution(p.paid, f.mandatory, r.jkk, r.jkm, r.jht, r.jp, r.jp_cap)
+               - contribution(a.upah, f.mandatory, r.jkk, r.jkm, r.jht, r.jp, r.jp_cap))),
+       format('%s participants reported below the wage paid', count(*))
+FROM flag_facts f
+CROSS JOIN flag_rates r
+JOIN flag_active a ON a.employer_id = f.id
+LEFT JOIN workers w ON w.employer_id = f.id AND w.nik = a.nik
+CROSS JOIN LATERAL (SELECT CASE WHEN w.nik IS NOT NULL THEN w.upah
+                                WHEN coalesce(f.skala, '') NOT IN ('mikro', 'kecil') THEN r.ump END AS paid) p
+WHERE f.npps > 0 AND p.paid > a.upah
+GROUP BY f.id;
+
+-- name: pds-program
+-- Programs mandatory for the scale that none of the NPPs has, on every active participant's wage.
+INSERT INTO employer_flags (employer_id, code, workers, shortfall_rp, detail)
+SELECT f.id, 'PDS_PROGRAM', f.active,
+       floor(coalesce((SELECT sum(contribution(a.upah, m.missing, r.jkk, r.jkm, r.jht, r.jp, r.jp_cap))
+                       FROM flag_active a WHERE a.employer_id = f.id), 0)),
+       'missing programs: ' || array_to_string(m.missing, ', ')
+FROM flag_facts f
+CROSS JOIN flag_rates r
+CROSS JOIN LATERAL (SELECT ARRAY(SELECT p FROM unnest(f.mandatory) p WHERE NOT p = ANY (f.programs)) AS missing) m
+WHERE f.npps > 0 AND cardinality(m.missing) > 0;
+
+-- name: menunggak
+-- Arrears: the monthly amount is the arrears divided by the months.
+INSERT INTO employer_flags (employer_id, code, workers, shortfall_rp, detail)
+SELECT f.id, 'MENUNGGAK', 0, floor(f.arrears_rp::numeric / f.max_months),
+       format('%s months in arrears, Rp %s', f.max_months, f.arrears_rp)
+FROM flag_facts f, flag_rates r
+WHERE f.npps > 0 AND f.max_months >= r.menunggak_min_months AND f.max_months > 0;
+
+-- name: summarise
+-- The employer row carries its flag codes (in the spec's order) and total, for fast lists.
+UPDATE employers e
+SET flag_codes = coalesce(s.codes, '{}'),
+    shortfall_rp = coalesce(s.total, 0),
+    active_participants = f.active,
+    roster_workers = f.roster,
+    flags_computed_at = now()
+FROM flag_facts f
+LEFT JOIN (
+    SELECT employer_id,
+           array_agg(code ORDER BY array_position(ARRAY['PWBD', 'PDS_TK', 'PDS_UPAH', 'PDS_PROGRAM', 'MENUNGGAK'], code)) AS codes,
+           sum(shortfall_rp) AS total
+    FROM employer_flags WHERE employer_id IN (SELECT id FROM flag_targets) GROUP BY employer_id
+) s ON s.employer_id = f.id
+WHERE e.id = f.id;

@@ -1,0 +1,470 @@
+// Package importer takes the agencies' four files (data-exchange.md) from upload to commit:
+// it stores the file, validates it row by row in the background while streaming the valid rows
+// into staging tables with COPY, and commits a whole import in one transaction, after which
+// package flags recomputes the affected employers.
+package importer
+
+import (
+	"context"
+	"crypto/sha256"
+	_ "embed"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"patuh/internal/apperr"
+	"patuh/internal/audit"
+	"patuh/internal/db"
+	"patuh/internal/flags"
+)
+
+// Import is one uploaded file and where it stands.
+type Import struct {
+	ID                   int64      `db:"id" json:"id"`
+	Kind                 string     `db:"kind" json:"kind"`
+	Status               string     `db:"status" json:"status"`
+	SHA256               string     `db:"sha256" json:"sha256"`
+	Filename             string     `db:"filename" json:"filename"`
+	Format               string     `db:"format" json:"format"`
+	SizeBytes            int64      `db:"size_bytes" json:"size_bytes"`
+	RowsTotal            int        `db:"rows_total" json:"rows_total"`
+	RowsValid            int        `db:"rows_valid" json:"rows_valid"`
+	RowsInvalid          int        `db:"rows_invalid" json:"rows_invalid"`
+	RowsProcessed        int        `db:"rows_processed" json:"rows_processed"`
+	Warnings             int        `db:"warnings" json:"warnings"`
+	AutoCommitMaxInvalid *float64   `db:"auto_commit_max_invalid" json:"auto_commit_max_invalid,omitempty"`
+	Failure              string     `db:"failure" json:"-"`
+	FailureDetail        string     `db:"failure_detail" json:"-"`
+	CreatedBy            *int64     `db:"created_by" json:"-"`
+	CreatedAt            time.Time  `db:"created_at" json:"created_at"`
+	CommittedAt          *time.Time `db:"committed_at" json:"committed_at"`
+	Version              int        `db:"version" json:"-"`
+}
+
+// Finished reports whether nothing more will happen to the import by itself.
+func (i *Import) Finished() bool {
+	switch i.Status {
+	case "needs_review", "committed", "failed", "discarded":
+		return true
+	}
+	return false
+}
+
+// Percent is the share of the file read so far, for the progress bar.
+func (i *Import) Percent() int {
+	switch {
+	case i.Status == "committed" || i.Status == "needs_review" || i.Status == "committing":
+		return 100
+	case i.RowsTotal > 0:
+		return min(100, i.RowsProcessed*100/i.RowsTotal)
+	}
+	return 0
+}
+
+// RowError is a problem with one value of one row (or, with Warning, a note about it).
+type RowError struct {
+	Line    int    `db:"line" json:"line"`
+	Column  string `db:"col" json:"column"`
+	Value   string `db:"value" json:"value"`
+	Message string `db:"message" json:"message"`
+	Warning bool   `db:"warning" json:"-"`
+}
+
+//go:embed commit.sql
+var commitSQL string
+
+var q = db.MustQueries(commitSQL, "lock", "key-maps", "employers-by-nib", "employers-by-npwp", "bpjs-upsert",
+	"bpjs-targets", "relink", "npp-only-employers", "drop-orphans", "workers-resolve", "workers-replace",
+	"participants-snapshot")
+
+// CommitHook runs inside the commit transaction after the flags are recomputed (casework uses
+// it to verify open cases against a new participants snapshot).
+type CommitHook func(ctx context.Context, tx *sqlx.Tx, imp *Import) error
+
+// Importer owns the imports, import_errors and stage_* tables and the stored files.
+type Importer struct {
+	db    *sqlx.DB
+	dir   string
+	wake  chan struct{}
+	now   func() time.Time
+	hooks []CommitHook
+	// failCommit, set by tests, makes a commit fail after its last statement.
+	failCommit error
+}
+
+// MaxUpload bounds one file; 4 million roster rows are about 300 MB.
+const MaxUpload = 1 << 30
+
+func New(d *sqlx.DB, dir string) (*Importer, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("importer: file directory: %w", err)
+	}
+	return &Importer{db: d, dir: dir, wake: make(chan struct{}, 1), now: time.Now}, nil
+}
+
+// OnCommit adds a hook that runs in every commit transaction.
+func (im *Importer) OnCommit(h CommitHook) { im.hooks = append(im.hooks, h) }
+
+func (im *Importer) path(imp *Import) string {
+	return filepath.Join(im.dir, imp.SHA256+"."+imp.Format)
+}
+
+// Create stores an uploaded file and queues it; the same bytes for the same kind return the
+// existing import with created=false.
+func (im *Importer) Create(ctx context.Context, actorID int64, actor, kind, filename string, r io.Reader, autoCommitMaxInvalid *float64) (*Import, bool, error) {
+	if _, ok := Kinds[kind]; !ok {
+		return nil, false, apperr.Fields(map[string]string{"kind": "import.kind_invalid"})
+	}
+	if a := autoCommitMaxInvalid; a != nil && (*a < 0 || *a > 1) {
+		return nil, false, apperr.Fields(map[string]string{"auto_commit_max_invalid": "import.auto_commit_invalid"})
+	}
+	tmp, err := os.CreateTemp(im.dir, "upload-*")
+	if err != nil {
+		return nil, false, fmt.Errorf("importer: store upload: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	h := sha256.New()
+	head := &headCapture{}
+	n, err := io.Copy(io.MultiWriter(tmp, h, head), io.LimitReader(r, MaxUpload+1))
+	tmp.Close()
+	if err != nil {
+		return nil, false, &apperr.Error{Code: apperr.Malformed, Message: "import.file.upload_failed", Err: err}
+	}
+	if n > MaxUpload {
+		return nil, false, apperr.New(apperr.TooLarge, "import.file.too_large")
+	}
+	if n == 0 {
+		return nil, false, apperr.Fields(map[string]string{"file": "import.file.empty"})
+	}
+	format, msg := sniffFormat(head.b)
+	if msg != "" {
+		return nil, false, &apperr.Error{Code: apperr.UnsupportedMedia, Message: msg}
+	}
+	imp := &Import{Kind: kind, SHA256: hex.EncodeToString(h.Sum(nil)), Filename: filepath.Base(filename), Format: format, SizeBytes: n}
+	if err := os.Rename(tmp.Name(), im.path(imp)); err != nil {
+		return nil, false, fmt.Errorf("importer: store upload: %w", err)
+	}
+	var createdBy *int64
+	if actorID != 0 {
+		createdBy = &actorID
+	}
+	created := true
+	err = db.WithTx(ctx, im.db, func(tx *sqlx.Tx) error {
+		err := tx.GetContext(ctx, imp, `INSERT INTO imports (kind, sha256, filename, format, size_bytes, auto_commit_max_invalid, created_by)
+			VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (kind, sha256) DO NOTHING RETURNING *`,
+			imp.Kind, imp.SHA256, imp.Filename, imp.Format, imp.SizeBytes, autoCommitMaxInvalid, createdBy)
+		if errors.Is(err, errNoRows) {
+			created = false
+			return tx.GetContext(ctx, imp, `SELECT * FROM imports WHERE kind = $1 AND sha256 = $2`, imp.Kind, imp.SHA256)
+		}
+		if err != nil {
+			return err
+		}
+		return audit.Record(ctx, tx, audit.Entry{ActorID: actorID, Actor: actor, Action: "import.upload", Entity: "import",
+			EntityID: fmt.Sprint(imp.ID), Detail: map[string]any{"kind": kind, "filename": imp.Filename, "sha256": imp.SHA256, "bytes": n}})
+	})
+	if err != nil {
+		return nil, false, fmt.Errorf("importer: create: %w", err)
+	}
+	im.Wake()
+	return imp, created, nil
+}
+
+// headCapture keeps the first bytes of the upload to tell its format.
+type headCapture struct{ b []byte }
+
+func (h *headCapture) Write(p []byte) (int, error) {
+	if len(h.b) < 8 {
+		h.b = append(h.b, p[:min(len(p), 8-len(h.b))]...)
+	}
+	return len(p), nil
+}
+
+// sniffFormat tells the format by content, never by name: XLSX is a zip; the old binary .xls
+// (an OLE2 file) is refused with a hint; anything else is read as CSV.
+func sniffFormat(head []byte) (string, string) {
+	switch {
+	case len(head) >= 4 && string(head[:4]) == "PK\x03\x04":
+		return "xlsx", ""
+	case len(head) >= 8 && string(head[:8]) == "\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1":
+		return "", "import.file.xls"
+	}
+	return "csv", ""
+}
+
+func (im *Importer) Get(ctx context.Context, id int64) (*Import, error) {
+	var imp Import
+	if err := im.db.GetContext(ctx, &imp, `SELECT * FROM imports WHERE id = $1`, id); err != nil {
+		return nil, db.NotFoundOr(err, "importer: get")
+	}
+	return &imp, nil
+}
+
+func (im *Importer) List(ctx context.Context, limit int) ([]Import, error) {
+	var out []Import
+	err := im.db.SelectContext(ctx, &out, `SELECT * FROM imports ORDER BY id DESC LIMIT $1`, limit)
+	return out, db.NotFoundOr(err, "importer: list")
+}
+
+// Errors returns the first errors and warnings of an import, errors first.
+func (im *Importer) Errors(ctx context.Context, id int64, limit int) ([]RowError, error) {
+	out := []RowError{}
+	err := im.db.SelectContext(ctx, &out, `SELECT line, col, value, message, warning FROM import_errors
+		WHERE import_id = $1 ORDER BY warning, line LIMIT $2`, id, limit)
+	return out, db.NotFoundOr(err, "importer: errors")
+}
+
+// EachError streams every error and warning in line order (for errors.csv).
+func (im *Importer) EachError(ctx context.Context, id int64, fn func(RowError) error) error {
+	rows, err := im.db.QueryxContext(ctx, `SELECT line, col, value, message, warning FROM import_errors
+		WHERE import_id = $1 ORDER BY line, warning`, id)
+	if err != nil {
+		return fmt.Errorf("importer: errors: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var e RowError
+		if err := rows.StructScan(&e); err != nil {
+			return err
+		}
+		if err := fn(e); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// Commit asks for an import waiting for review to be committed by the worker.
+func (im *Importer) Commit(ctx context.Context, id, actorID int64, actor string) (*Import, error) {
+	return im.decide(ctx, id, actorID, actor, "committing", "import.commit")
+}
+
+// Discard drops an import waiting for review; nothing of it is applied.
+func (im *Importer) Discard(ctx context.Context, id, actorID int64, actor string) (*Import, error) {
+	imp, err := im.decide(ctx, id, actorID, actor, "discarded", "import.discard")
+	if err == nil {
+		_, err = im.db.ExecContext(ctx, `DELETE FROM `+Kinds[imp.Kind].stage+` WHERE import_id = $1`, id)
+	}
+	return imp, err
+}
+
+func (im *Importer) decide(ctx context.Context, id, actorID int64, actor, status, action string) (*Import, error) {
+	var imp Import
+	err := db.WithTx(ctx, im.db, func(tx *sqlx.Tx) error {
+		err := tx.GetContext(ctx, &imp, `UPDATE imports SET status = $2, version = version + 1
+			WHERE id = $1 AND status = 'needs_review' RETURNING *`, id, status)
+		if errors.Is(err, errNoRows) {
+			if _, gerr := im.Get(ctx, id); gerr != nil {
+				return gerr
+			}
+			return apperr.New(apperr.Conflict, "import.not_reviewable")
+		}
+		if err != nil {
+			return err
+		}
+		return audit.Record(ctx, tx, audit.Entry{ActorID: actorID, Actor: actor, Action: action, Entity: "import", EntityID: fmt.Sprint(id)})
+	})
+	if err != nil {
+		return nil, err
+	}
+	im.Wake()
+	return &imp, nil
+}
+
+// Wake tells the worker there is work.
+func (im *Importer) Wake() {
+	select {
+	case im.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Recover runs at start-up: an import whose validation was cut off by a stopped server starts
+// again from its stored file; an interrupted commit (rolled back by PostgreSQL) is retried.
+func (im *Importer) Recover(ctx context.Context) error {
+	return db.WithTx(ctx, im.db, func(tx *sqlx.Tx) error {
+		var ids []int64
+		if err := tx.SelectContext(ctx, &ids, `UPDATE imports SET status = 'queued', rows_processed = 0
+			WHERE status = 'validating' RETURNING id`); err != nil {
+			return fmt.Errorf("importer: recover: %w", err)
+		}
+		for _, id := range ids {
+			if err := clearValidation(ctx, tx, id); err != nil {
+				return err
+			}
+		}
+		if len(ids) > 0 {
+			slog.Info("imports requeued after an interrupted validation", "imports", ids)
+		}
+		return nil
+	})
+}
+
+func clearValidation(ctx context.Context, tx sqlx.ExecerContext, id int64) error {
+	if _, err := tx.ExecContext(ctx, `DELETE FROM import_errors WHERE import_id = $1`, id); err != nil {
+		return err
+	}
+	for _, k := range Kinds {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM `+k.stage+` WHERE import_id = $1`, id); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Run is the background worker: it validates queued imports and commits the ones asked for,
+// one at a time (the machine has two cores; PostgreSQL needs the other).
+func (im *Importer) Run(ctx context.Context) {
+	tick := time.NewTicker(5 * time.Second)
+	defer tick.Stop()
+	for {
+		for {
+			did, err := im.Step(ctx)
+			if err != nil {
+				slog.Error("import step failed", "err", err)
+				break
+			}
+			if !did {
+				break
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-im.wake:
+		case <-tick.C:
+		}
+	}
+}
+
+// Drain does all pending work now (the command line and the tests use it instead of Run).
+func (im *Importer) Drain(ctx context.Context) error {
+	for {
+		did, err := im.Step(ctx)
+		if err != nil || !did {
+			return err
+		}
+	}
+}
+
+// Step does the oldest pending piece of work and reports whether there was any.
+func (im *Importer) Step(ctx context.Context) (bool, error) {
+	var imp Import
+	err := im.db.GetContext(ctx, &imp, `SELECT * FROM imports WHERE status IN ('queued', 'committing') ORDER BY id LIMIT 1`)
+	if errors.Is(err, errNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	if imp.Status == "queued" {
+		return true, im.validate(ctx, &imp)
+	}
+	return true, im.commit(ctx, &imp)
+}
+
+// fail marks an import failed with a message for the user; staged rows are dropped.
+func (im *Importer) fail(ctx context.Context, imp *Import, message, detail string) error {
+	return db.WithTx(ctx, im.db, func(tx *sqlx.Tx) error {
+		if err := clearValidation(ctx, tx, imp.ID); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `UPDATE imports SET status = 'failed', failure = $2, failure_detail = $3,
+			version = version + 1 WHERE id = $1`, imp.ID, message, detail)
+		return err
+	})
+}
+
+func (im *Importer) commit(ctx context.Context, imp *Import) error {
+	kind := Kinds[imp.Kind]
+	start := time.Now()
+	err := db.WithTx(ctx, im.db, func(tx *sqlx.Tx) error {
+		steps := map[string][]string{
+			"employers":      {"employers-by-nib", "employers-by-npwp", "key-maps", "relink", "npp-only-employers", "key-maps", "relink", "drop-orphans"},
+			"bpjs_employers": {"bpjs-upsert", "key-maps", "relink", "npp-only-employers", "key-maps", "relink", "bpjs-targets", "drop-orphans"},
+			"workers":        {"key-maps", "workers-resolve", "workers-replace"},
+			"participants":   {"participants-snapshot"},
+		}[kind.Name]
+		if err := execAll(ctx, tx, q["lock"], imp.ID); err != nil {
+			return err
+		}
+		if err := flags.PrepareTargets(ctx, tx); err != nil {
+			return err
+		}
+		for _, name := range steps {
+			if err := execAll(ctx, tx, q[name], imp.ID); err != nil {
+				return fmt.Errorf("importer: %s: %w", name, err)
+			}
+		}
+		if err := flags.Recompute(ctx, tx, im.now()); err != nil {
+			return err
+		}
+		for _, h := range im.hooks {
+			if err := h(ctx, tx, imp); err != nil {
+				return err
+			}
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM `+kind.stage+` WHERE import_id = $1`, imp.ID); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE imports SET status = 'committed', committed_at = now(), version = version + 1
+			WHERE id = $1`, imp.ID); err != nil {
+			return err
+		}
+		if err := audit.Record(ctx, tx, audit.Entry{Actor: "importer", Action: "import.committed", Entity: "import",
+			EntityID: fmt.Sprint(imp.ID), Detail: map[string]any{"kind": imp.Kind, "rows_valid": imp.RowsValid}}); err != nil {
+			return err
+		}
+		return im.failCommit
+	})
+	if err != nil {
+		slog.Error("import commit failed; nothing of it was applied", "import_id", imp.ID, "err", err)
+		return im.fail(ctx, imp, "import.file.commit_failed", "")
+	}
+	slog.Info("import committed", "import_id", imp.ID, "kind", imp.Kind, "rows", imp.RowsValid, "seconds", time.Since(start).Seconds())
+	return nil
+}
+
+// execAll runs the statements of a named query one by one (lib/pq prepares each with its
+// parameters, and a prepared statement holds one command); $1 is passed where it appears.
+func execAll(ctx context.Context, tx *sqlx.Tx, sql string, importID int64) error {
+	for _, stmt := range splitStatements(sql) {
+		var args []any
+		if strings.Contains(stmt, "$1") {
+			args = []any{importID}
+		}
+		if _, err := tx.ExecContext(ctx, stmt, args...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// splitStatements splits at semicolons that end a line; our SQL files keep to that layout.
+func splitStatements(sql string) []string {
+	var out []string
+	var b strings.Builder
+	for _, line := range strings.Split(sql, "\n") {
+		if strings.HasPrefix(strings.TrimSpace(line), "--") {
+			continue
+		}
+		b.WriteString(line)
+		b.WriteByte('\n')
+		if strings.HasSuffix(strings.TrimSpace(line), ";") {
+			out = append(out, strings.TrimSpace(b.String()))
+			b.Reset()
+		}
+	}
+	if s := strings.TrimSpace(b.String()); s != "" {
+		out = append(out, s)
+	}
+	return out
+}

@@ -1,0 +1,244 @@
+package importer
+
+import (
+	"math"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Kind describes one of the four files of data-exchange.md: its columns, how a row becomes a
+// staging row, and its staging table.
+type Kind struct {
+	Name    string
+	columns []string // every known column
+	// required columns must be present in the header.
+	required []string
+	stage    string
+	// stageCols are the staging table's columns after import_id and line.
+	stageCols []string
+	parse     func(r *row) []any
+}
+
+var Kinds = map[string]*Kind{
+	"employers": {
+		Name:      "employers",
+		columns:   []string{"nib", "npwp", "nama", "alamat", "kode_kelurahan", "kbli", "skala", "jumlah_pekerja"},
+		required:  []string{"nama", "kode_kelurahan", "skala", "jumlah_pekerja"},
+		stage:     "stage_employers",
+		stageCols: []string{"nib", "npwp", "nama", "alamat", "kode_kelurahan", "kbli", "skala", "jumlah_pekerja"},
+		parse: func(r *row) []any {
+			nib, npwp := r.employerKey()
+			return []any{nib, npwp, r.text("nama", true), r.text("alamat", false), r.region("kode_kelurahan", true),
+				r.parsed("kbli", false, ParseKBLI), r.parsed("skala", true, ParseSkala), r.whole("jumlah_pekerja", true)}
+		},
+	},
+	"workers": {
+		Name:      "workers",
+		columns:   []string{"nib", "npwp", "nik", "nama", "upah", "mulai_bekerja"},
+		required:  []string{"nik", "nama", "upah"},
+		stage:     "stage_workers",
+		stageCols: []string{"nib", "npwp", "nik", "nama", "upah", "mulai_bekerja"},
+		parse: func(r *row) []any {
+			nib, npwp := r.employerKey()
+			return []any{nib, npwp, r.ident("nik", true, ParseNIK), r.text("nama", true), r.money("upah", true), r.date("mulai_bekerja")}
+		},
+	},
+	"bpjs_employers": {
+		Name:      "bpjs_employers",
+		columns:   []string{"npp", "nib", "npwp", "nama", "kode_kelurahan", "jkk", "jkm", "jht", "jp", "jkp", "tunggakan_bulan", "tunggakan_rp"},
+		required:  []string{"npp", "nama"},
+		stage:     "stage_bpjs_employers",
+		stageCols: []string{"npp", "nib", "npwp", "nama", "kode_kelurahan", "jkk", "jkm", "jht", "jp", "jkp", "tunggakan_bulan", "tunggakan_rp"},
+		parse: func(r *row) []any {
+			npp := r.ident("npp", true, ParseNPP)
+			nib, npwp := r.employerKey()
+			months := r.whole("tunggakan_bulan", false)
+			amount := r.money("tunggakan_rp", false)
+			return []any{npp, nib, npwp, r.text("nama", true), r.region("kode_kelurahan", false),
+				r.yesNo("jkk"), r.yesNo("jkm"), r.yesNo("jht"), r.yesNo("jp"), r.yesNo("jkp"), zeroIfNil(months), zeroIfNil(amount)}
+		},
+	},
+	"participants": {
+		Name:      "participants",
+		columns:   []string{"npp", "nik", "kpj", "nama", "upah", "status", "tanggal_kepesertaan"},
+		required:  []string{"npp", "nik", "upah", "status"},
+		stage:     "stage_participants",
+		stageCols: []string{"npp", "nik", "kpj", "nama", "upah", "status", "tanggal_kepesertaan"},
+		parse: func(r *row) []any {
+			return []any{r.ident("npp", true, ParseNPP), r.ident("nik", true, ParseNIK), r.ident("kpj", false, ParseKPJ),
+				r.text("nama", false), r.money("upah", true), r.parsed("status", true, ParseStatus), r.date("tanggal_kepesertaan")}
+		},
+	},
+}
+
+func zeroIfNil(v any) any {
+	if v == nil {
+		return 0
+	}
+	return v
+}
+
+// rowError is one problem with one value.
+type rowError struct {
+	Line    int
+	Column  string
+	Value   string
+	Message string
+}
+
+// row gives the parse functions the cells of one line by column name and collects errors.
+type row struct {
+	line    int
+	cells   []Cell
+	index   map[string]int
+	regions map[string]bool
+	errs    []rowError
+}
+
+func (r *row) cell(col string) Cell {
+	if i, ok := r.index[col]; ok && i < len(r.cells) {
+		c := r.cells[i]
+		c.Text = strings.TrimSpace(c.Text)
+		return c
+	}
+	return Cell{}
+}
+
+func (r *row) fail(col, value, msg string) {
+	r.errs = append(r.errs, rowError{r.line, col, value, msg})
+}
+
+func (r *row) missing(col string, required bool) bool {
+	if r.cell(col).Text != "" {
+		return false
+	}
+	if required {
+		r.fail(col, "", "import.err.required")
+	}
+	return true
+}
+
+func (r *row) text(col string, required bool) any {
+	if r.missing(col, required) {
+		if required {
+			return nil
+		}
+		return ""
+	}
+	return r.cell(col).Text
+}
+
+// parsed runs a text parser; an empty optional value stays NULL (or "" for text columns).
+func (r *row) parsed(col string, required bool, parse func(string) (string, string)) any {
+	if r.missing(col, required) {
+		return nil
+	}
+	c := r.cell(col)
+	v, msg := parse(c.Text)
+	if msg != "" {
+		r.fail(col, c.Text, msg)
+		return nil
+	}
+	return v
+}
+
+// ident is parsed for identifiers, which an Excel number cell has already damaged.
+func (r *row) ident(col string, required bool, parse func(string) (string, string)) any {
+	if c := r.cell(col); c.Number {
+		r.fail(col, c.Text, "import.err.excel_number")
+		return nil
+	}
+	return r.parsed(col, required, parse)
+}
+
+func (r *row) region(col string, required bool) any {
+	v := r.parsed(col, required, ParseRegionCode)
+	if v == nil {
+		return nil
+	}
+	if !r.regions[v.(string)] {
+		r.fail(col, r.cell(col).Text, "import.err.region_unknown")
+		return nil
+	}
+	return v
+}
+
+// employerKey reads nib and npwp, at least one of which must name the employer.
+func (r *row) employerKey() (any, any) {
+	nib := r.ident("nib", false, ParseNIB)
+	npwp := r.ident("npwp", false, ParseNPWP)
+	if r.cell("nib").Text == "" && r.cell("npwp").Text == "" {
+		r.fail("nib", "", "import.err.nib_or_npwp")
+	}
+	return nib, npwp
+}
+
+func (r *row) money(col string, required bool) any {
+	if r.missing(col, required) {
+		return nil
+	}
+	c := r.cell(col)
+	if c.Number {
+		f, err := strconv.ParseFloat(c.Text, 64)
+		if err != nil || f < 0 || f != math.Trunc(f) || f > 1e15 {
+			r.fail(col, c.Text, "import.err.money")
+			return nil
+		}
+		return int64(f)
+	}
+	v, msg := ParseMoney(c.Text)
+	if msg != "" {
+		r.fail(col, c.Text, msg)
+		return nil
+	}
+	return v
+}
+
+func (r *row) whole(col string, required bool) any {
+	if r.missing(col, required) {
+		return nil
+	}
+	c := r.cell(col)
+	text := c.Text
+	if c.Number {
+		if f, err := strconv.ParseFloat(text, 64); err == nil && f == math.Trunc(f) && f >= 0 && f < 1e9 {
+			text = strconv.FormatInt(int64(f), 10)
+		}
+	}
+	v, msg := ParseWhole(text)
+	if msg != "" {
+		r.fail(col, c.Text, msg)
+		return nil
+	}
+	return v
+}
+
+func (r *row) date(col string) any {
+	if r.missing(col, false) {
+		return nil
+	}
+	c := r.cell(col)
+	var t time.Time
+	var msg string
+	if f, err := strconv.ParseFloat(c.Text, 64); c.Number && err == nil {
+		t, msg = excelDate(f)
+	} else {
+		t, msg = ParseDate(c.Text)
+	}
+	if msg != "" {
+		r.fail(col, c.Text, msg)
+		return nil
+	}
+	return t.Format("2006-01-02")
+}
+
+func (r *row) yesNo(col string) any {
+	c := r.cell(col)
+	v, msg := ParseYesNo(c.Text)
+	if msg != "" {
+		r.fail(col, c.Text, msg)
+		return false
+	}
+	return v
+}

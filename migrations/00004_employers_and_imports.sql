@@ -1,0 +1,193 @@
+-- +goose Up
+CREATE EXTENSION IF NOT EXISTS pg_trgm;
+
+-- An employer of the Pemprov register, or one known only from a BPJS NPP (in_register = false).
+CREATE TABLE employers (
+    id                  bigserial PRIMARY KEY,
+    nib                 text CHECK (nib ~ '^[0-9]{13}$'),
+    npwp                text CHECK (npwp ~ '^[0-9]{16}$'),  -- always the 16-digit form
+    nama                text NOT NULL,
+    alamat              text NOT NULL DEFAULT '',
+    kode_kelurahan      text REFERENCES regions (kode),
+    kbli                text NOT NULL DEFAULT '',
+    skala               text CHECK (skala IN ('mikro', 'kecil', 'menengah', 'besar')),
+    jumlah_pekerja      integer CHECK (jumlah_pekerja >= 0),  -- NULL: unknown (not in the register)
+    in_register         boolean NOT NULL DEFAULT true,
+    -- Computed by package flags after every import commit.
+    flag_codes          text[] NOT NULL DEFAULT '{}',
+    shortfall_rp        bigint NOT NULL DEFAULT 0,
+    active_participants integer NOT NULL DEFAULT 0,
+    roster_workers      integer NOT NULL DEFAULT 0,
+    flags_computed_at   timestamptz,
+    version             integer NOT NULL DEFAULT 1,
+    created_at          timestamptz NOT NULL DEFAULT now(),
+    updated_at          timestamptz NOT NULL DEFAULT now(),
+    CHECK (nib IS NOT NULL OR npwp IS NOT NULL)
+);
+-- The key of an employer is its NIB, else its NPWP (branches may share an NPWP, each with its NIB).
+CREATE UNIQUE INDEX employers_nib_key ON employers (nib) WHERE nib IS NOT NULL;
+CREATE UNIQUE INDEX employers_npwp_key ON employers (npwp) WHERE nib IS NULL;
+CREATE INDEX employers_npwp_idx ON employers (npwp);
+CREATE INDEX employers_shortfall_idx ON employers (shortfall_rp DESC, id DESC);
+CREATE INDEX employers_area_idx ON employers (kode_kelurahan text_pattern_ops, shortfall_rp DESC, id DESC);
+CREATE INDEX employers_flags_idx ON employers USING gin (flag_codes);
+CREATE INDEX employers_nama_trgm_idx ON employers USING gin (nama gin_trgm_ops);
+
+-- A worker on an employer's WLKP roster; a workers import replaces the roster of each employer in it.
+CREATE TABLE workers (
+    employer_id   bigint NOT NULL REFERENCES employers (id) ON DELETE CASCADE,
+    nik           text NOT NULL CHECK (nik ~ '^[0-9]{16}$'),
+    nama          text NOT NULL,
+    upah          bigint NOT NULL CHECK (upah >= 0),
+    mulai_bekerja date,
+    PRIMARY KEY (employer_id, nik)
+);
+CREATE INDEX workers_nik_idx ON workers (nik);
+
+-- A BPJS registration (NPP), linked to an employer by NIB, else NPWP.
+CREATE TABLE bpjs_employers (
+    npp             text PRIMARY KEY CHECK (npp ~ '^[A-Z0-9]{8,10}$'),
+    nib             text,
+    npwp            text,
+    nama            text NOT NULL,
+    kode_kelurahan  text REFERENCES regions (kode),
+    jkk             boolean NOT NULL,
+    jkm             boolean NOT NULL,
+    jht             boolean NOT NULL,
+    jp              boolean NOT NULL,
+    jkp             boolean NOT NULL,
+    tunggakan_bulan integer NOT NULL DEFAULT 0 CHECK (tunggakan_bulan >= 0),
+    tunggakan_rp    bigint NOT NULL DEFAULT 0 CHECK (tunggakan_rp >= 0),
+    employer_id     bigint REFERENCES employers (id)
+);
+CREATE INDEX bpjs_employers_employer_idx ON bpjs_employers (employer_id);
+CREATE INDEX bpjs_employers_nib_idx ON bpjs_employers (nib);
+CREATE INDEX bpjs_employers_npwp_idx ON bpjs_employers (npwp);
+
+CREATE TABLE imports (
+    id                      bigserial PRIMARY KEY,
+    kind                    text NOT NULL CHECK (kind IN ('employers', 'workers', 'bpjs_employers', 'participants')),
+    sha256                  text NOT NULL,
+    filename                text NOT NULL,
+    format                  text NOT NULL CHECK (format IN ('csv', 'xlsx')),
+    size_bytes              bigint NOT NULL,
+    status                  text NOT NULL DEFAULT 'queued' CHECK (status IN
+                                ('queued', 'validating', 'needs_review', 'committing', 'committed', 'failed', 'discarded')),
+    rows_total              integer NOT NULL DEFAULT 0,
+    rows_valid              integer NOT NULL DEFAULT 0,
+    rows_invalid            integer NOT NULL DEFAULT 0,
+    rows_processed          integer NOT NULL DEFAULT 0,
+    warnings                integer NOT NULL DEFAULT 0,
+    auto_commit_max_invalid numeric CHECK (auto_commit_max_invalid BETWEEN 0 AND 1),
+    failure                 text NOT NULL DEFAULT '',  -- an i18n message id
+    failure_detail          text NOT NULL DEFAULT '',  -- e.g. the line that is not UTF-8
+    created_by              bigint REFERENCES users (id),
+    created_at              timestamptz NOT NULL DEFAULT now(),
+    committed_at            timestamptz,
+    version                 integer NOT NULL DEFAULT 1,
+    UNIQUE (kind, sha256)
+);
+CREATE INDEX imports_queue_idx ON imports (id) WHERE status IN ('queued', 'committing');
+
+-- Row errors and warnings; message is an i18n id so each reader sees their own language.
+CREATE TABLE import_errors (
+    import_id bigint NOT NULL REFERENCES imports (id) ON DELETE CASCADE,
+    line      integer NOT NULL,
+    col       text NOT NULL,
+    value     text NOT NULL,
+    message   text NOT NULL,
+    warning   boolean NOT NULL DEFAULT false
+);
+CREATE INDEX import_errors_idx ON import_errors (import_id, warning, line);
+
+-- Valid rows waiting for commit. UNLOGGED: they can be rebuilt from the stored file.
+CREATE UNLOGGED TABLE stage_employers (
+    import_id bigint NOT NULL, line integer NOT NULL,
+    nib text, npwp text, nama text NOT NULL, alamat text NOT NULL, kode_kelurahan text NOT NULL,
+    kbli text NOT NULL, skala text NOT NULL, jumlah_pekerja integer NOT NULL
+);
+CREATE UNLOGGED TABLE stage_workers (
+    import_id bigint NOT NULL, line integer NOT NULL,
+    nib text, npwp text, nik text NOT NULL, nama text NOT NULL, upah bigint NOT NULL, mulai_bekerja date
+);
+CREATE UNLOGGED TABLE stage_bpjs_employers (
+    import_id bigint NOT NULL, line integer NOT NULL,
+    npp text NOT NULL, nib text, npwp text, nama text NOT NULL, kode_kelurahan text,
+    jkk boolean NOT NULL, jkm boolean NOT NULL, jht boolean NOT NULL, jp boolean NOT NULL, jkp boolean NOT NULL,
+    tunggakan_bulan integer NOT NULL, tunggakan_rp bigint NOT NULL
+);
+CREATE UNLOGGED TABLE stage_participants (
+    import_id bigint NOT NULL, line integer NOT NULL,
+    npp text NOT NULL, nik text NOT NULL, kpj text, nama text NOT NULL, upah bigint NOT NULL,
+    status text NOT NULL, tanggal_kepesertaan date
+);
+CREATE INDEX stage_employers_idx ON stage_employers (import_id);
+CREATE INDEX stage_workers_idx ON stage_workers (import_id);
+CREATE INDEX stage_bpjs_employers_idx ON stage_bpjs_employers (import_id);
+CREATE INDEX stage_participants_idx ON stage_participants (import_id);
+
+-- Every participants import is a dated snapshot of the NPPs it names; all are kept.
+CREATE TABLE participant_snapshots (
+    npp       text NOT NULL,
+    import_id bigint NOT NULL REFERENCES imports (id),
+    taken_at  timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (npp, import_id)
+);
+CREATE TABLE participants (
+    import_id           bigint NOT NULL,
+    npp                 text NOT NULL,
+    nik                 text NOT NULL,
+    kpj                 text,
+    nama                text NOT NULL,
+    upah                bigint NOT NULL,
+    status              text NOT NULL CHECK (status IN ('aktif', 'nonaktif')),
+    tanggal_kepesertaan date,
+    PRIMARY KEY (npp, import_id, nik),
+    FOREIGN KEY (npp, import_id) REFERENCES participant_snapshots (npp, import_id)
+);
+CREATE INDEX participants_nik_idx ON participants (nik);
+-- The snapshot in force for each NPP.
+CREATE TABLE latest_snapshots (
+    npp       text PRIMARY KEY,
+    import_id bigint NOT NULL
+);
+
+-- The flags raised against an employer by the last computation, with their parts.
+CREATE TABLE employer_flags (
+    employer_id  bigint NOT NULL REFERENCES employers (id) ON DELETE CASCADE,
+    code         text NOT NULL CHECK (code IN ('PWBD', 'PDS_TK', 'PDS_UPAH', 'PDS_PROGRAM', 'MENUNGGAK')),
+    workers      integer NOT NULL,
+    shortfall_rp bigint NOT NULL,
+    detail       text NOT NULL DEFAULT '',
+    PRIMARY KEY (employer_id, code)
+);
+
+-- Programs mandatory for each scale (Perpres 109/2013 art. 6).
+-- +goose StatementBegin
+CREATE FUNCTION mandatory_programs(skala text) RETURNS text[] LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE skala
+        WHEN 'besar' THEN ARRAY['JKK', 'JKM', 'JHT', 'JP']
+        WHEN 'menengah' THEN ARRAY['JKK', 'JKM', 'JHT', 'JP']
+        WHEN 'kecil' THEN ARRAY['JKK', 'JKM', 'JHT']
+        ELSE ARRAY['JKK', 'JKM']  -- mikro, and an NPP-only employer whose scale is unknown
+    END
+$$;
+-- +goose StatementEnd
+
+-- The monthly contribution on a wage for the given programs; JP is levied on the capped wage.
+-- +goose StatementBegin
+CREATE FUNCTION contribution(wage numeric, programs text[], jkk numeric, jkm numeric, jht numeric,
+                             jp numeric, jp_cap numeric) RETURNS numeric LANGUAGE sql IMMUTABLE AS $$
+    SELECT (CASE WHEN 'JKK' = ANY (programs) THEN wage * jkk ELSE 0 END)
+         + (CASE WHEN 'JKM' = ANY (programs) THEN wage * jkm ELSE 0 END)
+         + (CASE WHEN 'JHT' = ANY (programs) THEN wage * jht ELSE 0 END)
+         + (CASE WHEN 'JP' = ANY (programs) THEN least(wage, coalesce(jp_cap, wage)) * jp ELSE 0 END)
+$$;
+-- +goose StatementEnd
+
+-- +goose Down
+DROP FUNCTION contribution;
+DROP FUNCTION mandatory_programs;
+DROP TABLE employer_flags, latest_snapshots, participants, participant_snapshots,
+    stage_participants, stage_bpjs_employers, stage_workers, stage_employers,
+    import_errors, imports, bpjs_employers, workers, employers;
