@@ -26,6 +26,7 @@ import (
 	"patuh/internal/db"
 	"patuh/internal/demo"
 	"patuh/internal/i18n"
+	"patuh/internal/importer"
 )
 
 const usage = `patuh: employer compliance case tracker for DKI Jakarta
@@ -36,7 +37,7 @@ usage:
   patuh user add --username U --name "…" --role admin|supervisor|inspector [--area 31.71] [--password-stdin]
   patuh user password --username U [--password-stdin]
   patuh token create --username U [--label L]
-  patuh import --kind employers|workers|bpjs_employers|participants FILE
+  patuh import --kind employers|workers|bpjs_employers|participants [--auto-commit-max-invalid 0.01] FILE
   patuh seed-demo                   create the demo users (new passwords each run) and sample data
   patuh audit verify                check the audit log's hash chain
 
@@ -102,7 +103,7 @@ func run(args []string) error {
 	case "token create":
 		return tokenCreate(ctx, cfg, d, rest)
 	case "import":
-		return errors.New("import: not yet available (arrives with the data-exchange issue)")
+		return importFile(ctx, cfg, d, rest)
 	case "seed-demo":
 		return seedDemo(ctx, cfg, d)
 	case "audit verify":
@@ -138,6 +139,10 @@ func serve(ctx context.Context, cfg config.Config, d *sqlx.DB) error {
 		return err
 	}
 	defer a.Close()
+	if err := a.Importer.Recover(ctx); err != nil {
+		return err
+	}
+	go a.Importer.Run(ctx)
 	srv := &http.Server{
 		Addr:              cfg.Addr,
 		Handler:           a.Handler,
@@ -236,6 +241,28 @@ func seedDemo(ctx context.Context, cfg config.Config, d *sqlx.DB) error {
 	if err != nil {
 		return describe(err)
 	}
+	im, err := importer.New(d, cfg.DataDir)
+	if err != nil {
+		return err
+	}
+	for _, kind := range demo.SampleOrder {
+		f, err := demo.Samples.Open("samples/" + kind + ".csv")
+		if err != nil {
+			return err
+		}
+		imp, created, err := im.Create(ctx, 0, "seed-demo", kind, kind+".csv", f, nil)
+		f.Close()
+		if err != nil {
+			return describe(err)
+		}
+		if err := im.Drain(ctx); err != nil {
+			return err
+		}
+		if created {
+			imp, _ = im.Get(ctx, imp.ID)
+			fmt.Printf("sample %-15s %s, %d rows\n", kind, imp.Status, imp.RowsValid)
+		}
+	}
 	fmt.Println("demo users (passwords are new on every seed):")
 	for _, a := range accounts {
 		area := "all of Jakarta"
@@ -245,6 +272,63 @@ func seedDemo(ctx context.Context, cfg config.Config, d *sqlx.DB) error {
 		fmt.Printf("  %-16s %-18s %-10s %s\n", a.Username, a.Password, a.Role, area)
 	}
 	return nil
+}
+
+func importFile(ctx context.Context, cfg config.Config, d *sqlx.DB, args []string) error {
+	fs := flag.NewFlagSet("import", flag.ContinueOnError)
+	kind := fs.String("kind", "", "employers, workers, bpjs_employers or participants")
+	autoCommit := fs.Float64("auto-commit-max-invalid", 0, "commit even with this share (0-1) of invalid rows")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return errors.New("import: name one file")
+	}
+	f, err := os.Open(fs.Arg(0))
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	im, err := importer.New(d, cfg.DataDir)
+	if err != nil {
+		return err
+	}
+	imp, created, err := im.Create(ctx, 0, "cli", *kind, fs.Arg(0), f, autoCommit)
+	if err != nil {
+		return describe(err)
+	}
+	if !created {
+		fmt.Printf("these bytes were imported before as import %d\n", imp.ID)
+	}
+	start := time.Now()
+	if err := im.Drain(ctx); err != nil {
+		return err
+	}
+	if imp, err = im.Get(ctx, imp.ID); err != nil {
+		return err
+	}
+	loc := englishMessages()
+	fmt.Printf("import %d (%s): %s in %.1fs; rows %d, valid %d, invalid %d, warnings %d\n", imp.ID, imp.Kind, imp.Status,
+		time.Since(start).Seconds(), imp.RowsTotal, imp.RowsValid, imp.RowsInvalid, imp.Warnings)
+	if imp.Failure != "" {
+		fmt.Println("failed:", loc.T(imp.Failure, "Line", imp.FailureDetail, "Detail", imp.FailureDetail))
+	}
+	errs, err := im.Errors(ctx, imp.ID, 20)
+	for _, e := range errs {
+		fmt.Printf("  line %d, %s %q: %s\n", e.Line, e.Column, e.Value, loc.T(e.Message))
+	}
+	if imp.Status == "needs_review" {
+		fmt.Println("waiting for review: commit or discard it on the import page")
+	}
+	return err
+}
+
+func englishMessages() *i18n.Localizer {
+	b, err := i18n.Load()
+	if err != nil {
+		panic(err)
+	}
+	return b.For("en")
 }
 
 func readPassword(fromStdin bool) (string, error) {
@@ -267,11 +351,7 @@ func describe(err error) error {
 	if !ok {
 		return err
 	}
-	b, lerr := i18n.Load()
-	if lerr != nil {
-		return err
-	}
-	loc := b.For("en")
+	loc := englishMessages()
 	parts := []string{loc.T(e.Message)}
 	for f, m := range e.Fields {
 		parts = append(parts, f+": "+loc.T(m))

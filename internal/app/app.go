@@ -16,7 +16,9 @@ import (
 	"patuh/internal/auth"
 	"patuh/internal/config"
 	"patuh/internal/db"
+	"patuh/internal/employer"
 	"patuh/internal/i18n"
+	"patuh/internal/importer"
 	"patuh/internal/regions"
 	"patuh/internal/web"
 	"patuh/static"
@@ -27,6 +29,7 @@ import (
 type App struct {
 	Handler  http.Handler
 	Sessions *scs.SessionManager
+	Importer *importer.Importer
 	sessions *postgresstore.PostgresStore
 }
 
@@ -98,7 +101,14 @@ func New(cfg config.Config, d *sqlx.DB) (*App, error) {
 	authed := api.Group("/", authH.Bearer)
 	authed.GET("/me", func(c *gin.Context) { c.JSON(http.StatusOK, auth.Current(c)) })
 
-	return &App{Handler: sm.LoadAndSave(e), Sessions: sm, sessions: store}, nil
+	im, err := importer.New(d, cfg.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	(&importer.Handler{Importer: im}).Register(loggedIn, authed)
+	(&employer.Handler{Store: employer.NewStore(d), DB: d, Now: time.Now}).Register(loggedIn, authed)
+
+	return &App{Handler: sm.LoadAndSave(e), Sessions: sm, Importer: im, sessions: store}, nil
 }
 
 //go:embed openapi.json

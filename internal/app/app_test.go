@@ -21,19 +21,21 @@ func TestMain(m *testing.M) { dbtest.Main(m) }
 
 const password = "correct horse battery"
 
-func testConfig() config.Config {
-	return config.Config{Secret: "test-secret", SessionIdle: 30 * time.Minute, SessionMaxAge: 12 * time.Hour}
+func testConfig(t *testing.T) config.Config {
+	return config.Config{Secret: "test-secret", SessionIdle: 30 * time.Minute, SessionMaxAge: 12 * time.Hour, DataDir: t.TempDir()}
 }
 
-// server starts the whole application on a real listener.
+// server starts the whole application, with its import worker, on a real listener.
 func server(t *testing.T) *httptest.Server {
 	t.Helper()
-	a, err := app.New(testConfig(), dbtest.DB(t))
+	a, err := app.New(testConfig(t), dbtest.DB(t))
 	if err != nil {
 		t.Fatal(err)
 	}
+	ctx, cancel := context.WithCancel(context.Background())
+	go a.Importer.Run(ctx)
 	srv := httptest.NewServer(a.Handler)
-	t.Cleanup(func() { srv.Close(); a.Close() })
+	t.Cleanup(func() { cancel(); srv.Close(); a.Close() })
 	return srv
 }
 

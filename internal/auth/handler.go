@@ -11,9 +11,9 @@ import (
 )
 
 const (
-	currentKey    = "auth.user"
-	sessUserID    = "user_id"
-	sessEpoch     = "epoch"
+	currentKey = "auth.user"
+	sessUserID = "user_id"
+	sessEpoch  = "epoch"
 )
 
 // Handler serves login and logout and provides the middleware that finds the current user.

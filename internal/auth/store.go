@@ -154,9 +154,9 @@ var dummyHash, _ = bcrypt.GenerateFromPassword([]byte("no user has this password
 
 // Throttling limits: failures within the window, per account and per client address.
 const (
-	throttleWindow      = 15 * time.Minute
-	maxFailuresPerUser  = 5
-	maxFailuresPerAddr  = 20
+	throttleWindow     = 15 * time.Minute
+	maxFailuresPerUser = 5
+	maxFailuresPerAddr = 20
 )
 
 // ErrThrottled tells the user to wait; it does not say whether the account exists.

@@ -25,6 +25,8 @@ type Config struct {
 	SessionMaxAge  time.Duration
 	TrustedProxies []string
 	LogFormat      string // json or text
+	// DataDir keeps uploaded import files (named by their SHA-256) and evidence files.
+	DataDir string
 }
 
 const devSecret = "development-only-secret-do-not-use-in-production"
@@ -41,6 +43,7 @@ func FromEnv() (Config, error) {
 		Addr:        getenv("PATUH_ADDR", ":8080"),
 		Secret:      os.Getenv("PATUH_SECRET"),
 		LogFormat:   getenv("PATUH_LOG_FORMAT", "json"),
+		DataDir:     getenv("PATUH_DATA_DIR", ".data/files"),
 	}
 	var err error
 	if c.SessionIdle, err = duration("PATUH_SESSION_IDLE", 30*time.Minute); err != nil {

@@ -19,8 +19,8 @@ var Codes = []string{"PWBD", "PDS_TK", "PDS_UPAH", "PDS_PROGRAM", "MENUNGGAK"}
 //go:embed flags.sql
 var sqlText string
 
-var q = db.MustQueries(sqlText, "rates", "load-rates", "active", "index-active", "facts", "clear",
-	"pwbd", "pds-tk-roster", "pds-tk-reported", "pds-upah", "pds-program", "menunggak", "summarise")
+var queries = db.MustQueries(sqlText, "rates", "load-rates", "active", "index-active", "facts", "clear",
+	"pwbd", "pds-tk-roster", "pds-tk-reported", "pds-upah", "pds-program", "menunggak", "summarise", "unenrolled", "underreported")
 
 // Flag is one flag raised against an employer.
 type Flag struct {
@@ -59,7 +59,7 @@ func Recompute(ctx context.Context, tx *sqlx.Tx, today time.Time) error {
 		UMP                *int64
 		MenunggakMinMonths int `db:"menunggak_min_months"`
 	}
-	if err := tx.GetContext(ctx, &r, q["rates"], today); err != nil {
+	if err := tx.GetContext(ctx, &r, queries["rates"], today); err != nil {
 		return fmt.Errorf("flags: rates: %w", err)
 	}
 	if r.JKK == nil || r.JKM == nil || r.JHT == nil || r.JP == nil || r.UMP == nil {
@@ -68,14 +68,41 @@ func Recompute(ctx context.Context, tx *sqlx.Tx, today time.Time) error {
 	if _, err := tx.ExecContext(ctx, `DROP TABLE IF EXISTS flag_rates, flag_active, flag_facts`); err != nil {
 		return err
 	}
-	if _, err := tx.ExecContext(ctx, q["load-rates"], *r.JKK, *r.JKM, *r.JHT, *r.JP, r.JPCap, *r.UMP, r.MenunggakMinMonths); err != nil {
+	if _, err := tx.ExecContext(ctx, queries["load-rates"], *r.JKK, *r.JKM, *r.JHT, *r.JP, r.JPCap, *r.UMP, r.MenunggakMinMonths); err != nil {
 		return fmt.Errorf("flags: load rates: %w", err)
 	}
 	for _, name := range []string{"active", "index-active", "facts", "clear", "pwbd", "pds-tk-roster",
 		"pds-tk-reported", "pds-upah", "pds-program", "menunggak", "summarise"} {
-		if _, err := tx.ExecContext(ctx, q[name]); err != nil {
+		if _, err := tx.ExecContext(ctx, queries[name]); err != nil {
 			return fmt.Errorf("flags: %s: %w", name, err)
 		}
 	}
 	return nil
+}
+
+// Worker is a roster worker behind PDS_TK, or an under-reported participant behind PDS_UPAH.
+type Worker struct {
+	NIK          string `db:"nik" json:"nik"`
+	Nama         string `db:"nama" json:"nama"`
+	Upah         int64  `db:"upah" json:"upah,omitempty"`
+	UpahPaid     int64  `db:"upah_paid" json:"upah_paid,omitempty"`
+	UpahReported int64  `db:"upah_reported" json:"upah_reported,omitempty"`
+}
+
+// Unenrolled lists the roster workers behind an employer's PDS_TK flag.
+func Unenrolled(ctx context.Context, q sqlx.QueryerContext, employerID int64) ([]Worker, error) {
+	out := []Worker{}
+	if err := sqlx.SelectContext(ctx, q, &out, queries["unenrolled"], employerID); err != nil {
+		return nil, fmt.Errorf("flags: unenrolled: %w", err)
+	}
+	return out, nil
+}
+
+// Underreported lists the participants behind an employer's PDS_UPAH flag.
+func Underreported(ctx context.Context, q sqlx.QueryerContext, employerID int64, today time.Time) ([]Worker, error) {
+	out := []Worker{}
+	if err := sqlx.SelectContext(ctx, q, &out, queries["underreported"], employerID, today); err != nil {
+		return nil, fmt.Errorf("flags: underreported: %w", err)
+	}
+	return out, nil
 }

@@ -131,3 +131,40 @@ LEFT JOIN (
     FROM employer_flags WHERE employer_id IN (SELECT id FROM flag_targets) GROUP BY employer_id
 ) s ON s.employer_id = f.id
 WHERE e.id = f.id;
+
+-- name: unenrolled
+-- The evidence behind PDS_TK with a roster: roster workers of employer $1 who are not active
+-- participants of any of its NPPs. The same rule as pds-tk-roster, for one employer.
+SELECT w.nik, w.nama, w.upah
+FROM workers w
+WHERE w.employer_id = $1
+  AND EXISTS (SELECT 1 FROM bpjs_employers b WHERE b.employer_id = $1)
+  AND NOT EXISTS (
+      SELECT 1 FROM bpjs_employers b
+      JOIN latest_snapshots l ON l.npp = b.npp
+      JOIN participants p ON p.npp = l.npp AND p.import_id = l.import_id
+      WHERE b.employer_id = $1 AND p.status = 'aktif' AND p.nik = w.nik)
+ORDER BY w.upah DESC, w.nik;
+
+-- name: underreported
+-- The evidence behind PDS_UPAH: active participants of employer $1 reported below the roster
+-- wage, or below the UMP in force on $2 where it binds. The same rule as pds-upah.
+WITH a AS (
+    SELECT p.nik, max(p.upah) AS upah, min(p.nama) AS nama
+    FROM bpjs_employers b
+    JOIN latest_snapshots l ON l.npp = b.npp
+    JOIN participants p ON p.npp = l.npp AND p.import_id = l.import_id AND p.status = 'aktif'
+    WHERE b.employer_id = $1
+    GROUP BY p.nik
+)
+SELECT a.nik, coalesce(w.nama, a.nama) AS nama, x.paid AS upah_paid, a.upah AS upah_reported
+FROM a
+JOIN employers e ON e.id = $1
+LEFT JOIN workers w ON w.employer_id = $1 AND w.nik = a.nik
+CROSS JOIN LATERAL (
+    SELECT CASE WHEN w.nik IS NOT NULL THEN w.upah
+                WHEN coalesce(e.skala, '') NOT IN ('mikro', 'kecil')
+                THEN (SELECT amount FROM minimum_wages WHERE valid_from <= $2 ORDER BY valid_from DESC LIMIT 1)
+           END AS paid) x
+WHERE x.paid > a.upah
+ORDER BY x.paid - a.upah DESC, a.nik;

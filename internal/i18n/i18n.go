@@ -63,6 +63,9 @@ func (b *Bundle) For(lang string) *Localizer {
 
 // Normalize maps a requested language to a supported one.
 func Normalize(lang string) string {
+	if i := strings.IndexAny(lang, ",;"); i >= 0 {
+		lang = lang[:i] // the first of an Accept-Language list
+	}
 	lang = strings.ToLower(strings.TrimSpace(lang))
 	for _, l := range Languages {
 		if lang == l || strings.HasPrefix(lang, l+"-") {

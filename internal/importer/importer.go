@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -117,18 +118,18 @@ func (im *Importer) path(imp *Import) string {
 	return filepath.Join(im.dir, imp.SHA256+"."+imp.Format)
 }
 
-// Create stores an uploaded file and queues it; the same bytes for the same kind return the
-// existing import with created=false.
-func (im *Importer) Create(ctx context.Context, actorID int64, actor, kind, filename string, r io.Reader, autoCommitMaxInvalid *float64) (*Import, bool, error) {
-	if _, ok := Kinds[kind]; !ok {
-		return nil, false, apperr.Fields(map[string]string{"kind": "import.kind_invalid"})
-	}
-	if a := autoCommitMaxInvalid; a != nil && (*a < 0 || *a > 1) {
-		return nil, false, apperr.Fields(map[string]string{"auto_commit_max_invalid": "import.auto_commit_invalid"})
-	}
+// Upload is a received file, stored under its SHA-256 but not yet an import.
+type Upload struct {
+	SHA256, Format, Filename string
+	Size                     int64
+}
+
+// Receive streams a file to the file directory, hashing it on the way; the format is told
+// by content. Nothing is in the database yet.
+func (im *Importer) Receive(filename string, r io.Reader) (*Upload, error) {
 	tmp, err := os.CreateTemp(im.dir, "upload-*")
 	if err != nil {
-		return nil, false, fmt.Errorf("importer: store upload: %w", err)
+		return nil, fmt.Errorf("importer: store upload: %w", err)
 	}
 	defer os.Remove(tmp.Name())
 	h := sha256.New()
@@ -136,40 +137,73 @@ func (im *Importer) Create(ctx context.Context, actorID int64, actor, kind, file
 	n, err := io.Copy(io.MultiWriter(tmp, h, head), io.LimitReader(r, MaxUpload+1))
 	tmp.Close()
 	if err != nil {
-		return nil, false, &apperr.Error{Code: apperr.Malformed, Message: "import.file.upload_failed", Err: err}
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return nil, apperr.New(apperr.TooLarge, "import.file.too_large")
+		}
+		return nil, &apperr.Error{Code: apperr.Malformed, Message: "import.file.upload_failed", Err: err}
 	}
 	if n > MaxUpload {
-		return nil, false, apperr.New(apperr.TooLarge, "import.file.too_large")
+		return nil, apperr.New(apperr.TooLarge, "import.file.too_large")
 	}
 	if n == 0 {
-		return nil, false, apperr.Fields(map[string]string{"file": "import.file.empty"})
+		return nil, apperr.Fields(map[string]string{"file": "import.file.empty"})
 	}
 	format, msg := sniffFormat(head.b)
 	if msg != "" {
-		return nil, false, &apperr.Error{Code: apperr.UnsupportedMedia, Message: msg}
+		return nil, &apperr.Error{Code: apperr.UnsupportedMedia, Message: msg}
 	}
-	imp := &Import{Kind: kind, SHA256: hex.EncodeToString(h.Sum(nil)), Filename: filepath.Base(filename), Format: format, SizeBytes: n}
-	if err := os.Rename(tmp.Name(), im.path(imp)); err != nil {
-		return nil, false, fmt.Errorf("importer: store upload: %w", err)
+	up := &Upload{SHA256: hex.EncodeToString(h.Sum(nil)), Format: format, Filename: filepath.Base(filename), Size: n}
+	if err := os.Rename(tmp.Name(), filepath.Join(im.dir, up.SHA256+"."+up.Format)); err != nil {
+		return nil, fmt.Errorf("importer: store upload: %w", err)
 	}
+	return up, nil
+}
+
+// Create stores an uploaded file and queues it; the same bytes for the same kind return the
+// existing import with created=false.
+func (im *Importer) Create(ctx context.Context, actorID int64, actor, kind, filename string, r io.Reader, autoCommitMaxInvalid *float64) (*Import, bool, error) {
+	if _, ok := Kinds[kind]; !ok {
+		return nil, false, apperr.Fields(map[string]string{"kind": "import.kind_invalid"})
+	}
+	up, err := im.Receive(filename, r)
+	if err != nil {
+		return nil, false, err
+	}
+	return im.Register(ctx, actorID, actor, kind, up, autoCommitMaxInvalid)
+}
+
+// Register makes a received file an import of a kind and wakes the worker.
+func (im *Importer) Register(ctx context.Context, actorID int64, actor, kind string, up *Upload, autoCommitMaxInvalid *float64) (*Import, bool, error) {
+	fields := map[string]string{}
+	if _, ok := Kinds[kind]; !ok {
+		fields["kind"] = "import.kind_invalid"
+	}
+	if a := autoCommitMaxInvalid; a != nil && (*a < 0 || *a > 1) {
+		fields["auto_commit_max_invalid"] = "import.auto_commit_invalid"
+	}
+	if len(fields) > 0 {
+		return nil, false, apperr.Fields(fields)
+	}
+	imp := &Import{}
 	var createdBy *int64
 	if actorID != 0 {
 		createdBy = &actorID
 	}
 	created := true
-	err = db.WithTx(ctx, im.db, func(tx *sqlx.Tx) error {
+	err := db.WithTx(ctx, im.db, func(tx *sqlx.Tx) error {
 		err := tx.GetContext(ctx, imp, `INSERT INTO imports (kind, sha256, filename, format, size_bytes, auto_commit_max_invalid, created_by)
 			VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (kind, sha256) DO NOTHING RETURNING *`,
-			imp.Kind, imp.SHA256, imp.Filename, imp.Format, imp.SizeBytes, autoCommitMaxInvalid, createdBy)
+			kind, up.SHA256, up.Filename, up.Format, up.Size, autoCommitMaxInvalid, createdBy)
 		if errors.Is(err, errNoRows) {
 			created = false
-			return tx.GetContext(ctx, imp, `SELECT * FROM imports WHERE kind = $1 AND sha256 = $2`, imp.Kind, imp.SHA256)
+			return tx.GetContext(ctx, imp, `SELECT * FROM imports WHERE kind = $1 AND sha256 = $2`, kind, up.SHA256)
 		}
 		if err != nil {
 			return err
 		}
 		return audit.Record(ctx, tx, audit.Entry{ActorID: actorID, Actor: actor, Action: "import.upload", Entity: "import",
-			EntityID: fmt.Sprint(imp.ID), Detail: map[string]any{"kind": kind, "filename": imp.Filename, "sha256": imp.SHA256, "bytes": n}})
+			EntityID: fmt.Sprint(imp.ID), Detail: map[string]any{"kind": kind, "filename": up.Filename, "sha256": up.SHA256, "bytes": up.Size}})
 	})
 	if err != nil {
 		return nil, false, fmt.Errorf("importer: create: %w", err)

@@ -258,4 +258,3 @@ func ParseKBLI(s string) (string, string) {
 	}
 	return "", "import.err.kbli"
 }
-

@@ -56,45 +56,73 @@ func (r *Renderer) Pages() []string {
 	return names
 }
 
-// HTML renders a page with the request's language into a buffer first, so a template error
-// becomes a clean 500 instead of half a page.
+// HTML renders a page in the shared layout with the request's language.
 func HTML(c *gin.Context, status int, page string, data gin.H) {
+	if data == nil {
+		data = gin.H{}
+	}
+	data["Viewer"] = viewer(c)
+	data["Flash"] = takeFlash(c)
+	data["Path"] = c.Request.URL.Path
+	data["RequestID"] = c.GetString(requestIDKey)
+	render(c, status, page, "base", data)
+}
+
+// Partial renders one named template of a page's set without the layout, for htmx requests.
+func Partial(c *gin.Context, status int, page, name string, data gin.H) {
+	render(c, status, page, name, data)
+}
+
+// render executes into a buffer first, so a template error becomes a clean 500 instead of
+// half a page.
+func render(c *gin.Context, status int, page, name string, data gin.H) {
 	r := c.MustGet(rendererKey).(*Renderer)
 	t, ok := r.pages[page]
-	if !ok {
-		slog.ErrorContext(c.Request.Context(), "unknown page", "page", page)
-		c.String(http.StatusInternalServerError, "internal error")
-		return
-	}
-	loc := Localizer(c)
-	clone, err := t.Clone()
-	if err == nil {
-		clone.Funcs(funcs(loc))
-		if data == nil {
-			data = gin.H{}
-		}
-		data["Lang"] = loc.Lang
-		data["Viewer"] = viewer(c)
-		data["Flash"] = takeFlash(c)
-		data["Path"] = c.Request.URL.Path
-		data["RequestID"] = c.GetString(requestIDKey)
-		var buf bytes.Buffer
-		if err = clone.ExecuteTemplate(&buf, "base", data); err == nil {
-			c.Data(status, "text/html; charset=utf-8", buf.Bytes())
-			return
+	var err error
+	if ok {
+		var clone *template.Template
+		if clone, err = t.Clone(); err == nil {
+			loc := Localizer(c)
+			clone.Funcs(funcs(loc))
+			data["Lang"] = loc.Lang
+			var buf bytes.Buffer
+			if err = clone.ExecuteTemplate(&buf, name, data); err == nil {
+				c.Data(status, "text/html; charset=utf-8", buf.Bytes())
+				return
+			}
 		}
 	}
-	slog.ErrorContext(c.Request.Context(), "render failed", "page", page, "err", err)
+	slog.ErrorContext(c.Request.Context(), "render failed", "page", page, "template", name, "known", ok, "err", err)
 	c.String(http.StatusInternalServerError, "internal error")
 }
 
 func funcs(loc *i18n.Localizer) template.FuncMap {
 	return template.FuncMap{
-		"t":      loc.T,
-		"num":    FormatNumber,
-		"rp":     FormatRupiah,
-		"date":   func(v any) string { return FormatDate(v, loc.Lang) },
-		"langs":  func() []string { return i18n.Languages },
+		"t":         loc.T,
+		"num":       FormatNumber,
+		"rp":        FormatRupiah,
+		"date":      func(v any) string { return FormatDate(v, loc.Lang) },
+		"langs":     func() []string { return i18n.Languages },
 		"hasPrefix": strings.HasPrefix,
+		"lower":     strings.ToLower,
+		"deref": func(v any) any {
+			switch x := v.(type) {
+			case *string:
+				if x != nil {
+					return *x
+				}
+			case *int:
+				if x != nil {
+					return *x
+				}
+			case *int64:
+				if x != nil {
+					return *x
+				}
+			default:
+				return v
+			}
+			return ""
+		},
 	}
 }

@@ -12,7 +12,9 @@ import (
 const sessionsKey = "web.sessions"
 
 // Sessions returns the session manager.
-func Sessions(c *gin.Context) *scs.SessionManager { return c.MustGet(sessionsKey).(*scs.SessionManager) }
+func Sessions(c *gin.Context) *scs.SessionManager {
+	return c.MustGet(sessionsKey).(*scs.SessionManager)
+}
 
 // Flash keeps a message id for the next page shown to this session (post/redirect/get).
 func Flash(c *gin.Context, messageID string) {

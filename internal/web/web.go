@@ -77,9 +77,16 @@ func LocalPath(p string) string {
 	return p
 }
 
+// langFromCookie is the chosen language; API clients, which have no cookie, may send
+// Accept-Language instead.
 func langFromCookie(c *gin.Context) string {
-	v, _ := c.Cookie(langCookie)
-	return v
+	if v, _ := c.Cookie(langCookie); v != "" {
+		return v
+	}
+	if strings.HasPrefix(c.Request.URL.Path, "/api/") {
+		return c.GetHeader("Accept-Language")
+	}
+	return ""
 }
 
 // Localizer returns the request's language.

@@ -1,0 +1,192 @@
+package employer
+
+import (
+	"net/http"
+	"net/url"
+	"regexp"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/jmoiron/sqlx"
+
+	"patuh/internal/apperr"
+	"patuh/internal/audit"
+	"patuh/internal/auth"
+	"patuh/internal/db"
+	"patuh/internal/flags"
+	"patuh/internal/pdp"
+	"patuh/internal/web"
+)
+
+type Handler struct {
+	Store *Store
+	DB    *sqlx.DB
+	Now   func() time.Time
+}
+
+func (h *Handler) Register(pages, api *gin.RouterGroup) {
+	pages.GET("/employers", h.index)
+	pages.GET("/employers/:id", h.show)
+	api.GET("/employers", h.apiList)
+	api.GET("/employers/:id", h.apiGet)
+}
+
+var areaCode = regexp.MustCompile(`^31\.[0-9]{2}(\.[0-9]{2}(\.[0-9]{4})?)?$`)
+
+// filterFrom reads and checks the list filters of a request.
+func filterFrom(c *gin.Context, maxLimit int) (Filter, error) {
+	f := Filter{Flags: c.QueryArray("flag"), Area: c.Query("area"), Skala: c.Query("skala"), Q: c.Query("q"),
+		Sort: c.DefaultQuery("sort", "-shortfall"), Cursor: c.Query("cursor"), Limit: 50}
+	fields := map[string]string{}
+	for _, code := range f.Flags {
+		if !slices.Contains(flags.Codes, code) {
+			fields["flag"] = "employer.flag_invalid"
+		}
+	}
+	if f.Area != "" && !areaCode.MatchString(f.Area) {
+		fields["area"] = "employer.area_invalid"
+	}
+	if f.Skala != "" && !slices.Contains([]string{"mikro", "kecil", "menengah", "besar"}, f.Skala) {
+		fields["skala"] = "employer.skala_invalid"
+	}
+	if f.Sort != "-shortfall" && f.Sort != "name" {
+		fields["sort"] = "employer.sort_invalid"
+	}
+	if l := c.Query("limit"); l != "" {
+		n, err := strconv.Atoi(l)
+		if err != nil || n < 1 || n > maxLimit {
+			fields["limit"] = "employer.limit_invalid"
+		}
+		f.Limit = n
+	}
+	if len(fields) > 0 {
+		return f, apperr.Fields(fields)
+	}
+	return f, nil
+}
+
+func (h *Handler) index(c *gin.Context) {
+	u := auth.Current(c)
+	f, ferr := filterFrom(c, 200)
+	data := gin.H{"Filter": f, "Codes": flags.Codes, "Query": c.Request.URL.Query()}
+	status := http.StatusOK
+	if ferr != nil {
+		e, _ := apperr.As(ferr)
+		data["Errors"] = e.Fields
+		status = http.StatusUnprocessableEntity
+		f = Filter{Limit: 50, Sort: "-shortfall"}
+	}
+	list, next, err := h.Store.List(c.Request.Context(), f, u.AreaPattern())
+	if err != nil {
+		web.Error(c, err)
+		return
+	}
+	counts, total, err := h.Store.Counts(c.Request.Context(), f, u.AreaPattern())
+	if err != nil {
+		web.Error(c, err)
+		return
+	}
+	data["Employers"], data["Counts"], data["Total"] = list, counts, total
+	if next != "" {
+		q := c.Request.URL.Query()
+		q.Set("cursor", next)
+		data["NextURL"] = "/employers?" + q.Encode()
+	}
+	if f.Cursor != "" {
+		q := c.Request.URL.Query()
+		q.Del("cursor")
+		data["FirstURL"] = "/employers?" + q.Encode()
+	}
+	data["FlagURL"] = func(code string) string {
+		q := url.Values{}
+		for k, v := range c.Request.URL.Query() {
+			if k != "cursor" && k != "flag" {
+				q[k] = v
+			}
+		}
+		if code != "" {
+			q.Set("flag", code)
+		}
+		return "/employers?" + q.Encode()
+	}
+	web.HTML(c, status, "employers/index", data)
+}
+
+func (h *Handler) load(c *gin.Context) (*Detail, bool) {
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil {
+		web.Error(c, apperr.New(apperr.NotFound, "error.not_found"))
+		return nil, false
+	}
+	d, err := h.Store.Get(c.Request.Context(), id, auth.Current(c).AreaPattern(), h.Now())
+	if err != nil {
+		web.Error(c, err)
+		return nil, false
+	}
+	return d, true
+}
+
+func (h *Handler) show(c *gin.Context) {
+	d, ok := h.load(c)
+	if !ok {
+		return
+	}
+	maskAll(d)
+	web.HTML(c, http.StatusOK, "employers/show", gin.H{"E": d})
+}
+
+func maskAll(d *Detail) {
+	for i := range d.Unenrolled {
+		d.Unenrolled[i].NIK = pdp.MaskNIK(d.Unenrolled[i].NIK)
+	}
+	for i := range d.Underreported {
+		d.Underreported[i].NIK = pdp.MaskNIK(d.Underreported[i].NIK)
+	}
+}
+
+func (h *Handler) apiList(c *gin.Context) {
+	f, err := filterFrom(c, 500)
+	if err != nil {
+		web.Error(c, err)
+		return
+	}
+	list, next, err := h.Store.List(c.Request.Context(), f, auth.Current(c).AreaPattern())
+	if err != nil {
+		web.Error(c, err)
+		return
+	}
+	if list == nil {
+		list = []Employer{}
+	}
+	c.JSON(http.StatusOK, gin.H{"items": list, "next_cursor": next})
+}
+
+// apiGet masks NIKs unless the caller's role may see them and asks (?unmask=nik); every
+// unmasked read is audited.
+func (h *Handler) apiGet(c *gin.Context) {
+	d, ok := h.load(c)
+	if !ok {
+		return
+	}
+	u := auth.Current(c)
+	if c.Query("unmask") == "nik" {
+		if !u.MaySeeAll() {
+			web.Error(c, apperr.New(apperr.Forbidden, "error.forbidden"))
+			return
+		}
+		err := db.WithTx(c.Request.Context(), h.DB, func(tx *sqlx.Tx) error {
+			return audit.Record(c.Request.Context(), tx, audit.Entry{ActorID: u.ID, Actor: u.Username, Action: "employer.nik_view",
+				Entity: "employer", EntityID: strconv.FormatInt(d.ID, 10),
+				Detail: map[string]any{"niks": len(d.Unenrolled) + len(d.Underreported)}})
+		})
+		if err != nil {
+			web.Error(c, err)
+			return
+		}
+	} else {
+		maskAll(d)
+	}
+	c.JSON(http.StatusOK, d)
+}

@@ -1,0 +1,287 @@
+// Package employer serves the register of employers with their flags: the ranked, filtered
+// list, the detail with its evidence, and their JSON API.
+package employer
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
+
+	"patuh/internal/apperr"
+	"patuh/internal/db"
+	"patuh/internal/flags"
+)
+
+// Employer is one row of the list, as api.md names its fields.
+type Employer struct {
+	ID                 int64          `db:"id" json:"id"`
+	NIB                *string        `db:"nib" json:"nib"`
+	NPWP               *string        `db:"npwp" json:"npwp"`
+	NPPs               pq.StringArray `db:"npps" json:"npps"`
+	Nama               string         `db:"nama" json:"nama"`
+	Alamat             string         `db:"alamat" json:"-"`
+	KodeKelurahan      *string        `db:"kode_kelurahan" json:"kode_kelurahan"`
+	Kelurahan          string         `db:"kelurahan" json:"-"`
+	Kecamatan          string         `db:"kecamatan" json:"-"`
+	Kota               string         `db:"kota" json:"-"`
+	KBLI               string         `db:"kbli" json:"-"`
+	Skala              *string        `db:"skala" json:"skala"`
+	JumlahPekerja      *int           `db:"jumlah_pekerja" json:"jumlah_pekerja"`
+	ActiveParticipants int            `db:"active_participants" json:"active_participants"`
+	RosterWorkers      int            `db:"roster_workers" json:"-"`
+	InRegister         bool           `db:"in_register" json:"in_register"`
+	FlagCodes          pq.StringArray `db:"flag_codes" json:"-"`
+	Flags              []flags.Flag   `db:"-" json:"flags"`
+	ShortfallRp        int64          `db:"shortfall_rp" json:"shortfall_rp"`
+	OpenCaseID         *int64         `db:"open_case_id" json:"open_case_id"`
+	FlagsComputedAt    *time.Time     `db:"flags_computed_at" json:"-"`
+	Version            int            `db:"version" json:"version"`
+}
+
+// NPP is one BPJS registration of an employer.
+type NPP struct {
+	NPP            string `db:"npp" json:"npp"`
+	Nama           string `db:"nama" json:"nama"`
+	JKK            bool   `db:"jkk" json:"jkk"`
+	JKM            bool   `db:"jkm" json:"jkm"`
+	JHT            bool   `db:"jht" json:"jht"`
+	JP             bool   `db:"jp" json:"jp"`
+	JKP            bool   `db:"jkp" json:"jkp"`
+	TunggakanBulan int    `db:"tunggakan_bulan" json:"tunggakan_bulan"`
+	TunggakanRp    int64  `db:"tunggakan_rp" json:"tunggakan_rp"`
+}
+
+// Detail is the employer with its registrations and the evidence behind its flags.
+type Detail struct {
+	Employer
+	NPPList       []NPP          `json:"-"`
+	Programs      []string       `json:"programs"`
+	ArrearsMonths int            `json:"arrears_months"`
+	ArrearsRp     int64          `json:"arrears_rp"`
+	Unenrolled    []flags.Worker `json:"unenrolled"`
+	Underreported []flags.Worker `json:"underreported"`
+}
+
+// Filter is what the list page and GET /api/v1/employers accept.
+type Filter struct {
+	Flags  []string
+	Area   string // kota, kecamatan or kelurahan code
+	Skala  string
+	Q      string
+	Sort   string // -shortfall (default) or name
+	Cursor string
+	Limit  int
+}
+
+type Store struct{ db *sqlx.DB }
+
+func NewStore(d *sqlx.DB) *Store { return &Store{db: d} }
+
+const listColumns = `e.id, e.nib, e.npwp, e.nama, e.alamat, e.kode_kelurahan, e.kbli, e.skala, e.jumlah_pekerja,
+	e.active_participants, e.roster_workers, e.in_register, e.flag_codes, e.shortfall_rp, e.flags_computed_at, e.version,
+	coalesce(kel.nama, '') AS kelurahan, coalesce(kec.nama, '') AS kecamatan, coalesce(kot.nama, '') AS kota,
+	ARRAY(SELECT b.npp FROM bpjs_employers b WHERE b.employer_id = e.id ORDER BY b.npp) AS npps,
+	NULL::bigint AS open_case_id`
+
+const listFrom = ` FROM employers e
+	LEFT JOIN regions kel ON kel.kode = e.kode_kelurahan
+	LEFT JOIN regions kec ON kec.kode = left(e.kode_kelurahan, 8)
+	LEFT JOIN regions kot ON kot.kode = left(e.kode_kelurahan, 5)`
+
+type cursor struct {
+	Shortfall int64  `json:"s,omitempty"`
+	Name      string `json:"n,omitempty"`
+	ID        int64  `json:"i"`
+}
+
+var (
+	digitsOnly = regexp.MustCompile(`^[0-9.\- ]+$`)
+	nppLike    = regexp.MustCompile(`^[A-Za-z0-9]{8,10}$`)
+)
+
+// where builds the WHERE clause shared by the list and the counts. areaPattern is the user's
+// scope; the filter's area narrows it further. withFlags is false for the per-flag counts.
+func (f Filter) where(areaPattern string, withFlags bool) (string, map[string]any) {
+	conds := []string{"coalesce(e.kode_kelurahan, '') LIKE :scope"}
+	args := map[string]any{"scope": areaPattern}
+	if f.Area != "" {
+		conds = append(conds, "e.kode_kelurahan LIKE :area")
+		args["area"] = f.Area + "%"
+	}
+	if f.Skala != "" {
+		conds = append(conds, "e.skala = :skala")
+		args["skala"] = f.Skala
+	}
+	if withFlags && len(f.Flags) > 0 {
+		conds = append(conds, "e.flag_codes @> :flags")
+		args["flags"] = pq.StringArray(f.Flags)
+	}
+	if q := strings.TrimSpace(f.Q); q != "" {
+		digits := strings.NewReplacer(".", "", "-", "", " ", "").Replace(q)
+		switch {
+		case digitsOnly.MatchString(q) && len(digits) == 13:
+			conds = append(conds, "e.nib = :q")
+			args["q"] = digits
+		case digitsOnly.MatchString(q) && (len(digits) == 15 || len(digits) == 16):
+			if len(digits) == 15 {
+				digits = "0" + digits
+			}
+			conds = append(conds, "e.npwp = :q")
+			args["q"] = digits
+		case nppLike.MatchString(q) && strings.ContainsAny(q, "0123456789"):
+			conds = append(conds, "(EXISTS (SELECT 1 FROM bpjs_employers b WHERE b.employer_id = e.id AND b.npp = :q) OR e.nama ILIKE :qlike)")
+			args["q"] = strings.ToUpper(q)
+			args["qlike"] = "%" + likeEscape(q) + "%"
+		default:
+			conds = append(conds, "e.nama ILIKE :qlike")
+			args["qlike"] = "%" + likeEscape(q) + "%"
+		}
+	}
+	return " WHERE " + strings.Join(conds, " AND "), args
+}
+
+func likeEscape(s string) string {
+	return strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`).Replace(s)
+}
+
+// List returns one page, ranked by shortfall (or by name), and the cursor of the next page.
+func (s *Store) List(ctx context.Context, f Filter, areaPattern string) ([]Employer, string, error) {
+	where, args := f.where(areaPattern, true)
+	order := " ORDER BY e.shortfall_rp DESC, e.id DESC"
+	if f.Sort == "name" {
+		order = " ORDER BY e.nama, e.id"
+	}
+	if f.Cursor != "" {
+		var c cursor
+		b, err := base64.RawURLEncoding.DecodeString(f.Cursor)
+		if err != nil || json.Unmarshal(b, &c) != nil {
+			return nil, "", apperr.Fields(map[string]string{"cursor": "employer.cursor_invalid"})
+		}
+		if f.Sort == "name" {
+			where += " AND (e.nama, e.id) > (:c_name, :c_id)"
+		} else {
+			where += " AND (e.shortfall_rp, e.id) < (:c_shortfall, :c_id)"
+		}
+		args["c_name"], args["c_shortfall"], args["c_id"] = c.Name, c.Shortfall, c.ID
+	}
+	args["limit"] = f.Limit + 1
+	query, qargs, err := sqlx.Named(`SELECT `+listColumns+listFrom+where+order+` LIMIT :limit`, args)
+	if err != nil {
+		return nil, "", err
+	}
+	var out []Employer
+	if err := s.db.SelectContext(ctx, &out, s.db.Rebind(query), qargs...); err != nil {
+		return nil, "", fmt.Errorf("employer: list: %w", err)
+	}
+	next := ""
+	if len(out) > f.Limit {
+		out = out[:f.Limit]
+		last := out[len(out)-1]
+		b, _ := json.Marshal(cursor{Shortfall: last.ShortfallRp, Name: last.Nama, ID: last.ID})
+		next = base64.RawURLEncoding.EncodeToString(b)
+	}
+	if err := s.attachFlags(ctx, out); err != nil {
+		return nil, "", err
+	}
+	return out, next, nil
+}
+
+func (s *Store) attachFlags(ctx context.Context, list []Employer) error {
+	if len(list) == 0 {
+		return nil
+	}
+	ids := make([]int64, len(list))
+	at := map[int64]int{}
+	for i, e := range list {
+		ids[i] = e.ID
+		at[e.ID] = i
+		list[i].Flags = []flags.Flag{}
+	}
+	var fl []flags.Flag
+	err := s.db.SelectContext(ctx, &fl, `SELECT employer_id, code, workers, shortfall_rp, detail FROM employer_flags
+		WHERE employer_id = ANY($1)
+		ORDER BY array_position(ARRAY['PWBD', 'PDS_TK', 'PDS_UPAH', 'PDS_PROGRAM', 'MENUNGGAK'], code)`, pq.Array(ids))
+	if err != nil {
+		return fmt.Errorf("employer: flags: %w", err)
+	}
+	for _, f := range fl {
+		list[at[f.EmployerID]].Flags = append(list[at[f.EmployerID]].Flags, f)
+	}
+	return nil
+}
+
+// Counts gives, under the same filters but the flag filter, how many employers carry each flag,
+// and how many match in all.
+func (s *Store) Counts(ctx context.Context, f Filter, areaPattern string) (map[string]int, int, error) {
+	where, args := f.where(areaPattern, false)
+	query, qargs, err := sqlx.Named(`SELECT coalesce(code, 'ALL') AS code, count(*) AS n FROM (
+		SELECT e.id, c.code FROM employers e CROSS JOIN LATERAL unnest(e.flag_codes || ARRAY[NULL]::text[]) AS c(code)`+
+		where+`) x GROUP BY code`, args)
+	if err != nil {
+		return nil, 0, err
+	}
+	var rows []struct {
+		Code string `db:"code"`
+		N    int    `db:"n"`
+	}
+	if err := s.db.SelectContext(ctx, &rows, s.db.Rebind(query), qargs...); err != nil {
+		return nil, 0, fmt.Errorf("employer: counts: %w", err)
+	}
+	counts := map[string]int{}
+	total := 0
+	for _, r := range rows {
+		if r.Code == "ALL" {
+			total = r.N
+		} else {
+			counts[r.Code] = r.N
+		}
+	}
+	return counts, total, nil
+}
+
+// Get returns one employer inside the user's area, with its NPPs and evidence; outside the
+// area it is not found.
+func (s *Store) Get(ctx context.Context, id int64, areaPattern string, today time.Time) (*Detail, error) {
+	var d Detail
+	err := s.db.GetContext(ctx, &d.Employer, `SELECT `+listColumns+listFrom+
+		` WHERE e.id = $1 AND coalesce(e.kode_kelurahan, '') LIKE $2`, id, areaPattern)
+	if err != nil {
+		return nil, db.NotFoundOr(err, "employer: get")
+	}
+	list := []Employer{d.Employer}
+	if err := s.attachFlags(ctx, list); err != nil {
+		return nil, err
+	}
+	d.Employer = list[0]
+	if err := s.db.SelectContext(ctx, &d.NPPList, `SELECT npp, nama, jkk, jkm, jht, jp, jkp, tunggakan_bulan, tunggakan_rp
+		FROM bpjs_employers WHERE employer_id = $1 ORDER BY npp`, id); err != nil {
+		return nil, fmt.Errorf("employer: npps: %w", err)
+	}
+	have := map[string]bool{}
+	for _, n := range d.NPPList {
+		for p, on := range map[string]bool{"JKK": n.JKK, "JKM": n.JKM, "JHT": n.JHT, "JP": n.JP, "JKP": n.JKP} {
+			have[p] = have[p] || on
+		}
+		d.ArrearsMonths = max(d.ArrearsMonths, n.TunggakanBulan)
+		d.ArrearsRp += n.TunggakanRp
+	}
+	d.Programs = []string{}
+	for _, p := range []string{"JKK", "JKM", "JHT", "JP", "JKP"} {
+		if have[p] {
+			d.Programs = append(d.Programs, p)
+		}
+	}
+	d.Unenrolled, err = flags.Unenrolled(ctx, s.db, id)
+	if err != nil {
+		return nil, err
+	}
+	d.Underreported, err = flags.Underreported(ctx, s.db, id, today)
+	return &d, err
+}

@@ -1,0 +1,261 @@
+package importer
+
+import (
+	"encoding/csv"
+	"errors"
+	"io"
+	"mime"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"patuh/internal/apperr"
+	"patuh/internal/auth"
+	"patuh/internal/pdp"
+	"patuh/internal/web"
+)
+
+// Handler serves the import pages (admins) and the imports API.
+type Handler struct{ Importer *Importer }
+
+func (h *Handler) Register(pages, api *gin.RouterGroup) {
+	admin := auth.RequireRole(auth.Admin)
+	pages.GET("/imports", admin, h.index)
+	pages.POST("/imports", admin, h.upload)
+	pages.GET("/imports/:id", admin, h.show)
+	pages.GET("/imports/:id/progress", admin, h.progress)
+	pages.POST("/imports/:id/commit", admin, h.decide)
+	pages.POST("/imports/:id/discard", admin, h.decide)
+	pages.GET("/imports/:id/errors.csv", admin, h.errorsCSV)
+
+	api.POST("/imports", admin, h.apiUpload)
+	api.GET("/imports/:id", admin, h.apiGet)
+	api.POST("/imports/:id/commit", admin, h.apiDecide)
+	api.POST("/imports/:id/discard", admin, h.apiDecide)
+	api.GET("/imports/:id/errors.csv", admin, h.errorsCSV)
+}
+
+// receive reads a multipart upload as a stream: the file goes straight to disk, whatever its
+// size and wherever it sits among the form fields.
+func (h *Handler) receive(c *gin.Context) (*Import, bool, error) {
+	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, MaxUpload+(1<<20))
+	mediaType, _, _ := mime.ParseMediaType(c.GetHeader("Content-Type"))
+	if mediaType != "multipart/form-data" {
+		return nil, false, apperr.New(apperr.UnsupportedMedia, "import.multipart")
+	}
+	mr, err := c.Request.MultipartReader()
+	if err != nil {
+		return nil, false, apperr.New(apperr.Malformed, "import.multipart")
+	}
+	var up *Upload
+	fields := map[string]string{}
+	for {
+		part, err := mr.NextPart()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			var tooBig *http.MaxBytesError
+			if errors.As(err, &tooBig) {
+				return nil, false, apperr.New(apperr.TooLarge, "import.file.too_large")
+			}
+			return nil, false, apperr.New(apperr.Malformed, "import.multipart")
+		}
+		if part.FormName() == "file" && up == nil {
+			if up, err = h.Importer.Receive(part.FileName(), part); err != nil {
+				return nil, false, err
+			}
+		} else {
+			b, _ := io.ReadAll(io.LimitReader(part, 1024))
+			fields[part.FormName()] = strings.TrimSpace(string(b))
+		}
+		part.Close()
+	}
+	if up == nil {
+		return nil, false, apperr.Fields(map[string]string{"file": "import.file_missing"})
+	}
+	var auto *float64
+	if v := fields["auto_commit_max_invalid"]; v != "" {
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil {
+			return nil, false, apperr.Fields(map[string]string{"auto_commit_max_invalid": "import.auto_commit_invalid"})
+		}
+		auto = &f
+	}
+	u := auth.Current(c)
+	return h.Importer.Register(c.Request.Context(), u.ID, u.Username, fields["kind"], up, auto)
+}
+
+func (h *Handler) load(c *gin.Context) (*Import, bool) {
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil {
+		web.Error(c, apperr.New(apperr.NotFound, "error.not_found"))
+		return nil, false
+	}
+	imp, err := h.Importer.Get(c.Request.Context(), id)
+	if err != nil {
+		web.Error(c, err)
+		return nil, false
+	}
+	return imp, true
+}
+
+func (h *Handler) index(c *gin.Context) {
+	list, err := h.Importer.List(c.Request.Context(), 50)
+	if err != nil {
+		web.Error(c, err)
+		return
+	}
+	web.HTML(c, http.StatusOK, "imports/index", gin.H{"Imports": list, "Kinds": []string{"employers", "bpjs_employers", "workers", "participants"}})
+}
+
+func (h *Handler) upload(c *gin.Context) {
+	imp, created, err := h.receive(c)
+	if err != nil {
+		e, ok := apperr.As(err)
+		if !ok || e.Code == apperr.Internal {
+			web.Error(c, err)
+			return
+		}
+		list, _ := h.Importer.List(c.Request.Context(), 50)
+		msg := e.Message
+		for _, m := range e.Fields {
+			msg = m
+		}
+		web.HTML(c, http.StatusUnprocessableEntity, "imports/index", gin.H{"Imports": list, "Error": msg,
+			"Kinds": []string{"employers", "bpjs_employers", "workers", "participants"}})
+		return
+	}
+	if !created {
+		web.Flash(c, "import.same_bytes")
+	}
+	c.Redirect(http.StatusSeeOther, "/imports/"+strconv.FormatInt(imp.ID, 10))
+}
+
+func (h *Handler) pageData(c *gin.Context, imp *Import) gin.H {
+	errs, _ := h.Importer.Errors(c.Request.Context(), imp.ID, 100)
+	for i := range errs {
+		errs[i].Value = maskValue(errs[i].Column, errs[i].Value)
+	}
+	return gin.H{"Import": imp, "Errors": errs}
+}
+
+func (h *Handler) show(c *gin.Context) {
+	if imp, ok := h.load(c); ok {
+		web.HTML(c, http.StatusOK, "imports/show", h.pageData(c, imp))
+	}
+}
+
+// progress is the fragment that the page's progress area polls for (htmx) until done.
+func (h *Handler) progress(c *gin.Context) {
+	if imp, ok := h.load(c); ok {
+		web.Partial(c, http.StatusOK, "imports/show", "import_status", h.pageData(c, imp))
+	}
+}
+
+func (h *Handler) decide(c *gin.Context) {
+	imp, ok := h.load(c)
+	if !ok {
+		return
+	}
+	u := auth.Current(c)
+	var err error
+	if strings.HasSuffix(c.FullPath(), "/commit") {
+		_, err = h.Importer.Commit(c.Request.Context(), imp.ID, u.ID, u.Username)
+	} else {
+		_, err = h.Importer.Discard(c.Request.Context(), imp.ID, u.ID, u.Username)
+	}
+	if err != nil && apperr.CodeOf(err) != apperr.Conflict {
+		web.Error(c, err)
+		return
+	}
+	c.Redirect(http.StatusSeeOther, "/imports/"+strconv.FormatInt(imp.ID, 10))
+}
+
+// maskValue keeps NIKs out of pages and files that show row errors.
+func maskValue(col, value string) string {
+	if col == "nik" && len(value) == 16 {
+		return pdp.MaskNIK(value)
+	}
+	return value
+}
+
+func (h *Handler) errorsCSV(c *gin.Context) {
+	imp, ok := h.load(c)
+	if !ok {
+		return
+	}
+	loc := web.Localizer(c)
+	c.Header("Content-Type", "text/csv; charset=utf-8")
+	c.Header("Content-Disposition", `attachment; filename="import-`+strconv.FormatInt(imp.ID, 10)+`-errors.csv"`)
+	w := csv.NewWriter(c.Writer)
+	w.Write([]string{"line", "column", "value", "message", "severity"})
+	err := h.Importer.EachError(c.Request.Context(), imp.ID, func(e RowError) error {
+		sev := "error"
+		if e.Warning {
+			sev = "warning"
+		}
+		return w.Write([]string{strconv.Itoa(e.Line), e.Column, web.SafeCell(maskValue(e.Column, e.Value)), loc.T(e.Message), sev})
+	})
+	w.Flush()
+	if err != nil {
+		c.Error(err)
+	}
+}
+
+// apiImport is the import as api.md shows it.
+func (h *Handler) apiImport(c *gin.Context, imp *Import) gin.H {
+	loc := web.Localizer(c)
+	errs, _ := h.Importer.Errors(c.Request.Context(), imp.ID, 100)
+	out := make([]gin.H, 0, len(errs))
+	for _, e := range errs {
+		if !e.Warning {
+			out = append(out, gin.H{"line": e.Line, "column": e.Column, "value": maskValue(e.Column, e.Value), "message": loc.T(e.Message)})
+		}
+	}
+	body := gin.H{"id": imp.ID, "kind": imp.Kind, "status": imp.Status, "sha256": imp.SHA256, "rows_total": imp.RowsTotal,
+		"rows_valid": imp.RowsValid, "rows_invalid": imp.RowsInvalid, "rows_processed": imp.RowsProcessed,
+		"warnings": imp.Warnings, "errors": out, "created_at": imp.CreatedAt, "committed_at": imp.CommittedAt}
+	if imp.Failure != "" {
+		body["failure"] = loc.T(imp.Failure, "Line", imp.FailureDetail, "Detail", imp.FailureDetail)
+	}
+	return body
+}
+
+func (h *Handler) apiUpload(c *gin.Context) {
+	imp, created, err := h.receive(c)
+	if err != nil {
+		web.Error(c, err)
+		return
+	}
+	status := http.StatusAccepted
+	if !created {
+		status = http.StatusOK
+	}
+	c.JSON(status, gin.H{"id": imp.ID, "kind": imp.Kind, "status": imp.Status, "sha256": imp.SHA256})
+}
+
+func (h *Handler) apiGet(c *gin.Context) {
+	if imp, ok := h.load(c); ok {
+		c.JSON(http.StatusOK, h.apiImport(c, imp))
+	}
+}
+
+func (h *Handler) apiDecide(c *gin.Context) {
+	id, _ := strconv.ParseInt(c.Param("id"), 10, 64)
+	u := auth.Current(c)
+	var imp *Import
+	var err error
+	if strings.HasSuffix(c.FullPath(), "/commit") {
+		imp, err = h.Importer.Commit(c.Request.Context(), id, u.ID, u.Username)
+	} else {
+		imp, err = h.Importer.Discard(c.Request.Context(), id, u.ID, u.Username)
+	}
+	if err != nil {
+		web.Error(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, h.apiImport(c, imp))
+}
