@@ -329,3 +329,21 @@ func TestHealthAndHeaders(t *testing.T) {
 		t.Fatalf("404 page: %d", res.StatusCode)
 	}
 }
+
+// Sessions live in PostgreSQL, so a restarted server keeps everyone logged in.
+func TestSessionSurvivesRestart(t *testing.T) {
+	first := server(t)
+	user := addUser(t, auth.Admin, "")
+	c := newClient(t, first)
+	c.login(user, password)
+	token := sessionCookie(c)
+	first.Close()
+
+	second := server(t)
+	c2 := newClient(t, second)
+	u, _ := url.Parse(second.URL)
+	c2.Jar.SetCookies(u, []*http.Cookie{{Name: app.SessionCookieName(false), Value: token}})
+	if res, _ := c2.do("GET", "/", nil, nil); res.StatusCode != 200 {
+		t.Fatalf("session lost across a restart: %d", res.StatusCode)
+	}
+}

@@ -33,6 +33,8 @@ func (h *Handler) Register(pages, api *gin.RouterGroup) {
 	api.GET("/employers/:id", h.apiGet)
 }
 
+var scales = []string{"mikro", "kecil", "menengah", "besar"}
+
 var areaCode = regexp.MustCompile(`^31\.[0-9]{2}(\.[0-9]{2}(\.[0-9]{4})?)?$`)
 
 // filterFrom reads and checks the list filters of a request.
@@ -48,7 +50,7 @@ func filterFrom(c *gin.Context, maxLimit int) (Filter, error) {
 	if f.Area != "" && !areaCode.MatchString(f.Area) {
 		fields["area"] = "employer.area_invalid"
 	}
-	if f.Skala != "" && !slices.Contains([]string{"mikro", "kecil", "menengah", "besar"}, f.Skala) {
+	if f.Skala != "" && !slices.Contains(scales, f.Skala) {
 		fields["skala"] = "employer.skala_invalid"
 	}
 	if f.Sort != "-shortfall" && f.Sort != "name" {
@@ -70,7 +72,7 @@ func filterFrom(c *gin.Context, maxLimit int) (Filter, error) {
 func (h *Handler) index(c *gin.Context) {
 	u := auth.Current(c)
 	f, ferr := filterFrom(c, 200)
-	data := gin.H{"Filter": f, "Codes": flags.Codes, "Query": c.Request.URL.Query()}
+	data := gin.H{"Filter": f, "Codes": flags.Codes, "Scales": scales}
 	status := http.StatusOK
 	if ferr != nil {
 		e, _ := apperr.As(ferr)

@@ -88,7 +88,7 @@ const listColumns = `e.id, e.nib, e.npwp, e.nama, e.alamat, e.kode_kelurahan, e.
 	e.active_participants, e.roster_workers, e.in_register, e.flag_codes, e.shortfall_rp, e.flags_computed_at, e.version,
 	coalesce(kel.nama, '') AS kelurahan, coalesce(kec.nama, '') AS kecamatan, coalesce(kot.nama, '') AS kota,
 	ARRAY(SELECT b.npp FROM bpjs_employers b WHERE b.employer_id = e.id ORDER BY b.npp) AS npps,
-	NULL::bigint AS open_case_id`
+	CAST(NULL AS bigint) AS open_case_id`
 
 const listFrom = ` FROM employers e
 	LEFT JOIN regions kel ON kel.kode = e.kode_kelurahan
@@ -222,7 +222,7 @@ func (s *Store) attachFlags(ctx context.Context, list []Employer) error {
 func (s *Store) Counts(ctx context.Context, f Filter, areaPattern string) (map[string]int, int, error) {
 	where, args := f.where(areaPattern, false)
 	query, qargs, err := sqlx.Named(`SELECT coalesce(code, 'ALL') AS code, count(*) AS n FROM (
-		SELECT e.id, c.code FROM employers e CROSS JOIN LATERAL unnest(e.flag_codes || ARRAY[NULL]::text[]) AS c(code)`+
+		SELECT e.id, c.code FROM employers e CROSS JOIN LATERAL unnest(e.flag_codes || CAST(ARRAY[NULL] AS text[])) AS c(code)`+
 		where+`) x GROUP BY code`, args)
 	if err != nil {
 		return nil, 0, err

@@ -10,6 +10,16 @@ import (
 func FormatNumber(v any) string {
 	var n int64
 	switch x := v.(type) {
+	case *int:
+		if x == nil {
+			return ""
+		}
+		n = int64(*x)
+	case *int64:
+		if x == nil {
+			return ""
+		}
+		n = *x
 	case int:
 		n = int64(x)
 	case int32:
