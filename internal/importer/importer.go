@@ -95,8 +95,9 @@ type Importer struct {
 	db    *sqlx.DB
 	dir   string
 	wake  chan struct{}
-	now   func() time.Time
 	hooks []CommitHook
+	// Now is the day whose rates and UMP the flags use; tests fix it.
+	Now func() time.Time
 	// failCommit, set by tests, makes a commit fail after its last statement.
 	failCommit error
 }
@@ -108,7 +109,7 @@ func New(d *sqlx.DB, dir string) (*Importer, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("importer: file directory: %w", err)
 	}
-	return &Importer{db: d, dir: dir, wake: make(chan struct{}, 1), now: time.Now}, nil
+	return &Importer{db: d, dir: dir, wake: make(chan struct{}, 1), Now: time.Now}, nil
 }
 
 // OnCommit adds a hook that runs in every commit transaction.
@@ -438,7 +439,7 @@ func (im *Importer) commit(ctx context.Context, imp *Import) error {
 				return fmt.Errorf("importer: %s: %w", name, err)
 			}
 		}
-		if err := flags.Recompute(ctx, tx, im.now()); err != nil {
+		if err := flags.Recompute(ctx, tx, im.Now()); err != nil {
 			return err
 		}
 		for _, h := range im.hooks {

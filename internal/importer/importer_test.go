@@ -3,10 +3,17 @@ package importer_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 
+	"github.com/xuri/excelize/v2"
+
+	"patuh/internal/apperr"
 	"patuh/internal/db/dbtest"
 	"patuh/internal/demo"
 	"patuh/internal/importer"
@@ -23,10 +30,10 @@ func newImporter(t *testing.T) *importer.Importer {
 }
 
 // load imports one file and runs the worker until it has nothing left to do.
-func load(t *testing.T, im *importer.Importer, kind string, data []byte) *importer.Import {
+func load(t *testing.T, im *importer.Importer, kind, name string, data []byte) *importer.Import {
 	t.Helper()
 	ctx := context.Background()
-	imp, _, err := im.Create(ctx, 0, "test", kind, kind+".csv", bytes.NewReader(data), nil)
+	imp, _, err := im.Create(ctx, 0, "test", kind, name, bytes.NewReader(data), nil)
 	if err != nil {
 		t.Fatalf("create %s: %v", kind, err)
 	}
@@ -37,12 +44,253 @@ func load(t *testing.T, im *importer.Importer, kind string, data []byte) *import
 	return imp
 }
 
-func TestSamples(t *testing.T) {
+func rowErrors(t *testing.T, im *importer.Importer, imp *importer.Import) []importer.RowError {
+	t.Helper()
+	errs, err := im.Errors(context.Background(), imp.ID, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return errs
+}
+
+func count(t *testing.T, q string, args ...any) int {
+	t.Helper()
+	var n int
+	if err := dbtest.DB(t).Get(&n, q, args...); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+func TestSamplesImportCleanly(t *testing.T) {
 	im := newImporter(t)
+	want := map[string]int{"employers": 300, "bpjs_employers": 244, "workers": 4593, "participants": 4253}
 	for _, kind := range demo.SampleOrder {
 		data, _ := fs.ReadFile(demo.Samples, "samples/"+kind+".csv")
-		imp := load(t, im, kind, data)
-		errs, _ := im.Errors(context.Background(), imp.ID, 10)
-		fmt.Printf("%s: %s total %d valid %d invalid %d warnings %d %v %s\n", kind, imp.Status, imp.RowsTotal, imp.RowsValid, imp.RowsInvalid, imp.Warnings, errs, imp.Failure)
+		imp := load(t, im, kind, kind+".csv", data)
+		if imp.Status != "committed" || imp.RowsValid != want[kind] || imp.RowsInvalid != 0 {
+			t.Fatalf("%s: %s, %d valid, %d invalid: %v", kind, imp.Status, imp.RowsValid, imp.RowsInvalid, rowErrors(t, im, imp))
+		}
 	}
+	// 300 register employers plus the NPPs that match none of them.
+	if n := count(t, `SELECT count(*) FROM employers WHERE NOT in_register`); n == 0 {
+		t.Error("no NPP-only employers from the samples")
+	}
+	if n := count(t, `SELECT count(*) FROM employers WHERE flags_computed_at IS NULL`); n != 0 {
+		t.Errorf("%d employers without computed flags", n)
+	}
+}
+
+// TestRowErrors checks that each bad value is reported with its line, column, value and message,
+// and that the valid rows of the same file are kept for review.
+func TestRowErrors(t *testing.T) {
+	im := newImporter(t)
+	csv := "\xEF\xBB\xBFNIB;NPWP;Nama;alamat;kode_kelurahan;kbli;skala;jumlah_pekerja;catatan\r\n" +
+		"2000000000001;;Baik;Jl. 1;3171011001;;kecil;4;x\r\n" + // plain region code, BOM, ; and CRLF
+		"2000000000002;;Buruk Kelurahan;Jl. 2;31.71.99.1001;;kecil;4;\r\n" +
+		"20000000003;;Buruk NIB;Jl. 3;31.71.01.1001;;kecil;4;\r\n" +
+		"2000000000004;01.707.865.1-421.000;Buruk NPWP;Jl. 4;31.71.01.1001;;kecil;4;\r\n" +
+		"2000000000005;;Buruk Skala;Jl. 5;31.71.01.1001;;sedang;-1;\r\n" +
+		";;Tanpa Kunci;Jl. 6;31.71.01.1001;;mikro;1;\r\n" +
+		"\"2000000000007\";;\"Kutip; Berkoma\";Jl. 7;31.71.01.1001;12345;besar;100;\r\n" +
+		"2000000000001;;Baik Lagi;Jl. 1;31.71.01.1001;;kecil;5;\r\n"
+	imp := load(t, im, "employers", "employers.csv", []byte(csv))
+	if imp.Status != "needs_review" || imp.RowsTotal != 8 || imp.RowsValid != 3 || imp.RowsInvalid != 5 {
+		t.Fatalf("status %s total %d valid %d invalid %d", imp.Status, imp.RowsTotal, imp.RowsValid, imp.RowsInvalid)
+	}
+	got := map[string]bool{}
+	for _, e := range rowErrors(t, im, imp) {
+		got[fmt.Sprintf("%d %s %s %s", e.Line, e.Column, e.Value, e.Message)] = true
+	}
+	for _, want := range []string{
+		"1 catatan  import.warn.unknown_column",
+		"3 kode_kelurahan 31.71.99.1001 import.err.region_unknown",
+		"4 nib 20000000003 import.err.nib_format",
+		"5 npwp 01.707.865.1-421.000 import.err.npwp_check",
+		"6 skala sedang import.err.skala",
+		"6 jumlah_pekerja -1 import.err.whole",
+		"7 nib  import.err.nib_or_npwp",
+		"2  line 9 import.warn.duplicate",
+	} {
+		if !got[want] {
+			t.Errorf("missing %q in %v", want, got)
+		}
+	}
+	// Nothing is applied before a person decides.
+	if n := count(t, `SELECT count(*) FROM employers WHERE nib LIKE '200000000000%'`); n != 0 {
+		t.Fatalf("%d employers visible before commit", n)
+	}
+	if _, err := im.Commit(context.Background(), imp.ID, 0, "test"); err != nil {
+		t.Fatal(err)
+	}
+	im.Drain(context.Background())
+	if n := count(t, `SELECT count(*) FROM employers WHERE nib LIKE '200000000000%'`); n != 2 {
+		t.Fatalf("%d employers after commit, want 2", n)
+	}
+	var name string
+	dbtest.DB(t).Get(&name, `SELECT nama FROM employers WHERE nib = '2000000000001'`)
+	if name != "Baik Lagi" {
+		t.Errorf("the later duplicate row should win, got %q", name)
+	}
+	dbtest.DB(t).Get(&name, `SELECT nama FROM employers WHERE nib = '2000000000007'`)
+	if name != "Kutip; Berkoma" {
+		t.Errorf("quoted field: %q", name)
+	}
+}
+
+func TestWholeFileRefusals(t *testing.T) {
+	im := newImporter(t)
+	cases := []struct {
+		name, kind string
+		data       string
+		failure    string
+		detail     string
+	}{
+		{"latin1.csv", "employers", "nib,nama,kode_kelurahan,skala,jumlah_pekerja\n2100000000001,Baik,31.71.01.1001,kecil,1\n2100000000002,Caf\xe9,31.71.01.1001,kecil,1\n",
+			"import.file.not_utf8", "3"},
+		{"missing.csv", "workers", "nib,nama,upah\n2100000000001,X,1\n", "import.file.missing_columns", "nik"},
+		{"quotes.csv", "employers", "nib,nama,kode_kelurahan,skala,jumlah_pekerja\n2100000000001,\"Tanpa tutup,31.71.01.1001,kecil,1\n",
+			"import.file.bad_quotes", "2"},
+		{"header-only.csv", "employers", "nib,nama,kode_kelurahan,skala,jumlah_pekerja\n", "import.file.no_rows", ""},
+		{"renamed.xlsx", "employers", "PK\x03\x04 this is not really a zip", "import.file.not_xlsx", ""},
+	}
+	for _, c := range cases {
+		imp := load(t, im, c.kind, c.name, []byte(c.data))
+		if imp.Status != "failed" || imp.Failure != c.failure || imp.FailureDetail != c.detail {
+			t.Errorf("%s: %s %q %q, want failed %q %q", c.name, imp.Status, imp.Failure, imp.FailureDetail, c.failure, c.detail)
+		}
+	}
+	// An old .xls (OLE2) is refused at upload, by its content, whatever its name.
+	_, _, err := im.Create(context.Background(), 0, "test", "employers", "data.xlsx",
+		bytes.NewReader([]byte("\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1rest")), nil)
+	if e, ok := apperr.As(err); !ok || e.Code != apperr.UnsupportedMedia || e.Message != "import.file.xls" {
+		t.Errorf("xls: %v", err)
+	}
+}
+
+func TestXLSXWithNumericNIKAndExcelDates(t *testing.T) {
+	im := newImporter(t)
+	load(t, im, "employers", "e.csv", []byte("nib,nama,kode_kelurahan,skala,jumlah_pekerja\n2200000000001,Pabrik,31.71.01.1001,besar,3\n"))
+
+	f := excelize.NewFile()
+	sheet := f.GetSheetName(0)
+	f.SetSheetRow(sheet, "A1", &[]any{"NIB", "NIK", "Nama", "Upah", "mulai_bekerja"})
+	f.SetSheetRow(sheet, "A2", &[]any{"2200000000001", "3171010101900001", "Teks", "Rp 6.000.000", 45701}) // Excel date 13 Feb 2025
+	f.SetSheetRow(sheet, "A3", &[]any{"2200000000001", 3171010101900002, "Angka", 7000000, "13/02/2025"})
+	var buf bytes.Buffer
+	if err := f.Write(&buf); err != nil {
+		t.Fatal(err)
+	}
+	imp := load(t, im, "workers", "roster.xlsx", buf.Bytes())
+	errs := rowErrors(t, im, imp)
+	if imp.RowsTotal != 2 || imp.RowsValid != 1 || len(errs) != 1 || errs[0].Line != 3 || errs[0].Column != "nik" ||
+		errs[0].Message != "import.err.excel_number" {
+		t.Fatalf("xlsx: %+v %+v", imp, errs)
+	}
+	im.Commit(context.Background(), imp.ID, 0, "test")
+	im.Drain(context.Background())
+	var started string
+	var wage int64
+	dbtest.DB(t).QueryRow(`SELECT mulai_bekerja::text, upah FROM workers WHERE nik = '3171010101900001'`).Scan(&started, &wage)
+	if started != "2025-02-13" || wage != 6000000 {
+		t.Fatalf("excel date and money: %s %d", started, wage)
+	}
+}
+
+func TestSameBytesReturnTheExistingImport(t *testing.T) {
+	im := newImporter(t)
+	data := []byte("nib,nama,kode_kelurahan,skala,jumlah_pekerja\n2300000000001,Sekali,31.71.01.1001,kecil,1\n")
+	first, created, err := im.Create(context.Background(), 0, "test", "employers", "a.csv", bytes.NewReader(data), nil)
+	if err != nil || !created {
+		t.Fatal(err)
+	}
+	again, created, err := im.Create(context.Background(), 0, "test", "employers", "renamed.csv", bytes.NewReader(data), nil)
+	if err != nil || created || again.ID != first.ID {
+		t.Fatalf("second upload: created %v id %d (first %d) %v", created, again.ID, first.ID, err)
+	}
+	// The same bytes as another kind are another import.
+	other, created, _ := im.Create(context.Background(), 0, "test", "bpjs_employers", "a.csv", bytes.NewReader(data), nil)
+	if !created || other.ID == first.ID {
+		t.Fatal("the same bytes of another kind were merged")
+	}
+	im.Drain(context.Background())
+}
+
+func TestFailedCommitLeavesNothing(t *testing.T) {
+	im := newImporter(t)
+	before := count(t, `SELECT count(*) FROM employers`)
+	auditBefore := count(t, `SELECT count(*) FROM audit_log`)
+	im.FailCommitWith(errors.New("injected failure after every statement of the commit"))
+	imp := load(t, im, "employers", "e.csv", []byte("nib,nama,kode_kelurahan,skala,jumlah_pekerja\n2400000000001,Gagal,31.71.01.1001,besar,9\n"))
+	im.FailCommitWith(nil)
+	if imp.Status != "failed" || imp.Failure != "import.file.commit_failed" {
+		t.Fatalf("status %s %s", imp.Status, imp.Failure)
+	}
+	if n := count(t, `SELECT count(*) FROM employers`); n != before {
+		t.Fatalf("employers %d, before %d: a failed commit left rows", n, before)
+	}
+	if n := count(t, `SELECT count(*) FROM stage_employers WHERE import_id = $1`, imp.ID); n != 0 {
+		t.Fatalf("%d staged rows left", n)
+	}
+	// Only the upload itself is in the audit log, not the commit.
+	if n := count(t, `SELECT count(*) FROM audit_log`); n != auditBefore+1 {
+		t.Fatalf("audit rows %d, want %d", n, auditBefore+1)
+	}
+}
+
+// TestInterruptedValidationIsRetried stands for a server killed while validating: the import
+// is left "validating" with rows staged; at the next start Recover queues it again from the
+// stored file and nothing is applied twice.
+func TestInterruptedValidationIsRetried(t *testing.T) {
+	im := newImporter(t)
+	data := []byte("nib,nama,kode_kelurahan,skala,jumlah_pekerja\n2500000000001,Terputus,31.71.01.1001,kecil,2\n")
+	imp, _, err := im.Create(context.Background(), 0, "test", "employers", "e.csv", bytes.NewReader(data), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := dbtest.DB(t)
+	d.MustExec(`UPDATE imports SET status = 'validating', rows_processed = 1 WHERE id = $1`, imp.ID)
+	d.MustExec(`INSERT INTO stage_employers (import_id, line, nib, nama, alamat, kode_kelurahan, kbli, skala, jumlah_pekerja)
+		VALUES ($1, 2, '2500000000001', 'half', '', '31.71.01.1001', '', 'kecil', 2)`, imp.ID)
+	if err := im.Recover(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if err := im.Drain(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	imp, _ = im.Get(context.Background(), imp.ID)
+	if imp.Status != "committed" || count(t, `SELECT count(*) FROM employers WHERE nib = '2500000000001' AND nama = 'Terputus'`) != 1 {
+		t.Fatalf("after recovery: %s", imp.Status)
+	}
+}
+
+func TestDiscardAppliesNothing(t *testing.T) {
+	im := newImporter(t)
+	imp := load(t, im, "employers", "e.csv", []byte("nib,nama,kode_kelurahan,skala,jumlah_pekerja\n2600000000001,Buang,31.71.01.1001,kecil,2\nbad,X,31.71.01.1001,kecil,2\n"))
+	if imp.Status != "needs_review" {
+		t.Fatalf("status %s", imp.Status)
+	}
+	if _, err := im.Discard(context.Background(), imp.ID, 0, "test"); err != nil {
+		t.Fatal(err)
+	}
+	im.Drain(context.Background())
+	if count(t, `SELECT count(*) FROM employers WHERE nib = '2600000000001'`) != 0 {
+		t.Fatal("a discarded import was applied")
+	}
+	if _, err := im.Commit(context.Background(), imp.ID, 0, "test"); apperr.CodeOf(err) != apperr.Conflict {
+		t.Fatalf("commit after discard: %v", err)
+	}
+}
+
+func TestUploadStoredByHash(t *testing.T) {
+	dir := t.TempDir()
+	im, _ := importer.New(dbtest.DB(t), dir)
+	imp, _, err := im.Create(context.Background(), 0, "test", "participants", "p.csv", strings.NewReader("npp,nik,upah,status\n"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, imp.SHA256+".csv")); err != nil {
+		t.Fatal(err)
+	}
+	im.Drain(context.Background())
 }

@@ -30,7 +30,7 @@ var Kinds = map[string]*Kind{
 		parse: func(r *row) []any {
 			nib, npwp := r.employerKey()
 			return []any{nib, npwp, r.text("nama", true), r.text("alamat", false), r.region("kode_kelurahan", true),
-				r.parsed("kbli", false, ParseKBLI), r.parsed("skala", true, ParseSkala), r.whole("jumlah_pekerja", true)}
+				orDefault(r.parsed("kbli", false, ParseKBLI), ""), r.parsed("skala", true, ParseSkala), r.whole("jumlah_pekerja", true)}
 		},
 	},
 	"workers": {
@@ -56,7 +56,7 @@ var Kinds = map[string]*Kind{
 			months := r.whole("tunggakan_bulan", false)
 			amount := r.money("tunggakan_rp", false)
 			return []any{npp, nib, npwp, r.text("nama", true), r.region("kode_kelurahan", false),
-				r.yesNo("jkk"), r.yesNo("jkm"), r.yesNo("jht"), r.yesNo("jp"), r.yesNo("jkp"), zeroIfNil(months), zeroIfNil(amount)}
+				r.yesNo("jkk"), r.yesNo("jkm"), r.yesNo("jht"), r.yesNo("jp"), r.yesNo("jkp"), orDefault(months, 0), orDefault(amount, 0)}
 		},
 	},
 	"participants": {
@@ -72,9 +72,10 @@ var Kinds = map[string]*Kind{
 	},
 }
 
-func zeroIfNil(v any) any {
+// orDefault stands in for an optional value left empty.
+func orDefault(v, def any) any {
 	if v == nil {
-		return 0
+		return def
 	}
 	return v
 }
