@@ -28,15 +28,23 @@ func testConfig(t *testing.T) config.Config {
 // server starts the whole application, with its import worker, on a real listener.
 func server(t *testing.T) *httptest.Server {
 	t.Helper()
+	srv, a := serverWithoutWorker(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	go a.Importer.Run(ctx)
+	t.Cleanup(cancel)
+	return srv
+}
+
+// serverWithoutWorker leaves imports queued until the test drains them itself.
+func serverWithoutWorker(t *testing.T) (*httptest.Server, *app.App) {
+	t.Helper()
 	a, err := app.New(testConfig(t), dbtest.DB(t))
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	go a.Importer.Run(ctx)
 	srv := httptest.NewServer(a.Handler)
-	t.Cleanup(func() { cancel(); srv.Close(); a.Close() })
-	return srv
+	t.Cleanup(func() { srv.Close(); a.Close() })
+	return srv, a
 }
 
 // addUser creates a user with a name unique to the test, so tests never share throttling state.
@@ -68,16 +76,23 @@ func newClient(t *testing.T, srv *httptest.Server) *client {
 	}}, base: srv.URL, t: t}
 }
 
+// do sends a form (or nothing, when form is nil).
 func (c *client) do(method, path string, form url.Values, header map[string]string) (*http.Response, string) {
 	c.t.Helper()
-	var body io.Reader
-	if form != nil {
-		body = strings.NewReader(form.Encode())
+	if form == nil {
+		return c.send(method, path, nil, header)
 	}
+	h := map[string]string{"Content-Type": "application/x-www-form-urlencoded"}
+	for k, v := range header {
+		h[k] = v
+	}
+	return c.send(method, path, strings.NewReader(form.Encode()), h)
+}
+
+// send sends any body and returns the response with its body read.
+func (c *client) send(method, path string, body io.Reader, header map[string]string) (*http.Response, string) {
+	c.t.Helper()
 	req, _ := http.NewRequest(method, c.base+path, body)
-	if form != nil {
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	}
 	for k, v := range header {
 		req.Header.Set(k, v)
 	}

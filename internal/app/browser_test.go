@@ -1,6 +1,10 @@
 package app_test
 
 import (
+	"context"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -8,6 +12,7 @@ import (
 
 	"patuh/internal/auth"
 	"patuh/internal/browsertest"
+	"patuh/internal/demo"
 )
 
 // TestBrowserLoginOnAPhone logs in on a phone-sized window and sees the inspector's home page.
@@ -43,4 +48,80 @@ func TestBrowserLoginOnAPhone(t *testing.T) {
 	if !strings.Contains(heading, "Welcome") {
 		t.Fatalf("English heading %q", heading)
 	}
+}
+
+// TestBrowserImportJourney: an admin uploads the four sample files on the import page, watches
+// the status change in place (no reload) while the worker runs, commits the one that needs
+// review, and sees the flagged employers ranked by shortfall.
+func TestBrowserImportJourney(t *testing.T) {
+	srv, a := serverWithoutWorker(t)
+	admin := addUser(t, auth.Admin, "")
+	ctx := browsertest.New(t, 1280, 900)
+	dir := t.TempDir()
+
+	browsertest.Run(t, ctx,
+		chromedp.Navigate(srv.URL+"/login"),
+		chromedp.SendKeys(chromedp.ID("username"), admin),
+		chromedp.SendKeys(chromedp.ID("password"), password),
+		chromedp.Click(chromedp.CSS("button.primary")),
+		chromedp.WaitVisible(chromedp.CSS("nav.nav")),
+	)
+	for _, kind := range demo.SampleOrder {
+		data, _ := fs.ReadFile(demo.Samples, "samples/"+kind+".csv")
+		if kind == "employers" {
+			// One bad row, so this import waits for a person to commit it.
+			data = append(data, []byte("12345,,Nomor Salah,Jl. X,31.71.01.1001,,kecil,1\n")...)
+		}
+		file := filepath.Join(dir, kind+".csv")
+		os.WriteFile(file, data, 0o600)
+		browsertest.Run(t, ctx,
+			chromedp.Navigate(srv.URL+"/imports"),
+			chromedp.SetValue(chromedp.ID("kind"), kind),
+			chromedp.SetUploadFiles(chromedp.ID("file"), []string{file}),
+			chromedp.Click(chromedp.CSS(`form[action="/imports"] button.primary`)),
+			chromedp.WaitVisible(chromedp.CSS(`#import-state[data-status="queued"]`)),
+		)
+		if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`window.stillTheSamePage = true`)); err != nil {
+			t.Fatal(err)
+		}
+		// The worker runs only now; the page must follow by itself.
+		if err := a.Importer.Drain(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		want := "committed"
+		if kind == "employers" {
+			want = "needs_review"
+		}
+		browsertest.Run(t, ctx, chromedp.WaitVisible(chromedp.CSS(`#import-state[data-status="`+want+`"]`)))
+		same, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`window.stillTheSamePage === true`))
+		if err != nil || !same {
+			t.Fatalf("%s: the page reloaded instead of updating in place", kind)
+		}
+		if kind == "employers" {
+			text, _ := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("#import-status")))
+			if !strings.Contains(text, "NIB harus 13 digit") || !strings.Contains(text, "12345") {
+				t.Fatalf("row error not shown:\n%s", text)
+			}
+			browsertest.Screenshot(t, ctx, "import-needs-review")
+			browsertest.Run(t, ctx, chromedp.Click(chromedp.ID("commit")),
+				chromedp.WaitVisible(chromedp.CSS(`#import-state[data-status="committing"]`)))
+			a.Importer.Drain(context.Background())
+			browsertest.Run(t, ctx, chromedp.WaitVisible(chromedp.CSS(`#import-state[data-status="committed"]`)))
+		}
+	}
+	browsertest.Run(t, ctx,
+		chromedp.Click(chromedp.ID("to-employers")),
+		chromedp.WaitVisible(chromedp.CSS("table.employers")),
+	)
+	chips, _ := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("nav.chips")))
+	for _, want := range []string{"Semua 303", "PWBD 64", "PDS_TK 60", "PDS_UPAH 22", "PDS_PROGRAM 21", "MENUNGGAK 18"} {
+		if !strings.Contains(strings.Join(strings.Fields(chips), " "), want) {
+			t.Errorf("flag counts %q lack %q", chips, want)
+		}
+	}
+	first, _ := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("table.employers tbody tr")))
+	if !strings.Contains(first, "PT Abadi Elektrik 120") || !strings.Contains(first, "Rp 102.711.465") {
+		t.Errorf("top-ranked employer: %q", first)
+	}
+	browsertest.Screenshot(t, ctx, "employers-desktop")
 }

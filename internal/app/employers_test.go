@@ -1,0 +1,283 @@
+package app_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"io/fs"
+	"mime/multipart"
+	"net/http"
+	"strings"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"patuh/internal/auth"
+	"patuh/internal/db/dbtest"
+	"patuh/internal/demo"
+	"patuh/internal/importer"
+)
+
+var samplesOnce sync.Once
+
+// loadSamples imports the four sample files once for the package's database.
+func loadSamples(t *testing.T) {
+	t.Helper()
+	samplesOnce.Do(func() {
+		im, err := importer.New(dbtest.DB(t), t.TempDir())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, kind := range demo.SampleOrder {
+			data, _ := fs.ReadFile(demo.Samples, "samples/"+kind+".csv")
+			if _, _, err := im.Create(context.Background(), 0, "test", kind, kind+".csv", bytes.NewReader(data), nil); err != nil {
+				t.Fatal(err)
+			}
+			if err := im.Drain(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+		}
+	})
+}
+
+func token(t *testing.T, username string) string {
+	t.Helper()
+	store := auth.NewStore(dbtest.DB(t), "test-secret")
+	u, err := store.UserByUsername(context.Background(), username)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := store.CreateToken(context.Background(), "test", u.ID, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok
+}
+
+type employerList struct {
+	Items []struct {
+		ID            int64   `json:"id"`
+		KodeKelurahan *string `json:"kode_kelurahan"`
+		ShortfallRp   int64   `json:"shortfall_rp"`
+		NPPs          []string
+		Flags         []struct {
+			Code string `json:"code"`
+		} `json:"flags"`
+	} `json:"items"`
+	NextCursor string `json:"next_cursor"`
+}
+
+func apiGet(t *testing.T, c *client, tok, path string, v any) int {
+	t.Helper()
+	res, body := c.do("GET", path, nil, map[string]string{"Authorization": "Bearer " + tok})
+	if v != nil && res.StatusCode == 200 {
+		if err := json.Unmarshal([]byte(body), v); err != nil {
+			t.Fatalf("%s: %v\n%s", path, err, body)
+		}
+	}
+	return res.StatusCode
+}
+
+func TestEmployersAPIRankingPagingAndFilters(t *testing.T) {
+	loadSamples(t)
+	srv := server(t)
+	c := newClient(t, srv)
+	tok := token(t, addUser(t, auth.Supervisor, ""))
+
+	// Walk every page: ranked by shortfall, no employer twice, all 303 seen.
+	seen := map[int64]bool{}
+	last := int64(1 << 62)
+	cursor := ""
+	for pages := 0; ; pages++ {
+		var page employerList
+		if code := apiGet(t, c, tok, "/api/v1/employers?limit=40&cursor="+cursor, &page); code != 200 {
+			t.Fatalf("page %d: %d", pages, code)
+		}
+		for _, e := range page.Items {
+			if seen[e.ID] || e.ShortfallRp > last {
+				t.Fatalf("employer %d repeated or out of order", e.ID)
+			}
+			seen[e.ID], last = true, e.ShortfallRp
+		}
+		if cursor = page.NextCursor; cursor == "" {
+			break
+		}
+	}
+	if len(seen) != 303 {
+		t.Fatalf("paged through %d employers, want 303", len(seen))
+	}
+
+	var tk employerList
+	apiGet(t, c, tok, "/api/v1/employers?flag=PDS_TK&flag=PDS_UPAH&limit=500", &tk)
+	for _, e := range tk.Items {
+		codes := map[string]bool{}
+		for _, f := range e.Flags {
+			codes[f.Code] = true
+		}
+		if !codes["PDS_TK"] || !codes["PDS_UPAH"] {
+			t.Fatalf("employer %d lacks a filtered flag: %v", e.ID, e.Flags)
+		}
+	}
+	var byNPP employerList
+	apiGet(t, c, tok, "/api/v1/employers?q=93036256", &byNPP)
+	if len(byNPP.Items) != 1 || len(byNPP.Items[0].NPPs) == 0 {
+		t.Fatalf("search by NPP: %+v", byNPP)
+	}
+	if code := apiGet(t, c, tok, "/api/v1/employers?flag=NOPE", nil); code != 422 {
+		t.Fatalf("unknown flag: %d", code)
+	}
+	if code := apiGet(t, c, tok, "/api/v1/employers?limit=501", nil); code != 422 {
+		t.Fatalf("limit 501: %d", code)
+	}
+}
+
+func TestEmployersScopedToArea(t *testing.T) {
+	loadSamples(t)
+	srv := server(t)
+	c := newClient(t, srv)
+	user := addUser(t, auth.Inspector, "31.75")
+	tok := token(t, user)
+	var list employerList
+	apiGet(t, c, tok, "/api/v1/employers?limit=500", &list)
+	if len(list.Items) == 0 {
+		t.Fatal("no employers in Jakarta Timur")
+	}
+	for _, e := range list.Items {
+		if e.KodeKelurahan == nil || !strings.HasPrefix(*e.KodeKelurahan, "31.75.") {
+			t.Fatalf("employer %d outside 31.75 in the list", e.ID)
+		}
+	}
+	// Asking for another area gives nothing, not more.
+	var other employerList
+	apiGet(t, c, tok, "/api/v1/employers?area=31.71", &other)
+	if len(other.Items) != 0 {
+		t.Fatalf("area=31.71 gave %d employers to a 31.75 inspector", len(other.Items))
+	}
+	var outside int64
+	dbtest.DB(t).Get(&outside, `SELECT id FROM employers WHERE kode_kelurahan LIKE '31.71.%' LIMIT 1`)
+	if code := apiGet(t, c, tok, "/api/v1/employers/"+itoa(outside), nil); code != 404 {
+		t.Fatalf("employer outside the area: %d", code)
+	}
+	c.login(user, password)
+	res, body := c.do("GET", "/employers", nil, nil)
+	if res.StatusCode != 200 || strings.Contains(body, "Jakarta Pusat") {
+		t.Fatalf("page list: %d", res.StatusCode)
+	}
+	if res, _ := c.do("GET", "/employers/"+itoa(outside), nil, nil); res.StatusCode != 404 {
+		t.Fatalf("page outside the area: %d", res.StatusCode)
+	}
+}
+
+func TestEmployerDetailMasksNIKsAndAuditsUnmasking(t *testing.T) {
+	loadSamples(t)
+	srv := server(t)
+	c := newClient(t, srv)
+	supervisor := addUser(t, auth.Supervisor, "")
+	inspector := addUser(t, auth.Inspector, "")
+	var id int64
+	dbtest.DB(t).Get(&id, `SELECT employer_id FROM employer_flags WHERE code = 'PDS_TK' AND detail LIKE '%roster%' ORDER BY workers DESC LIMIT 1`)
+
+	var d struct {
+		Unenrolled []struct{ NIK string } `json:"unenrolled"`
+		Programs   []string               `json:"programs"`
+	}
+	apiGet(t, c, token(t, inspector), "/api/v1/employers/"+itoa(id), &d)
+	if len(d.Unenrolled) == 0 || !strings.Contains(d.Unenrolled[0].NIK, "******") {
+		t.Fatalf("masked detail: %+v", d)
+	}
+	if code := apiGet(t, c, token(t, inspector), "/api/v1/employers/"+itoa(id)+"?unmask=nik", nil); code != 403 {
+		t.Fatalf("inspector unmasking: %d", code)
+	}
+	before := count(t, `SELECT count(*) FROM audit_log WHERE action = 'employer.nik_view'`)
+	apiGet(t, c, token(t, supervisor), "/api/v1/employers/"+itoa(id)+"?unmask=nik", &d)
+	if strings.Contains(d.Unenrolled[0].NIK, "*") || count(t, `SELECT count(*) FROM audit_log WHERE action = 'employer.nik_view'`) != before+1 {
+		t.Fatalf("unmasked read not shown or not audited: %+v", d.Unenrolled[0])
+	}
+
+	c.login(supervisor, password)
+	res, body := c.do("GET", "/employers/"+itoa(id), nil, nil)
+	if res.StatusCode != 200 || !strings.Contains(body, "******") || !strings.Contains(body, "Pekerja belum terdaftar") {
+		t.Fatalf("detail page: %d", res.StatusCode)
+	}
+}
+
+func TestImportsAPI(t *testing.T) {
+	srv := server(t)
+	c := newClient(t, srv)
+	admin := addUser(t, auth.Admin, "")
+	tok := token(t, admin)
+	data := "nib,npwp,nama,kode_kelurahan,skala,jumlah_pekerja\n2700000000001,,Baik,31.71.01.1001,kecil,2\n2700000000002,,Salah,31.71.01.1001,kecil,=1+2\n"
+	upload := func(tok string) (*http.Response, string) {
+		var buf bytes.Buffer
+		w := multipart.NewWriter(&buf)
+		fw, _ := w.CreateFormFile("file", "employers.csv")
+		io.WriteString(fw, data)
+		w.WriteField("kind", "employers") // after the file: the handler streams either order
+		w.Close()
+		return c.send("POST", "/api/v1/imports", &buf, map[string]string{"Authorization": "Bearer " + tok,
+			"Content-Type": w.FormDataContentType()})
+	}
+	res, body := upload(tok)
+	if res.StatusCode != 202 || !strings.Contains(body, `"status":"queued"`) {
+		t.Fatalf("upload: %d %s", res.StatusCode, body)
+	}
+	var created struct{ ID int64 }
+	json.Unmarshal([]byte(body), &created)
+	if res, _ := upload(tok); res.StatusCode != 200 {
+		t.Fatalf("same bytes again: %d", res.StatusCode)
+	}
+	if res, _ := upload(token(t, addUser(t, auth.Supervisor, ""))); res.StatusCode != 403 {
+		t.Fatalf("supervisor upload: %d", res.StatusCode)
+	}
+
+	var imp struct {
+		Status        string
+		RowsInvalid   int `json:"rows_invalid"`
+		RowsProcessed int `json:"rows_processed"`
+		Errors        []struct {
+			Line    int
+			Column  string
+			Message string
+		}
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for imp.Status != "needs_review" && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+		apiGet(t, c, tok, "/api/v1/imports/"+itoa(created.ID), &imp)
+	}
+	if imp.Status != "needs_review" || imp.RowsInvalid != 1 || imp.RowsProcessed != 2 || len(imp.Errors) != 1 ||
+		imp.Errors[0].Line != 3 || imp.Errors[0].Column != "jumlah_pekerja" || !strings.Contains(imp.Errors[0].Message, "bilangan bulat") {
+		t.Fatalf("import: %+v", imp)
+	}
+	res, body = c.do("GET", "/api/v1/imports/"+itoa(created.ID)+"/errors.csv", nil, map[string]string{"Authorization": "Bearer " + tok, "Accept-Language": "en"})
+	if res.StatusCode != 200 || !strings.Contains(body, "3,jumlah_pekerja,'=1+2,\"Must be a whole number, 0 or more.\",error") {
+		t.Fatalf("errors.csv: %d\n%s", res.StatusCode, body)
+	}
+	res, body = c.do("POST", "/api/v1/imports/"+itoa(created.ID)+"/commit", nil, map[string]string{"Authorization": "Bearer " + tok})
+	if res.StatusCode != 200 {
+		t.Fatalf("commit: %d %s", res.StatusCode, body)
+	}
+	for imp.Status != "committed" && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+		apiGet(t, c, tok, "/api/v1/imports/"+itoa(created.ID), &imp)
+	}
+	if imp.Status != "committed" {
+		t.Fatalf("after commit: %s", imp.Status)
+	}
+	if res, _ := c.do("POST", "/api/v1/imports/"+itoa(created.ID)+"/commit", nil, map[string]string{"Authorization": "Bearer " + tok}); res.StatusCode != 409 {
+		t.Fatalf("second commit: %d", res.StatusCode)
+	}
+}
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+func count(t *testing.T, q string, args ...any) int {
+	t.Helper()
+	var n int
+	if err := dbtest.DB(t).Get(&n, q, args...); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
