@@ -13,12 +13,6 @@ CREATE TABLE employers (
     skala               text CHECK (skala IN ('mikro', 'kecil', 'menengah', 'besar')),
     jumlah_pekerja      integer CHECK (jumlah_pekerja >= 0),  -- NULL: unknown (not in the register)
     in_register         boolean NOT NULL DEFAULT true,
-    -- Computed by package flags after every import commit.
-    flag_codes          text[] NOT NULL DEFAULT '{}',
-    shortfall_rp        bigint NOT NULL DEFAULT 0,
-    active_participants integer NOT NULL DEFAULT 0,
-    roster_workers      integer NOT NULL DEFAULT 0,
-    flags_computed_at   timestamptz,
     version             integer NOT NULL DEFAULT 1,
     created_at          timestamptz NOT NULL DEFAULT now(),
     updated_at          timestamptz NOT NULL DEFAULT now(),
@@ -28,10 +22,26 @@ CREATE TABLE employers (
 CREATE UNIQUE INDEX employers_nib_key ON employers (nib) WHERE nib IS NOT NULL;
 CREATE UNIQUE INDEX employers_npwp_key ON employers (npwp) WHERE nib IS NULL;
 CREATE INDEX employers_npwp_idx ON employers (npwp);
-CREATE INDEX employers_shortfall_idx ON employers (shortfall_rp DESC, id DESC);
-CREATE INDEX employers_area_idx ON employers (kode_kelurahan text_pattern_ops, shortfall_rp DESC, id DESC);
-CREATE INDEX employers_flags_idx ON employers USING gin (flag_codes);
+CREATE INDEX employers_nama_idx ON employers (nama, id);
 CREATE INDEX employers_nama_trgm_idx ON employers USING gin (nama gin_trgm_ops);
+
+-- What package flags computed for each employer, kept apart from the register so that the
+-- recomputation after every import rewrites narrow rows without touching the name indexes.
+-- kode_kelurahan and skala are copies (refreshed with the flags) so that the ranked list is
+-- one index scan per filter.
+CREATE TABLE employer_status (
+    employer_id         bigint PRIMARY KEY REFERENCES employers (id) ON DELETE CASCADE,
+    kode_kelurahan      text,
+    skala               text,
+    flag_codes          text[] NOT NULL DEFAULT '{}',
+    shortfall_rp        bigint NOT NULL DEFAULT 0,
+    active_participants integer NOT NULL DEFAULT 0,
+    roster_workers      integer NOT NULL DEFAULT 0,
+    computed_at         timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX employer_status_shortfall_idx ON employer_status (shortfall_rp DESC, employer_id DESC);
+CREATE INDEX employer_status_area_idx ON employer_status (kode_kelurahan text_pattern_ops, shortfall_rp DESC, employer_id DESC);
+CREATE INDEX employer_status_flags_idx ON employer_status USING gin (flag_codes);
 
 -- A worker on an employer's WLKP roster; a workers import replaces the roster of each employer in it.
 CREATE TABLE workers (
@@ -42,7 +52,6 @@ CREATE TABLE workers (
     mulai_bekerja date,
     PRIMARY KEY (employer_id, nik)
 );
-CREATE INDEX workers_nik_idx ON workers (nik);
 
 -- A BPJS registration (NPP), linked to an employer by NIB, else NPWP.
 CREATE TABLE bpjs_employers (
@@ -145,7 +154,6 @@ CREATE TABLE participants (
     PRIMARY KEY (npp, import_id, nik),
     FOREIGN KEY (npp, import_id) REFERENCES participant_snapshots (npp, import_id)
 );
-CREATE INDEX participants_nik_idx ON participants (nik);
 -- The snapshot in force for each NPP.
 CREATE TABLE latest_snapshots (
     npp       text PRIMARY KEY,
@@ -188,6 +196,6 @@ $$;
 -- +goose Down
 DROP FUNCTION contribution;
 DROP FUNCTION mandatory_programs;
-DROP TABLE employer_flags, latest_snapshots, participants, participant_snapshots,
+DROP TABLE employer_status, employer_flags, latest_snapshots, participants, participant_snapshots,
     stage_participants, stage_bpjs_employers, stage_workers, stage_employers,
     import_errors, imports, bpjs_employers, workers, employers;

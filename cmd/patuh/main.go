@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"strings"
 	"syscall"
 	"time"
@@ -46,7 +47,15 @@ environment: DATABASE_URL, PATUH_ENV (development|production), PATUH_ADDR, PATUH
 `
 
 func main() {
+	// PATUH_CPUPROFILE=file writes a CPU profile of the command, for performance work.
+	if path := os.Getenv("PATUH_CPUPROFILE"); path != "" {
+		f, err := os.Create(path)
+		if err == nil && pprof.StartCPUProfile(f) == nil {
+			defer pprof.StopCPUProfile()
+		}
+	}
 	if err := run(os.Args[1:]); err != nil {
+		pprof.StopCPUProfile()
 		fmt.Fprintln(os.Stderr, "patuh:", err)
 		os.Exit(1)
 	}
@@ -118,9 +127,13 @@ func run(args []string) error {
 }
 
 func setupLogging(cfg config.Config) {
-	var h slog.Handler = slog.NewJSONHandler(os.Stderr, nil)
+	opts := &slog.HandlerOptions{}
+	if os.Getenv("PATUH_DEBUG") != "" {
+		opts.Level = slog.LevelDebug
+	}
+	var h slog.Handler = slog.NewJSONHandler(os.Stderr, opts)
 	if cfg.LogFormat == "text" {
-		h = slog.NewTextHandler(os.Stderr, nil)
+		h = slog.NewTextHandler(os.Stderr, opts)
 	}
 	slog.SetDefault(slog.New(h))
 }

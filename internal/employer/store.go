@@ -85,12 +85,15 @@ type Store struct{ db *sqlx.DB }
 func NewStore(d *sqlx.DB) *Store { return &Store{db: d} }
 
 const listColumns = `e.id, e.nib, e.npwp, e.nama, e.alamat, e.kode_kelurahan, e.kbli, e.skala, e.jumlah_pekerja,
-	e.active_participants, e.roster_workers, e.in_register, e.flag_codes, e.shortfall_rp, e.flags_computed_at, e.version,
+	s.active_participants, s.roster_workers, e.in_register, s.flag_codes, s.shortfall_rp, s.computed_at AS flags_computed_at, e.version,
 	coalesce(kel.nama, '') AS kelurahan, coalesce(kec.nama, '') AS kecamatan, coalesce(kot.nama, '') AS kota,
 	ARRAY(SELECT b.npp FROM bpjs_employers b WHERE b.employer_id = e.id ORDER BY b.npp) AS npps,
 	CAST(NULL AS bigint) AS open_case_id`
 
-const listFrom = ` FROM employers e
+// An employer is listed once its flags are computed (employer_status); the filters and the
+// ranking use the status row's copies of region and scale, so each is one index scan.
+const listFrom = ` FROM employer_status s
+	JOIN employers e ON e.id = s.employer_id
 	LEFT JOIN regions kel ON kel.kode = e.kode_kelurahan
 	LEFT JOIN regions kec ON kec.kode = left(e.kode_kelurahan, 8)
 	LEFT JOIN regions kot ON kot.kode = left(e.kode_kelurahan, 5)`
@@ -109,18 +112,18 @@ var (
 // where builds the WHERE clause shared by the list and the counts. areaPattern is the user's
 // scope; the filter's area narrows it further. withFlags is false for the per-flag counts.
 func (f Filter) where(areaPattern string, withFlags bool) (string, map[string]any) {
-	conds := []string{"coalesce(e.kode_kelurahan, '') LIKE :scope"}
+	conds := []string{"coalesce(s.kode_kelurahan, '') LIKE :scope"}
 	args := map[string]any{"scope": areaPattern}
 	if f.Area != "" {
-		conds = append(conds, "e.kode_kelurahan LIKE :area")
+		conds = append(conds, "s.kode_kelurahan LIKE :area")
 		args["area"] = f.Area + "%"
 	}
 	if f.Skala != "" {
-		conds = append(conds, "e.skala = :skala")
+		conds = append(conds, "s.skala = :skala")
 		args["skala"] = f.Skala
 	}
 	if withFlags && len(f.Flags) > 0 {
-		conds = append(conds, "e.flag_codes @> :flags")
+		conds = append(conds, "s.flag_codes @> :flags")
 		args["flags"] = pq.StringArray(f.Flags)
 	}
 	if q := strings.TrimSpace(f.Q); q != "" {
@@ -154,7 +157,7 @@ func likeEscape(s string) string {
 // List returns one page, ranked by shortfall (or by name), and the cursor of the next page.
 func (s *Store) List(ctx context.Context, f Filter, areaPattern string) ([]Employer, string, error) {
 	where, args := f.where(areaPattern, true)
-	order := " ORDER BY e.shortfall_rp DESC, e.id DESC"
+	order := " ORDER BY s.shortfall_rp DESC, s.employer_id DESC"
 	if f.Sort == "name" {
 		order = " ORDER BY e.nama, e.id"
 	}
@@ -167,7 +170,7 @@ func (s *Store) List(ctx context.Context, f Filter, areaPattern string) ([]Emplo
 		if f.Sort == "name" {
 			where += " AND (e.nama, e.id) > (:c_name, :c_id)"
 		} else {
-			where += " AND (e.shortfall_rp, e.id) < (:c_shortfall, :c_id)"
+			where += " AND (s.shortfall_rp, s.employer_id) < (:c_shortfall, :c_id)"
 		}
 		args["c_name"], args["c_shortfall"], args["c_id"] = c.Name, c.Shortfall, c.ID
 	}
@@ -222,7 +225,8 @@ func (s *Store) attachFlags(ctx context.Context, list []Employer) error {
 func (s *Store) Counts(ctx context.Context, f Filter, areaPattern string) (map[string]int, int, error) {
 	where, args := f.where(areaPattern, false)
 	query, qargs, err := sqlx.Named(`SELECT coalesce(code, 'ALL') AS code, count(*) AS n FROM (
-		SELECT e.id, c.code FROM employers e CROSS JOIN LATERAL unnest(e.flag_codes || CAST(ARRAY[NULL] AS text[])) AS c(code)`+
+		SELECT s.employer_id, c.code FROM employer_status s JOIN employers e ON e.id = s.employer_id
+		CROSS JOIN LATERAL unnest(s.flag_codes || CAST(ARRAY[NULL] AS text[])) AS c(code)`+
 		where+`) x GROUP BY code`, args)
 	if err != nil {
 		return nil, 0, err
@@ -251,7 +255,7 @@ func (s *Store) Counts(ctx context.Context, f Filter, areaPattern string) (map[s
 func (s *Store) Get(ctx context.Context, id int64, areaPattern string, today time.Time) (*Detail, error) {
 	var d Detail
 	err := s.db.GetContext(ctx, &d.Employer, `SELECT `+listColumns+listFrom+
-		` WHERE e.id = $1 AND coalesce(e.kode_kelurahan, '') LIKE $2`, id, areaPattern)
+		` WHERE e.id = $1 AND coalesce(s.kode_kelurahan, '') LIKE $2`, id, areaPattern)
 	if err != nil {
 		return nil, db.NotFoundOr(err, "employer: get")
 	}

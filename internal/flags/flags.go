@@ -6,6 +6,8 @@ import (
 	"context"
 	_ "embed"
 	"fmt"
+	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -19,7 +21,7 @@ var Codes = []string{"PWBD", "PDS_TK", "PDS_UPAH", "PDS_PROGRAM", "MENUNGGAK"}
 //go:embed flags.sql
 var sqlText string
 
-var queries = db.MustQueries(sqlText, "rates", "load-rates", "active", "index-active", "facts", "clear",
+var queries = db.MustQueries(sqlText, "rates", "load-rates", "active", "index-active", "facts", "index-facts", "clear",
 	"pwbd", "pds-tk-roster", "pds-tk-reported", "pds-upah", "pds-program", "menunggak", "summarise", "unenrolled", "underreported")
 
 // Flag is one flag raised against an employer.
@@ -65,17 +67,46 @@ func Recompute(ctx context.Context, tx *sqlx.Tx, today time.Time) error {
 	if r.JKK == nil || r.JKM == nil || r.JHT == nil || r.JP == nil || r.UMP == nil {
 		return fmt.Errorf("flags: no contribution rates or UMP in force on %s", today.Format("2006-01-02"))
 	}
+	// When the figures in force differ from those of the last computation (a new year's UMP, a
+	// new JP cap, an admin's edit), every employer is recomputed, not only the import's.
+	var jpCap int64
+	if r.JPCap != nil {
+		jpCap = *r.JPCap
+	}
+	rates := fmt.Sprint(*r.JKK, *r.JKM, *r.JHT, *r.JP, jpCap, *r.UMP, r.MenunggakMinMonths)
+	res, err := tx.ExecContext(ctx, `INSERT INTO settings (key, value) VALUES ('flags_computed_with', $1)
+		ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = now()
+		WHERE settings.value IS DISTINCT FROM excluded.value`, rates)
+	if err != nil {
+		return fmt.Errorf("flags: rates in force: %w", err)
+	}
+	if changed, _ := res.RowsAffected(); changed > 0 {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO flag_targets SELECT id FROM employers ON CONFLICT DO NOTHING`); err != nil {
+			return err
+		}
+	}
 	if _, err := tx.ExecContext(ctx, `DROP TABLE IF EXISTS flag_rates, flag_active, flag_facts`); err != nil {
 		return err
 	}
 	if _, err := tx.ExecContext(ctx, queries["load-rates"], *r.JKK, *r.JKM, *r.JHT, *r.JP, r.JPCap, *r.UMP, r.MenunggakMinMonths); err != nil {
 		return fmt.Errorf("flags: load rates: %w", err)
 	}
-	for _, name := range []string{"active", "index-active", "facts", "clear", "pwbd", "pds-tk-roster",
+	// Sorts and hashes over millions of rows stay in memory.
+	if _, err := tx.ExecContext(ctx, `SET LOCAL work_mem = '256MB'`); err != nil {
+		return err
+	}
+	for _, name := range []string{"active", "index-active", "facts", "index-facts", "clear", "pwbd", "pds-tk-roster",
 		"pds-tk-reported", "pds-upah", "pds-program", "menunggak", "summarise"} {
-		if _, err := tx.ExecContext(ctx, queries[name]); err != nil {
-			return fmt.Errorf("flags: %s: %w", name, err)
+		start := time.Now()
+		for _, stmt := range strings.SplitAfter(queries[name], ";\n") {
+			if strings.TrimSpace(stmt) == "" {
+				continue
+			}
+			if _, err := tx.ExecContext(ctx, stmt); err != nil {
+				return fmt.Errorf("flags: %s: %w", name, err)
+			}
 		}
+		slog.DebugContext(ctx, "flags step", "step", name, "seconds", time.Since(start).Seconds())
 	}
 	return nil
 }

@@ -27,15 +27,15 @@ GROUP BY b.employer_id, p.nik;
 
 -- name: index-active
 CREATE INDEX ON flag_active (employer_id, nik);
+ANALYZE flag_active;
 
 -- name: facts
 -- One row per target: what the rules need to know about the employer.
 CREATE TEMP TABLE flag_facts ON COMMIT DROP AS
-SELECT e.id, e.skala, e.jumlah_pekerja, mandatory_programs(e.skala) AS mandatory,
+SELECT e.id, e.skala, e.kode_kelurahan, e.jumlah_pekerja, mandatory_programs(e.skala) AS mandatory,
        coalesce(n.npps, 0) AS npps, coalesce(n.programs, '{}') AS programs,
        coalesce(n.max_months, 0) AS max_months, coalesce(n.arrears_rp, 0) AS arrears_rp,
-       (SELECT count(*) FROM workers w WHERE w.employer_id = e.id) AS roster,
-       (SELECT count(*) FROM flag_active a WHERE a.employer_id = e.id) AS active
+       coalesce(w.n, 0) AS roster, coalesce(a.n, 0) AS active
 FROM flag_targets t
 JOIN employers e ON e.id = t.id
 LEFT JOIN (
@@ -44,7 +44,15 @@ LEFT JOIN (
                               CASE WHEN bool_or(jht) THEN 'JHT' END, CASE WHEN bool_or(jp) THEN 'JP' END], NULL) AS programs,
            max(tunggakan_bulan) AS max_months, sum(tunggakan_rp) AS arrears_rp
     FROM bpjs_employers WHERE employer_id IN (SELECT id FROM flag_targets) GROUP BY employer_id
-) n ON n.employer_id = e.id;
+) n ON n.employer_id = e.id
+LEFT JOIN (
+    SELECT employer_id, count(*) AS n FROM workers WHERE employer_id IN (SELECT id FROM flag_targets) GROUP BY employer_id
+) w ON w.employer_id = e.id
+LEFT JOIN (SELECT employer_id, count(*) AS n FROM flag_active GROUP BY employer_id) a ON a.employer_id = e.id;
+
+-- name: index-facts
+CREATE UNIQUE INDEX ON flag_facts (id);
+ANALYZE flag_facts;
 
 -- name: clear
 DELETE FROM employer_flags WHERE employer_id IN (SELECT id FROM flag_targets);
@@ -116,13 +124,11 @@ FROM flag_facts f, flag_rates r
 WHERE f.npps > 0 AND f.max_months >= r.menunggak_min_months AND f.max_months > 0;
 
 -- name: summarise
--- The employer row carries its flag codes (in the spec's order) and total, for fast lists.
-UPDATE employers e
-SET flag_codes = coalesce(s.codes, '{}'),
-    shortfall_rp = coalesce(s.total, 0),
-    active_participants = f.active,
-    roster_workers = f.roster,
-    flags_computed_at = now()
+-- The status row carries the flag codes (in the spec's order) and the total, for fast lists;
+-- rows that did not change are not rewritten.
+INSERT INTO employer_status AS st (employer_id, kode_kelurahan, skala, flag_codes, shortfall_rp,
+                                   active_participants, roster_workers, computed_at)
+SELECT f.id, f.kode_kelurahan, f.skala, coalesce(s.codes, '{}'), coalesce(s.total, 0), f.active, f.roster, now()
 FROM flag_facts f
 LEFT JOIN (
     SELECT employer_id,
@@ -130,7 +136,13 @@ LEFT JOIN (
            sum(shortfall_rp) AS total
     FROM employer_flags WHERE employer_id IN (SELECT id FROM flag_targets) GROUP BY employer_id
 ) s ON s.employer_id = f.id
-WHERE e.id = f.id;
+ON CONFLICT (employer_id) DO UPDATE SET
+    kode_kelurahan = excluded.kode_kelurahan, skala = excluded.skala, flag_codes = excluded.flag_codes,
+    shortfall_rp = excluded.shortfall_rp, active_participants = excluded.active_participants,
+    roster_workers = excluded.roster_workers, computed_at = excluded.computed_at
+WHERE (st.kode_kelurahan, st.skala, st.flag_codes, st.shortfall_rp, st.active_participants, st.roster_workers)
+      IS DISTINCT FROM (excluded.kode_kelurahan, excluded.skala, excluded.flag_codes, excluded.shortfall_rp,
+                        excluded.active_participants, excluded.roster_workers);
 
 -- name: unenrolled
 -- The evidence behind PDS_TK with a roster: roster workers of employer $1 who are not active

@@ -48,7 +48,8 @@ func flagsOf(t *testing.T, key string) (map[string][2]int64, int64) {
 		out[f.Code] = [2]int64{int64(f.Workers), f.ShortfallRp}
 	}
 	var total int64
-	d.Get(&total, `SELECT shortfall_rp FROM employers WHERE nib = $1 OR (nib IS NULL AND npwp = $1)`, key)
+	d.Get(&total, `SELECT s.shortfall_rp FROM employer_status s JOIN employers e ON e.id = s.employer_id
+		WHERE e.nib = $1 OR (e.nib IS NULL AND e.npwp = $1)`, key)
 	return out, total
 }
 

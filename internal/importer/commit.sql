@@ -20,6 +20,11 @@ WITH src AS (
         npwp = excluded.npwp, nama = excluded.nama, alamat = excluded.alamat, kode_kelurahan = excluded.kode_kelurahan,
         kbli = excluded.kbli, skala = excluded.skala, jumlah_pekerja = excluded.jumlah_pekerja, in_register = true,
         version = employers.version + 1, updated_at = now()
+    -- A register re-sent unchanged rewrites nothing.
+    WHERE (employers.npwp, employers.nama, employers.alamat, employers.kode_kelurahan, employers.kbli, employers.skala,
+           employers.jumlah_pekerja, employers.in_register)
+          IS DISTINCT FROM (excluded.npwp, excluded.nama, excluded.alamat, excluded.kode_kelurahan, excluded.kbli,
+           excluded.skala, excluded.jumlah_pekerja, true)
     RETURNING id
 )
 INSERT INTO flag_targets SELECT id FROM up ON CONFLICT DO NOTHING;
@@ -34,6 +39,10 @@ WITH src AS (
         nama = excluded.nama, alamat = excluded.alamat, kode_kelurahan = excluded.kode_kelurahan,
         kbli = excluded.kbli, skala = excluded.skala, jumlah_pekerja = excluded.jumlah_pekerja, in_register = true,
         version = employers.version + 1, updated_at = now()
+    WHERE (employers.nama, employers.alamat, employers.kode_kelurahan, employers.kbli, employers.skala,
+           employers.jumlah_pekerja, employers.in_register)
+          IS DISTINCT FROM (excluded.nama, excluded.alamat, excluded.kode_kelurahan, excluded.kbli, excluded.skala,
+           excluded.jumlah_pekerja, true)
     RETURNING id
 )
 INSERT INTO flag_targets SELECT id FROM up ON CONFLICT DO NOTHING;
@@ -85,6 +94,10 @@ FROM bpjs_employers WHERE employer_id IS NULL
 ORDER BY coalesce(nib, npwp), npp
 ON CONFLICT DO NOTHING;
 
+-- name: analyze-register
+ANALYZE employers;
+ANALYZE bpjs_employers;
+
 -- name: drop-orphans
 -- An NPP-only employer whose NPPs now link elsewhere has nothing left to say.
 DELETE FROM employers e
@@ -111,6 +124,7 @@ INSERT INTO flag_targets SELECT DISTINCT employer_id FROM roster ON CONFLICT DO 
 DELETE FROM workers WHERE employer_id IN (SELECT id FROM flag_targets);
 INSERT INTO workers (employer_id, nik, nama, upah, mulai_bekerja)
 SELECT employer_id, nik, nama, upah, mulai_bekerja FROM roster;
+ANALYZE workers;
 
 -- name: participants-snapshot
 -- A full snapshot of every NPP in the file; earlier snapshots are kept.
@@ -120,6 +134,8 @@ SELECT DISTINCT ON (npp, nik) $1::bigint, npp, nik, kpj, nama, upah, status, tan
 FROM stage_participants WHERE import_id = $1 ORDER BY npp, nik, line DESC;
 INSERT INTO latest_snapshots (npp, import_id) SELECT npp, import_id FROM participant_snapshots WHERE import_id = $1
 ON CONFLICT (npp) DO UPDATE SET import_id = excluded.import_id;
+ANALYZE participants;
+ANALYZE latest_snapshots;
 INSERT INTO flag_targets
 SELECT DISTINCT b.employer_id FROM bpjs_employers b JOIN participant_snapshots s ON s.npp = b.npp
 WHERE s.import_id = $1 AND b.employer_id IS NOT NULL

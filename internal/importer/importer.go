@@ -83,7 +83,7 @@ type RowError struct {
 var commitSQL string
 
 var q = db.MustQueries(commitSQL, "lock", "key-maps", "employers-by-nib", "employers-by-npwp", "bpjs-upsert",
-	"bpjs-targets", "relink", "npp-only-employers", "drop-orphans", "workers-resolve", "workers-replace",
+	"bpjs-targets", "relink", "npp-only-employers", "analyze-register", "drop-orphans", "workers-resolve", "workers-replace",
 	"participants-snapshot")
 
 // CommitHook runs inside the commit transaction after the flags are recomputed (casework uses
@@ -423,21 +423,27 @@ func (im *Importer) commit(ctx context.Context, imp *Import) error {
 	start := time.Now()
 	err := db.WithTx(ctx, im.db, func(tx *sqlx.Tx) error {
 		steps := map[string][]string{
-			"employers":      {"employers-by-nib", "employers-by-npwp", "key-maps", "relink", "npp-only-employers", "key-maps", "relink", "drop-orphans"},
-			"bpjs_employers": {"bpjs-upsert", "key-maps", "relink", "npp-only-employers", "key-maps", "relink", "bpjs-targets", "drop-orphans"},
+			"employers":      {"employers-by-nib", "employers-by-npwp", "analyze-register", "key-maps", "relink", "npp-only-employers", "key-maps", "relink", "drop-orphans"},
+			"bpjs_employers": {"bpjs-upsert", "analyze-register", "key-maps", "relink", "npp-only-employers", "key-maps", "relink", "bpjs-targets", "drop-orphans"},
 			"workers":        {"key-maps", "workers-resolve", "workers-replace"},
 			"participants":   {"participants-snapshot"},
 		}[kind.Name]
 		if err := execAll(ctx, tx, q["lock"], imp.ID); err != nil {
 			return err
 		}
+		// Sorts and hashes over millions of rows stay in memory.
+		if _, err := tx.ExecContext(ctx, `SET LOCAL work_mem = '256MB'`); err != nil {
+			return err
+		}
 		if err := flags.PrepareTargets(ctx, tx); err != nil {
 			return err
 		}
 		for _, name := range steps {
+			stepStart := time.Now()
 			if err := execAll(ctx, tx, q[name], imp.ID); err != nil {
 				return fmt.Errorf("importer: %s: %w", name, err)
 			}
+			slog.DebugContext(ctx, "commit step", "step", name, "seconds", time.Since(stepStart).Seconds())
 		}
 		if err := flags.Recompute(ctx, tx, im.Now()); err != nil {
 			return err

@@ -113,17 +113,25 @@ func (im *Importer) validate(ctx context.Context, imp *Import) error {
 	}
 	stage.Close()
 
+	slog.DebugContext(ctx, "validate step", "step", "read and copy", "seconds", time.Since(start).Seconds())
 	// Set-based checks that need the whole file or the database.
+	checkStart := time.Now()
+	if _, err := stageTx.ExecContext(ctx, `SET LOCAL work_mem = '256MB'`); err != nil {
+		return err
+	}
 	moved, err := crossChecks(ctx, stageTx, kind, imp.ID)
 	if err != nil {
 		return err
 	}
 	valid -= moved
 	invalid += moved
+	slog.DebugContext(ctx, "validate step", "step", "cross checks", "seconds", time.Since(checkStart).Seconds())
+	checkStart = time.Now()
 	dups, err := duplicateWarnings(ctx, stageTx, kind, imp.ID)
 	if err != nil {
 		return err
 	}
+	slog.DebugContext(ctx, "validate step", "step", "duplicates", "seconds", time.Since(checkStart).Seconds())
 	warnings += dups
 
 	if _, err := errCopy.Exec(); err != nil {

@@ -1,0 +1,250 @@
+// Command patuh-bench makes a Jakarta-scale data set and measures request latencies; the
+// scripts/bench-import.sh script drives it. It is a tool for measuring, not part of the server.
+//
+//	patuh-bench gen DIR            write employers, bpjs_employers, workers and participants CSVs
+//	patuh-bench latency URL TOKEN  time repeated GETs of the employer list with varied filters
+package main
+
+import (
+	"bufio"
+	"encoding/csv"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"time"
+)
+
+func main() {
+	if len(os.Args) < 3 {
+		fmt.Fprintln(os.Stderr, "usage: patuh-bench gen DIR | patuh-bench latency BASE_URL TOKEN [REQUESTS]")
+		os.Exit(2)
+	}
+	var err error
+	switch os.Args[1] {
+	case "gen":
+		err = generate(os.Args[2])
+	case "latency":
+		n := 400
+		if len(os.Args) > 4 {
+			n, _ = strconv.Atoi(os.Args[4])
+		}
+		err = latency(os.Args[2], os.Args[3], n)
+	default:
+		err = fmt.Errorf("unknown command %q", os.Args[1])
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "patuh-bench:", err)
+		os.Exit(1)
+	}
+}
+
+const employers = 233826
+
+// nik builds a valid, unique NIK from a counter: region, a real birth date, a non-zero serial.
+func nik(i int, region string) string {
+	day := 1 + i%28
+	if i%2 == 1 {
+		day += 40 // women
+	}
+	month := 1 + (i/28)%12
+	year := 60 + (i/336)%40
+	serial := 1 + (i/13440)%9999
+	return fmt.Sprintf("%s%02d%02d%02d%04d", region, day, month, year, serial)
+}
+
+// npwp builds a valid 16-digit NPWP: the Luhn check digit of digits 1-8 at position 9.
+func npwp(i int) string {
+	payload := fmt.Sprintf("%08d", 10000000+i)
+	sum := 0
+	for k := len(payload) - 1; k >= 0; k-- {
+		d := int(payload[k] - '0')
+		if (len(payload)-1-k)%2 == 0 {
+			d *= 2
+			if d > 9 {
+				d -= 9
+			}
+		}
+		sum += d
+	}
+	return fmt.Sprintf("0%s%d%06d", payload, (10-sum%10)%10, i%1000000)
+}
+
+type writer struct {
+	f *os.File
+	b *bufio.Writer
+	c *csv.Writer
+}
+
+func create(dir, name string, header ...string) (*writer, error) {
+	f, err := os.Create(filepath.Join(dir, name))
+	if err != nil {
+		return nil, err
+	}
+	b := bufio.NewWriterSize(f, 1<<20)
+	w := &writer{f, b, csv.NewWriter(b)}
+	return w, w.c.Write(header)
+}
+
+func (w *writer) close() error {
+	w.c.Flush()
+	if err := w.b.Flush(); err != nil {
+		return err
+	}
+	return w.f.Close()
+}
+
+func generate(dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	kel, err := kelurahan()
+	if err != nil {
+		return err
+	}
+	r := rand.New(rand.NewPCG(2025, 2))
+	emp, err := create(dir, "employers.csv", "nib", "npwp", "nama", "alamat", "kode_kelurahan", "kbli", "skala", "jumlah_pekerja")
+	if err != nil {
+		return err
+	}
+	bpjs, _ := create(dir, "bpjs_employers.csv", "npp", "nib", "npwp", "nama", "kode_kelurahan", "jkk", "jkm", "jht", "jp", "jkp", "tunggakan_bulan", "tunggakan_rp")
+	work, _ := create(dir, "workers.csv", "nib", "npwp", "nik", "nama", "upah", "mulai_bekerja")
+	part, _ := create(dir, "participants.csv", "npp", "nik", "kpj", "nama", "upah", "status", "tanggal_kepesertaan")
+	names := []string{"Sinar", "Karya", "Boga", "Maju", "Abadi", "Sejahtera", "Mulia", "Niaga", "Teknik", "Garmen"}
+	residence := []string{"317101", "317201", "317301", "317401", "317501", "327501", "327601", "367101", "360301"}
+	person := 0
+	var rosterRows, participantRows int
+	yn := func(p float64) string {
+		if r.Float64() < p {
+			return "Y"
+		}
+		return "N"
+	}
+	for i := range employers {
+		var skala string
+		var size int
+		switch x := r.Float64(); {
+		case x < 0.60:
+			skala, size = "mikro", 1+r.IntN(4)
+		case x < 0.85:
+			skala, size = "kecil", 5+r.IntN(15)
+		case x < 0.95:
+			skala, size = "menengah", 20+r.IntN(80)
+		default:
+			skala, size = "besar", 100+r.IntN(150)
+		}
+		nib := strconv.Itoa(1000000000000 + i*7)
+		tax := npwp(i)
+		region := kel[r.IntN(len(kel))]
+		name := fmt.Sprintf("PT %s %s %d", names[r.IntN(len(names))], names[r.IntN(len(names))], i)
+		reported := size
+		if r.Float64() < 0.2 {
+			reported = size + r.IntN(size+1) - size/2
+		}
+		emp.c.Write([]string{nib, tax, name, "Jl. Contoh No. " + strconv.Itoa(i%500), region, fmt.Sprintf("%05d", 10000+r.IntN(89999)), skala, strconv.Itoa(reported)})
+
+		registered := r.Float64() < 0.72
+		npp := fmt.Sprintf("%08d", 10000000+i)
+		if registered {
+			months := 0
+			if r.Float64() < 0.08 {
+				months = 1 + r.IntN(12)
+			}
+			bpjs.c.Write([]string{npp, nib, "", name, region, "Y", "Y", yn(0.93), yn(0.85), yn(0.85), strconv.Itoa(months), strconv.Itoa(months * size * 450000)})
+		}
+		hasRoster := r.Float64() < 0.88
+		enrolShare := 0.55 + r.Float64()*0.45
+		for range size {
+			person++
+			n := nik(person, residence[r.IntN(len(residence))])
+			wage := 5000000 + r.IntN(20)*250000
+			if hasRoster {
+				work.c.Write([]string{nib, "", n, "Pekerja " + strconv.Itoa(person), strconv.Itoa(wage), "2020-01-15"})
+				rosterRows++
+			}
+			if registered && r.Float64() < enrolShare {
+				reportedWage := wage
+				if r.Float64() < 0.1 {
+					reportedWage = wage - 500000
+				}
+				status := "aktif"
+				if r.Float64() < 0.05 {
+					status = "nonaktif"
+				}
+				part.c.Write([]string{npp, n, fmt.Sprintf("%011d", 10000000000+person), "Pekerja " + strconv.Itoa(person), strconv.Itoa(reportedWage), status, "2021-03-01"})
+				participantRows++
+			}
+		}
+	}
+	// NPPs that match no employer of the register.
+	for i := range 7000 {
+		npp := fmt.Sprintf("X%07d", i)
+		bpjs.c.Write([]string{npp, strconv.Itoa(9000000000000 + i), "", "CV Luar Register " + strconv.Itoa(i), kel[i%len(kel)], "Y", "Y", "Y", "N", "N", "0", "0"})
+	}
+	for _, w := range []*writer{emp, bpjs, work, part} {
+		if err := w.close(); err != nil {
+			return err
+		}
+	}
+	fmt.Printf("employers %d, roster rows %d, participants %d\n", employers, rosterRows, participantRows)
+	return nil
+}
+
+// kelurahan reads the region codes from the project's reference file.
+func kelurahan() ([]string, error) {
+	f, err := os.Open("internal/refdata/jakarta_wilayah.csv")
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	rows, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, r := range rows[1:] {
+		if r[2] == "kelurahan" {
+			out = append(out, r[0])
+		}
+	}
+	return out, nil
+}
+
+// latency measures the employer list under a mix of filters a supervisor uses.
+func latency(base, token string, n int) error {
+	paths := []string{
+		"/api/v1/employers",
+		"/api/v1/employers?flag=PDS_TK",
+		"/api/v1/employers?flag=PWBD&area=31.75",
+		"/api/v1/employers?area=31.71.01&skala=besar",
+		"/api/v1/employers?q=Sinar%20Karya",
+		"/api/v1/employers?q=1000000000007",
+		"/api/v1/employers?sort=name&area=31.74",
+		"/api/v1/employers?flag=MENUNGGAK&flag=PDS_UPAH",
+	}
+	client := &http.Client{Timeout: 30 * time.Second}
+	var all []time.Duration
+	for i := range n {
+		req, _ := http.NewRequest("GET", base+paths[i%len(paths)], nil)
+		req.Header.Set("Authorization", "Bearer "+token)
+		start := time.Now()
+		res, err := client.Do(req)
+		if err != nil {
+			return err
+		}
+		io.Copy(io.Discard, res.Body)
+		res.Body.Close()
+		if res.StatusCode != 200 {
+			return fmt.Errorf("%s: %d", paths[i%len(paths)], res.StatusCode)
+		}
+		all = append(all, time.Since(start))
+	}
+	slices.Sort(all)
+	p := func(q float64) float64 { return float64(all[int(q*float64(len(all)-1))].Microseconds()) / 1000 }
+	fmt.Printf("employers list: %d requests, p50 %.1f ms, p95 %.1f ms, p99 %.1f ms, max %.1f ms\n", n, p(0.5), p(0.95), p(0.99), p(1))
+	return nil
+}
