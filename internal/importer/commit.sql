@@ -65,8 +65,8 @@ ON CONFLICT (npp) DO UPDATE SET
 -- name: bpjs-targets
 -- The employers of the NPPs in this file are recomputed too.
 INSERT INTO flag_targets
-SELECT DISTINCT b.employer_id FROM bpjs_employers b
-WHERE b.npp IN (SELECT npp FROM stage_bpjs_employers WHERE import_id = $1) AND b.employer_id IS NOT NULL
+SELECT DISTINCT b.employer_id FROM bpjs_employers b JOIN stage_bpjs_employers s ON s.npp = b.npp
+WHERE s.import_id = $1 AND b.employer_id IS NOT NULL
 ON CONFLICT DO NOTHING;
 
 -- name: relink
@@ -104,26 +104,22 @@ DELETE FROM employers e
 WHERE NOT e.in_register AND NOT EXISTS (SELECT 1 FROM bpjs_employers b WHERE b.employer_id = e.id);
 DELETE FROM flag_targets t WHERE NOT EXISTS (SELECT 1 FROM employers e WHERE e.id = t.id);
 
--- name: workers-resolve
+-- name: workers-replace
+-- The file replaces the roster of every employer in it; other employers keep theirs. A row names
+-- its employer by NIB, else NPWP; the crossChecks of validation refused rows naming none.
 DROP TABLE IF EXISTS roster;
 CREATE TEMP TABLE roster ON COMMIT DROP AS
-SELECT DISTINCT ON (employer_id, nik) employer_id, nik, nama, upah, mulai_bekerja
-FROM (
-    SELECT s.line, s.nik, s.nama, s.upah, s.mulai_bekerja, coalesce(en.id, o.id) AS employer_id
-    FROM stage_workers s
-    LEFT JOIN employers en ON s.nib IS NOT NULL AND en.nib = s.nib
-    LEFT JOIN npwp_owner o ON s.npwp IS NOT NULL AND o.npwp = s.npwp
-    WHERE s.import_id = $1
-) r
-WHERE employer_id IS NOT NULL
-ORDER BY employer_id, nik, line DESC;
-
--- name: workers-replace
--- The file replaces the roster of every employer in it; other employers keep theirs.
-INSERT INTO flag_targets SELECT DISTINCT employer_id FROM roster ON CONFLICT DO NOTHING;
+SELECT s.line, s.nik, s.nama, s.upah, s.mulai_bekerja, coalesce(en.id, o.id) AS employer_id
+FROM stage_workers s
+LEFT JOIN employers en ON s.nib IS NOT NULL AND en.nib = s.nib
+LEFT JOIN npwp_owner o ON s.npwp IS NOT NULL AND o.npwp = s.npwp
+WHERE s.import_id = $1;
+INSERT INTO flag_targets SELECT DISTINCT employer_id FROM roster WHERE employer_id IS NOT NULL ON CONFLICT DO NOTHING;
 DELETE FROM workers WHERE employer_id IN (SELECT id FROM flag_targets);
 INSERT INTO workers (employer_id, nik, nama, upah, mulai_bekerja)
-SELECT employer_id, nik, nama, upah, mulai_bekerja FROM roster;
+SELECT DISTINCT ON (employer_id, nik) employer_id, nik, nama, upah, mulai_bekerja
+FROM roster WHERE employer_id IS NOT NULL
+ORDER BY employer_id, nik, line DESC;
 ANALYZE workers;
 
 -- name: participants-snapshot

@@ -83,7 +83,7 @@ type RowError struct {
 var commitSQL string
 
 var q = db.MustQueries(commitSQL, "lock", "key-maps", "employers-by-nib", "employers-by-npwp", "bpjs-upsert",
-	"bpjs-targets", "relink", "npp-only-employers", "analyze-register", "drop-orphans", "workers-resolve", "workers-replace",
+	"bpjs-targets", "relink", "npp-only-employers", "analyze-register", "drop-orphans", "workers-replace",
 	"participants-snapshot")
 
 // CommitHook runs inside the commit transaction after the flags are recomputed (casework uses
@@ -425,7 +425,7 @@ func (im *Importer) commit(ctx context.Context, imp *Import) error {
 		steps := map[string][]string{
 			"employers":      {"employers-by-nib", "employers-by-npwp", "analyze-register", "key-maps", "relink", "npp-only-employers", "key-maps", "relink", "drop-orphans"},
 			"bpjs_employers": {"bpjs-upsert", "analyze-register", "key-maps", "relink", "npp-only-employers", "key-maps", "relink", "bpjs-targets", "drop-orphans"},
-			"workers":        {"key-maps", "workers-resolve", "workers-replace"},
+			"workers":        {"key-maps", "workers-replace"},
 			"participants":   {"participants-snapshot"},
 		}[kind.Name]
 		if err := execAll(ctx, tx, q["lock"], imp.ID); err != nil {

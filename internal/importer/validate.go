@@ -132,6 +132,10 @@ func (im *Importer) validate(ctx context.Context, imp *Import) error {
 		return err
 	}
 	slog.DebugContext(ctx, "validate step", "step", "duplicates", "seconds", time.Since(checkStart).Seconds())
+	// The commit's plans need to know how many rows are staged.
+	if _, err := stageTx.ExecContext(ctx, `ANALYZE `+kind.stage); err != nil {
+		return err
+	}
 	warnings += dups
 
 	if _, err := errCopy.Exec(); err != nil {
@@ -249,12 +253,16 @@ var keyOf = map[string]string{
 	"participants":   "npp, nik",
 }
 
-// duplicateWarnings notes every row that a later row with the same key replaces.
+// duplicateWarnings notes every row that a later row with the same key replaces. The keys seen
+// twice are found first by hashing (cheap even for millions of rows), then their lines.
 func duplicateWarnings(ctx context.Context, tx *sql.Tx, kind *Kind, importID int64) (int, error) {
+	key := keyOf[kind.Name]
 	var n int
-	err := tx.QueryRowContext(ctx, `WITH d AS (
-		SELECT line, lead(line) OVER (PARTITION BY `+keyOf[kind.Name]+` ORDER BY line) AS later
-		FROM `+kind.stage+` WHERE import_id = $1
+	err := tx.QueryRowContext(ctx, `WITH twice AS (
+		SELECT `+key+` FROM `+kind.stage+` WHERE import_id = $1 GROUP BY `+key+` HAVING count(*) > 1
+	), d AS (
+		SELECT line, lead(line) OVER (PARTITION BY `+key+` ORDER BY line) AS later
+		FROM `+kind.stage+` WHERE import_id = $1 AND (`+key+`) IN (SELECT * FROM twice)
 	), ins AS (
 		INSERT INTO import_errors (import_id, line, col, value, message, warning)
 		SELECT $1, line, '', 'line ' || later, 'import.warn.duplicate', true FROM d WHERE later IS NOT NULL
