@@ -6,7 +6,7 @@ export GOFLAGS := -mod=mod
 BIN := bin/patuh
 PG_ADMIN_URL = $(shell scripts/db.sh)
 
-.PHONY: run build test vet browser-test db-stop clean vendor
+.PHONY: run build test db-stop clean vendor bench-import
 
 build:
 	go build -o $(BIN) ./cmd/patuh
@@ -36,3 +36,7 @@ vendor:
 
 clean:
 	rm -rf bin
+
+# Jakarta-scale import benchmark: prints rows/s against psql \copy, flag time, peak memory, latencies.
+bench-import:
+	scripts/bench-import.sh

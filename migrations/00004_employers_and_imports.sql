@@ -32,6 +32,10 @@ CREATE INDEX employers_nama_trgm_idx ON employers USING gin (nama gin_trgm_ops);
 CREATE TABLE employer_status (
     employer_id         bigint PRIMARY KEY REFERENCES employers (id) ON DELETE CASCADE,
     kode_kelurahan      text,
+    -- Each level of the area filter is an equality on its own column, so that a ranked page of
+    -- one kota or kecamatan is read in order from one index.
+    kode_kecamatan      text GENERATED ALWAYS AS (left(kode_kelurahan, 8)) STORED,
+    kode_kota           text GENERATED ALWAYS AS (left(kode_kelurahan, 5)) STORED,
     skala               text,
     flag_codes          text[] NOT NULL DEFAULT '{}',
     shortfall_rp        bigint NOT NULL DEFAULT 0,
@@ -40,7 +44,9 @@ CREATE TABLE employer_status (
     computed_at         timestamptz NOT NULL DEFAULT now()
 );
 CREATE INDEX employer_status_shortfall_idx ON employer_status (shortfall_rp DESC, employer_id DESC);
-CREATE INDEX employer_status_area_idx ON employer_status (kode_kelurahan text_pattern_ops, shortfall_rp DESC, employer_id DESC);
+CREATE INDEX employer_status_kota_idx ON employer_status (kode_kota, shortfall_rp DESC, employer_id DESC);
+CREATE INDEX employer_status_kecamatan_idx ON employer_status (kode_kecamatan, shortfall_rp DESC, employer_id DESC);
+CREATE INDEX employer_status_kelurahan_idx ON employer_status (kode_kelurahan, shortfall_rp DESC, employer_id DESC);
 CREATE INDEX employer_status_flags_idx ON employer_status USING gin (flag_codes);
 
 -- A worker on an employer's WLKP roster; a workers import replaces the roster of each employer in it.

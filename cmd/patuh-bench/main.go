@@ -228,6 +228,7 @@ func latency(base, token string, n int) error {
 	}
 	client := &http.Client{Timeout: 30 * time.Second}
 	var all []time.Duration
+	perPath := map[string][]time.Duration{}
 	for i := range n {
 		req, _ := http.NewRequest("GET", base+paths[i%len(paths)], nil)
 		req.Header.Set("Authorization", "Bearer "+token)
@@ -241,10 +242,18 @@ func latency(base, token string, n int) error {
 		if res.StatusCode != 200 {
 			return fmt.Errorf("%s: %d", paths[i%len(paths)], res.StatusCode)
 		}
-		all = append(all, time.Since(start))
+		took := time.Since(start)
+		all = append(all, took)
+		perPath[paths[i%len(paths)]] = append(perPath[paths[i%len(paths)]], took)
 	}
-	slices.Sort(all)
-	p := func(q float64) float64 { return float64(all[int(q*float64(len(all)-1))].Microseconds()) / 1000 }
-	fmt.Printf("employers list: %d requests, p50 %.1f ms, p95 %.1f ms, p99 %.1f ms, max %.1f ms\n", n, p(0.5), p(0.95), p(0.99), p(1))
+	pct := func(d []time.Duration, q float64) float64 {
+		slices.Sort(d)
+		return float64(d[int(q*float64(len(d)-1))].Microseconds()) / 1000
+	}
+	fmt.Printf("employers list: %d requests, p50 %.1f ms, p95 %.1f ms, p99 %.1f ms, max %.1f ms\n",
+		n, pct(all, 0.5), pct(all, 0.95), pct(all, 0.99), pct(all, 1))
+	for _, p := range paths {
+		fmt.Printf("  %-55s p50 %6.1f ms  p99 %6.1f ms\n", p, pct(perPath[p], 0.5), pct(perPath[p], 0.99))
+	}
 	return nil
 }

@@ -26,6 +26,7 @@ import (
 	"patuh/internal/config"
 	"patuh/internal/db"
 	"patuh/internal/demo"
+	"patuh/internal/flags"
 	"patuh/internal/i18n"
 	"patuh/internal/importer"
 )
@@ -40,6 +41,7 @@ usage:
   patuh token create --username U [--label L]
   patuh import --kind employers|workers|bpjs_employers|participants [--auto-commit-max-invalid 0.01] FILE
   patuh seed-demo                   create the demo users (new passwords each run) and sample data
+  patuh flags recompute             recompute every employer's flags (after editing rates by hand)
   patuh audit verify                check the audit log's hash chain
 
 environment: DATABASE_URL, PATUH_ENV (development|production), PATUH_ADDR, PATUH_SECRET,
@@ -75,7 +77,7 @@ func run(args []string) error {
 	defer stop()
 
 	cmd, rest := args[0], args[1:]
-	if cmd == "user" || cmd == "token" || cmd == "migrate" || cmd == "audit" {
+	if cmd == "user" || cmd == "token" || cmd == "migrate" || cmd == "audit" || cmd == "flags" {
 		sub := ""
 		if len(rest) > 0 {
 			sub, rest = rest[0], rest[1:]
@@ -115,6 +117,16 @@ func run(args []string) error {
 		return importFile(ctx, cfg, d, rest)
 	case "seed-demo":
 		return seedDemo(ctx, cfg, d)
+	case "flags recompute":
+		start := time.Now()
+		err := db.WithTx(ctx, d, func(tx *sqlx.Tx) error { return flags.RecomputeAll(ctx, tx, time.Now()) })
+		if err != nil {
+			return err
+		}
+		var n int
+		d.GetContext(ctx, &n, `SELECT count(*) FROM employers`)
+		fmt.Printf("flags recomputed for all %d employers in %.1fs\n", n, time.Since(start).Seconds())
+		return nil
 	case "audit verify":
 		n, err := audit.Verify(ctx, d)
 		if err != nil {

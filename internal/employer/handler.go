@@ -80,17 +80,22 @@ func (h *Handler) index(c *gin.Context) {
 		status = http.StatusUnprocessableEntity
 		f = Filter{Limit: 50, Sort: "-shortfall"}
 	}
-	list, next, err := h.Store.List(c.Request.Context(), f, u.AreaPattern())
+	list, next, err := h.Store.List(c.Request.Context(), f, u.Area)
 	if err != nil {
 		web.Error(c, err)
 		return
 	}
-	counts, total, err := h.Store.Counts(c.Request.Context(), f, u.AreaPattern())
+	counts, total, err := h.Store.Counts(c.Request.Context(), f, u.Area)
 	if err != nil {
 		web.Error(c, err)
 		return
 	}
-	data["Employers"], data["Counts"], data["Total"] = list, counts, total
+	areas, err := h.Store.Areas(c.Request.Context(), u.AreaPattern())
+	if err != nil {
+		web.Error(c, err)
+		return
+	}
+	data["Employers"], data["Counts"], data["Total"], data["Areas"] = list, counts, total, areas
 	if next != "" {
 		q := c.Request.URL.Query()
 		q.Set("cursor", next)
@@ -154,7 +159,7 @@ func (h *Handler) apiList(c *gin.Context) {
 		web.Error(c, err)
 		return
 	}
-	list, next, err := h.Store.List(c.Request.Context(), f, auth.Current(c).AreaPattern())
+	list, next, err := h.Store.List(c.Request.Context(), f, auth.Current(c).Area)
 	if err != nil {
 		web.Error(c, err)
 		return

@@ -109,14 +109,30 @@ var (
 	nppLike    = regexp.MustCompile(`^[A-Za-z0-9]{8,10}$`)
 )
 
-// where builds the WHERE clause shared by the list and the counts. areaPattern is the user's
-// scope; the filter's area narrows it further. withFlags is false for the per-flag counts.
-func (f Filter) where(areaPattern string, withFlags bool) (string, map[string]any) {
-	conds := []string{"coalesce(s.kode_kelurahan, '') LIKE :scope"}
-	args := map[string]any{"scope": areaPattern}
+// areaColumn is the employer_status column that holds codes of the same level as code.
+func areaColumn(code string) string {
+	switch len(code) {
+	case len("31.71"):
+		return "s.kode_kota"
+	case len("31.71.01"):
+		return "s.kode_kecamatan"
+	}
+	return "s.kode_kelurahan"
+}
+
+// where builds the WHERE clause shared by the list and the counts. scope is the user's area
+// ("" for all of Jakarta); the filter's area narrows it further. withFlags is false for the
+// per-flag counts.
+func (f Filter) where(scope string, withFlags bool) (string, map[string]any) {
+	conds := []string{"true"}
+	args := map[string]any{}
+	if scope != "" {
+		conds = append(conds, areaColumn(scope)+" = :scope")
+		args["scope"] = scope
+	}
 	if f.Area != "" {
-		conds = append(conds, "s.kode_kelurahan LIKE :area")
-		args["area"] = f.Area + "%"
+		conds = append(conds, areaColumn(f.Area)+" = :area")
+		args["area"] = f.Area
 	}
 	if f.Skala != "" {
 		conds = append(conds, "s.skala = :skala")
@@ -155,8 +171,8 @@ func likeEscape(s string) string {
 }
 
 // List returns one page, ranked by shortfall (or by name), and the cursor of the next page.
-func (s *Store) List(ctx context.Context, f Filter, areaPattern string) ([]Employer, string, error) {
-	where, args := f.where(areaPattern, true)
+func (s *Store) List(ctx context.Context, f Filter, scope string) ([]Employer, string, error) {
+	where, args := f.where(scope, true)
 	order := " ORDER BY s.shortfall_rp DESC, s.employer_id DESC"
 	if f.Sort == "name" {
 		order = " ORDER BY e.nama, e.id"
@@ -222,8 +238,8 @@ func (s *Store) attachFlags(ctx context.Context, list []Employer) error {
 
 // Counts gives, under the same filters but the flag filter, how many employers carry each flag,
 // and how many match in all.
-func (s *Store) Counts(ctx context.Context, f Filter, areaPattern string) (map[string]int, int, error) {
-	where, args := f.where(areaPattern, false)
+func (s *Store) Counts(ctx context.Context, f Filter, scope string) (map[string]int, int, error) {
+	where, args := f.where(scope, false)
 	query, qargs, err := sqlx.Named(`SELECT coalesce(code, 'ALL') AS code, count(*) AS n FROM (
 		SELECT s.employer_id, c.code FROM employer_status s JOIN employers e ON e.id = s.employer_id
 		CROSS JOIN LATERAL unnest(s.flag_codes || CAST(ARRAY[NULL] AS text[])) AS c(code)`+
@@ -288,4 +304,19 @@ func (s *Store) Get(ctx context.Context, id int64, areaPattern string, today tim
 	}
 	d.Underreported, err = flags.Underreported(ctx, s.db, id, today)
 	return &d, err
+}
+
+// Area is a kota or kecamatan offered as a filter.
+type Area struct {
+	Kode  string `db:"kode"`
+	Nama  string `db:"nama"`
+	Level string `db:"level"`
+}
+
+// Areas lists the kota and kecamatan inside the user's area, for the filter's suggestions.
+func (s *Store) Areas(ctx context.Context, areaPattern string) ([]Area, error) {
+	var out []Area
+	err := s.db.SelectContext(ctx, &out, `SELECT kode, nama, level FROM regions
+		WHERE level IN ('kota', 'kecamatan') AND kode LIKE $1 ORDER BY kode`, areaPattern)
+	return out, db.NotFoundOr(err, "employer: areas")
 }

@@ -143,6 +143,7 @@ ON CONFLICT (employer_id) DO UPDATE SET
 WHERE (st.kode_kelurahan, st.skala, st.flag_codes, st.shortfall_rp, st.active_participants, st.roster_workers)
       IS DISTINCT FROM (excluded.kode_kelurahan, excluded.skala, excluded.flag_codes, excluded.shortfall_rp,
                         excluded.active_participants, excluded.roster_workers);
+ANALYZE employer_status;
 
 -- name: unenrolled
 -- The evidence behind PDS_TK with a roster: roster workers of employer $1 who are not active
