@@ -281,3 +281,35 @@ func count(t *testing.T, q string, args ...any) int {
 	}
 	return n
 }
+
+// The counts above the list come from precomputed sums without a search text and from a live
+// query with one; both must agree with the list itself.
+func TestEmployerCountsAgree(t *testing.T) {
+	loadSamples(t)
+	srv := server(t)
+	c := newClient(t, srv)
+	tok := token(t, addUser(t, auth.Supervisor, ""))
+	c.login(addUser(t, auth.Admin, ""), password)
+	for _, q := range []string{"area=31.75", "area=31.75&q=Karya"} {
+		var all employerList
+		apiGet(t, c, tok, "/api/v1/employers?limit=500&"+q, &all)
+		want := map[string]int{}
+		for _, e := range all.Items {
+			for _, f := range e.Flags {
+				want[f.Code]++
+			}
+		}
+		if len(all.Items) == 0 || len(want) == 0 {
+			t.Fatalf("%s: nothing to count", q)
+		}
+		_, body := c.do("GET", "/employers?"+q, nil, nil)
+		for code, n := range want {
+			if chip := code + " <b>" + strconv.Itoa(n) + "</b>"; !strings.Contains(body, chip) {
+				t.Errorf("%s: counts lack %q", q, chip)
+			}
+		}
+		if !strings.Contains(body, "<b>"+strconv.Itoa(len(all.Items))+"</b>") {
+			t.Errorf("%s: total %d missing", q, len(all.Items))
+		}
+	}
+}

@@ -22,7 +22,7 @@ var Codes = []string{"PWBD", "PDS_TK", "PDS_UPAH", "PDS_PROGRAM", "MENUNGGAK"}
 var sqlText string
 
 var queries = db.MustQueries(sqlText, "rates", "load-rates", "active", "index-active", "facts", "index-facts", "clear",
-	"pwbd", "pds-tk-roster", "pds-tk-reported", "pds-upah", "pds-program", "menunggak", "summarise", "unenrolled", "underreported")
+	"pwbd", "pds-tk-roster", "pds-tk-reported", "pds-upah", "pds-program", "menunggak", "summarise", "refresh-counts", "unenrolled", "underreported")
 
 // Flag is one flag raised against an employer.
 type Flag struct {
@@ -96,7 +96,7 @@ func Recompute(ctx context.Context, tx *sqlx.Tx, today time.Time) error {
 		return err
 	}
 	for _, name := range []string{"active", "index-active", "facts", "index-facts", "clear", "pwbd", "pds-tk-roster",
-		"pds-tk-reported", "pds-upah", "pds-program", "menunggak", "summarise"} {
+		"pds-tk-reported", "pds-upah", "pds-program", "menunggak", "summarise", "refresh-counts"} {
 		start := time.Now()
 		for _, stmt := range strings.SplitAfter(queries[name], ";\n") {
 			if strings.TrimSpace(stmt) == "" {

@@ -145,6 +145,15 @@ WHERE (st.kode_kelurahan, st.skala, st.flag_codes, st.shortfall_rp, st.active_pa
                         excluded.active_participants, excluded.roster_workers);
 ANALYZE employer_status;
 
+-- name: refresh-counts
+DELETE FROM employer_counts;
+INSERT INTO employer_counts
+SELECT coalesce(kode_kelurahan, ''), coalesce(skala, ''), count(*),
+       count(*) FILTER (WHERE 'PWBD' = ANY (flag_codes)), count(*) FILTER (WHERE 'PDS_TK' = ANY (flag_codes)),
+       count(*) FILTER (WHERE 'PDS_UPAH' = ANY (flag_codes)), count(*) FILTER (WHERE 'PDS_PROGRAM' = ANY (flag_codes)),
+       count(*) FILTER (WHERE 'MENUNGGAK' = ANY (flag_codes))
+FROM employer_status GROUP BY 1, 2;
+
 -- name: unenrolled
 -- The evidence behind PDS_TK with a roster: roster workers of employer $1 who are not active
 -- participants of any of its NPPs. The same rule as pds-tk-roster, for one employer.
