@@ -294,3 +294,16 @@ func TestUploadStoredByHash(t *testing.T) {
 	}
 	im.Drain(context.Background())
 }
+
+func TestRosterRowMustNameAKnownEmployer(t *testing.T) {
+	im := newImporter(t)
+	load(t, im, "employers", "e.csv", []byte("nib,npwp,nama,kode_kelurahan,skala,jumlah_pekerja\n2800000000001,,Dikenal,31.71.01.1001,kecil,2\n,01.138.595.2-351.000,Dengan NPWP,31.71.01.1001,kecil,1\n"))
+	imp := load(t, im, "workers", "w.csv", []byte("nib,npwp,nik,nama,upah\n"+
+		"2800000000001,,3171010101900001,Ada,6000000\n"+
+		",0011385952351000,3171010101900002,Lewat NPWP,6000000\n"+
+		"2899999999999,,3171010101900003,Tak Dikenal,6000000\n"))
+	errs := rowErrors(t, im, imp)
+	if imp.RowsValid != 2 || len(errs) != 1 || errs[0].Line != 4 || errs[0].Column != "nib" || errs[0].Message != "import.err.employer_unknown" {
+		t.Fatalf("valid %d, errors %+v", imp.RowsValid, errs)
+	}
+}

@@ -41,6 +41,7 @@ var Kinds = map[string]*Kind{
 		stageCols: []string{"nib", "npwp", "nik", "nama", "upah", "mulai_bekerja"},
 		parse: func(r *row) []any {
 			nib, npwp := r.employerKey()
+			r.knownEmployer(nib, npwp)
 			return []any{nib, npwp, r.ident("nik", true, ParseNIK), r.text("nama", true), r.money("upah", true), r.date("mulai_bekerja")}
 		},
 	},
@@ -94,7 +95,9 @@ type row struct {
 	cells   []Cell
 	index   map[string]int
 	regions map[string]bool
-	errs    []rowError
+	// employers holds "nib:…" and "npwp:…" of the register, for rows that must name one.
+	employers map[string]struct{}
+	errs      []rowError
 }
 
 func (r *row) cell(col string) Cell {
@@ -173,6 +176,28 @@ func (r *row) employerKey() (any, any) {
 		r.fail("nib", "", "import.err.nib_or_npwp")
 	}
 	return nib, npwp
+}
+
+// knownEmployer checks that a valid NIB or NPWP names an employer of the register.
+func (r *row) knownEmployer(nib, npwp any) {
+	if len(r.errs) > 0 || (nib == nil && npwp == nil) {
+		return
+	}
+	if nib != nil {
+		if _, ok := r.employers["nib:"+nib.(string)]; ok {
+			return
+		}
+	}
+	if npwp != nil {
+		if _, ok := r.employers["npwp:"+npwp.(string)]; ok {
+			return
+		}
+	}
+	col, value := "nib", r.cell("nib").Text
+	if nib == nil {
+		col, value = "npwp", r.cell("npwp").Text
+	}
+	r.fail(col, value, "import.err.employer_unknown")
 }
 
 func (r *row) money(col string, required bool) any {

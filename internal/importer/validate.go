@@ -47,7 +47,14 @@ func (im *Importer) validate(ctx context.Context, imp *Import) error {
 		regions[c] = true
 	}
 
-	stageTx, err := im.db.BeginTx(ctx, nil)
+	// The staging COPY runs on its own connection, inside stageTx; the errors go to a second
+	// transaction so that both streams can be open at once.
+	stageConn, err := im.db.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer stageConn.Close()
+	stageTx, err := stageConn.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
@@ -57,10 +64,6 @@ func (im *Importer) validate(ctx context.Context, imp *Import) error {
 		return err
 	}
 	defer errTx.Rollback()
-	stage, err := stageTx.Prepare(pq.CopyIn(kind.stage, append([]string{"import_id", "line"}, kind.stageCols...)...))
-	if err != nil {
-		return err
-	}
 	errCopy, err := errTx.Prepare(pq.CopyIn("import_errors", "import_id", "line", "col", "value", "message", "warning"))
 	if err != nil {
 		return err
@@ -73,60 +76,64 @@ func (im *Importer) validate(ctx context.Context, imp *Import) error {
 		warnings++
 	}
 	r := &row{index: index, regions: regions}
+	if kind.Name == "workers" {
+		// A roster row must name an employer already known: the register's keys fit in memory
+		// (their number is bounded by the register, not by the file).
+		if r.employers, err = im.employerKeys(ctx); err != nil {
+			return err
+		}
+	}
 	values := make([]any, 0, len(kind.stageCols)+2)
-	for {
-		line, cells, err := rows.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return im.failFile(ctx, imp, err)
-		}
-		total++
-		r.line, r.cells, r.errs = line, cells, r.errs[:0]
-		parsed := kind.parse(r)
-		if len(r.errs) > 0 {
-			invalid++
-			for _, e := range r.errs {
-				if _, err := errCopy.Exec(imp.ID, e.Line, e.Column, truncate(e.Value, 200), e.Message, false); err != nil {
+	var fileErr error
+	err = rawCopy(ctx, stageConn, kind.stage, append([]string{"import_id", "line"}, kind.stageCols...), func(add func([]any) error) error {
+		for {
+			line, cells, err := rows.Next()
+			if err == io.EOF {
+				return nil
+			}
+			if err != nil {
+				fileErr = err
+				return err
+			}
+			total++
+			r.line, r.cells, r.errs = line, cells, r.errs[:0]
+			parsed := kind.parse(r)
+			if len(r.errs) > 0 {
+				invalid++
+				for _, e := range r.errs {
+					if _, err := errCopy.Exec(imp.ID, e.Line, e.Column, truncate(e.Value, 200), e.Message, false); err != nil {
+						return err
+					}
+				}
+			} else {
+				valid++
+				values = append(append(values[:0], imp.ID, int64(line)), parsed...)
+				if err := add(values); err != nil {
 					return err
 				}
 			}
-		} else {
-			valid++
-			values = append(append(values[:0], imp.ID, line), parsed...)
-			if _, err := stage.Exec(values...); err != nil {
-				return err
+			if total%progressEvery == 0 {
+				if _, err := im.db.ExecContext(ctx, `UPDATE imports SET rows_processed = $2 WHERE id = $1`, imp.ID, total); err != nil {
+					return err
+				}
+				if err := ctx.Err(); err != nil {
+					return err
+				}
 			}
 		}
-		if total%progressEvery == 0 {
-			if _, err := im.db.ExecContext(ctx, `UPDATE imports SET rows_processed = $2 WHERE id = $1`, imp.ID, total); err != nil {
-				return err
-			}
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-		}
+	})
+	if fileErr != nil {
+		return im.failFile(ctx, imp, fileErr)
 	}
-	if _, err := stage.Exec(); err != nil {
+	if err != nil {
 		return err
 	}
-	stage.Close()
-
 	slog.DebugContext(ctx, "validate step", "step", "read and copy", "seconds", time.Since(start).Seconds())
-	// Set-based checks that need the whole file or the database.
+	// Set-based checks that need the whole file.
 	checkStart := time.Now()
 	if _, err := stageTx.ExecContext(ctx, `SET LOCAL work_mem = '256MB'`); err != nil {
 		return err
 	}
-	moved, err := crossChecks(ctx, stageTx, kind, imp.ID)
-	if err != nil {
-		return err
-	}
-	valid -= moved
-	invalid += moved
-	slog.DebugContext(ctx, "validate step", "step", "cross checks", "seconds", time.Since(checkStart).Seconds())
-	checkStart = time.Now()
 	dups, err := duplicateWarnings(ctx, stageTx, kind, imp.ID)
 	if err != nil {
 		return err
@@ -225,24 +232,23 @@ func truncate(s string, n int) string {
 
 func utf8Start(b byte) bool { return b&0xC0 != 0x80 }
 
-// crossChecks moves staged rows that the database refuses to errors: a roster row naming no
-// known employer. It returns how many rows it moved.
-func crossChecks(ctx context.Context, tx *sql.Tx, kind *Kind, importID int64) (int, error) {
-	if kind.Name != "workers" {
-		return 0, nil
+// employerKeys returns every NIB and NPWP of the register (prefixed, so one set holds both).
+func (im *Importer) employerKeys(ctx context.Context) (map[string]struct{}, error) {
+	rows, err := im.db.QueryContext(ctx, `SELECT 'nib:' || nib FROM employers WHERE nib IS NOT NULL
+		UNION ALL SELECT 'npwp:' || npwp FROM employers WHERE npwp IS NOT NULL`)
+	if err != nil {
+		return nil, err
 	}
-	var n int
-	err := tx.QueryRowContext(ctx, `WITH bad AS (
-		DELETE FROM stage_workers s WHERE s.import_id = $1
-		  AND NOT EXISTS (SELECT 1 FROM employers e WHERE s.nib IS NOT NULL AND e.nib = s.nib)
-		  AND NOT EXISTS (SELECT 1 FROM employers e WHERE s.npwp IS NOT NULL AND e.npwp = s.npwp)
-		RETURNING s.line, s.nib, s.npwp
-	), ins AS (
-		INSERT INTO import_errors (import_id, line, col, value, message)
-		SELECT $1, line, CASE WHEN nib IS NOT NULL THEN 'nib' ELSE 'npwp' END, coalesce(nib, npwp), 'import.err.employer_unknown' FROM bad
-	)
-	SELECT count(*) FROM bad`, importID).Scan(&n)
-	return n, err
+	defer rows.Close()
+	keys := map[string]struct{}{}
+	for rows.Next() {
+		var k string
+		if err := rows.Scan(&k); err != nil {
+			return nil, err
+		}
+		keys[k] = struct{}{}
+	}
+	return keys, rows.Err()
 }
 
 // keyOf is each kind's key inside one file; a later row with the same key wins.

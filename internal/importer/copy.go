@@ -1,0 +1,109 @@
+package importer
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"errors"
+	"strconv"
+	"time"
+
+	"github.com/lib/pq"
+)
+
+// rawCopy streams rows into COPY ... FROM STDIN on conn, inside the transaction already begun
+// on it, encoding PostgreSQL's text format itself and handing lib/pq 32 KB at a time: going
+// through database/sql's Exec for each row cost more than reading and checking the row.
+// fill is called with a function that adds one row; rawCopy returns when fill does.
+func rawCopy(ctx context.Context, conn *sql.Conn, table string, columns []string, fill func(add func(values []any) error) error) error {
+	return conn.Raw(func(dc any) error {
+		prep, ok := dc.(driver.ConnPrepareContext)
+		if !ok {
+			return errors.New("importer: driver cannot prepare COPY")
+		}
+		stmt, err := prep.PrepareContext(ctx, pq.CopyIn(table, columns...))
+		if err != nil {
+			return err
+		}
+		copier, ok := stmt.(interface {
+			CopyData(ctx context.Context, line string) (driver.Result, error)
+		})
+		if !ok {
+			stmt.Close()
+			return errors.New("importer: driver has no CopyData")
+		}
+		buf := make([]byte, 0, 40<<10)
+		flush := func() error {
+			if len(buf) == 0 {
+				return nil
+			}
+			// CopyData ends the chunk with a newline itself.
+			_, err := copier.CopyData(ctx, string(buf[:len(buf)-1]))
+			buf = buf[:0]
+			return err
+		}
+		err = fill(func(values []any) error {
+			for i, v := range values {
+				if i > 0 {
+					buf = append(buf, '\t')
+				}
+				buf = appendCopyValue(buf, v)
+			}
+			buf = append(buf, '\n')
+			if len(buf) >= 32<<10 {
+				return flush()
+			}
+			return nil
+		})
+		if err == nil {
+			err = flush()
+		}
+		if err != nil {
+			stmt.Close()
+			return err
+		}
+		// An Exec without values ends the COPY and reports any error PostgreSQL found.
+		if _, err := stmt.(driver.Stmt).Exec(nil); err != nil { //nolint:staticcheck // the COPY protocol's end
+			stmt.Close()
+			return err
+		}
+		return stmt.Close()
+	})
+}
+
+// appendCopyValue writes one value in COPY text format: \N for NULL, and backslash escapes for
+// the characters that separate fields and rows.
+func appendCopyValue(buf []byte, v any) []byte {
+	switch x := v.(type) {
+	case nil:
+		return append(buf, '\\', 'N')
+	case string:
+		for i := 0; i < len(x); i++ {
+			switch c := x[i]; c {
+			case '\\':
+				buf = append(buf, '\\', '\\')
+			case '\t':
+				buf = append(buf, '\\', 't')
+			case '\n':
+				buf = append(buf, '\\', 'n')
+			case '\r':
+				buf = append(buf, '\\', 'r')
+			default:
+				buf = append(buf, c)
+			}
+		}
+		return buf
+	case int64:
+		return strconv.AppendInt(buf, x, 10)
+	case int:
+		return strconv.AppendInt(buf, int64(x), 10)
+	case bool:
+		if x {
+			return append(buf, 't')
+		}
+		return append(buf, 'f')
+	case time.Time:
+		return x.AppendFormat(buf, "2006-01-02")
+	}
+	panic("importer: no COPY encoding for a value of this type")
+}
