@@ -286,7 +286,7 @@ func (im *Importer) Commit(ctx context.Context, id, actorID int64, actor string)
 func (im *Importer) Discard(ctx context.Context, id, actorID int64, actor string) (*Import, error) {
 	imp, err := im.decide(ctx, id, actorID, actor, "discarded", "import.discard")
 	if err == nil {
-		_, err = im.db.ExecContext(ctx, `DELETE FROM `+Kinds[imp.Kind].stage+` WHERE import_id = $1`, id)
+		err = clearStage(ctx, im.db, Kinds[imp.Kind], id)
 	}
 	return imp, err
 }
@@ -347,6 +347,8 @@ func clearValidation(ctx context.Context, tx sqlx.ExecerContext, id int64) error
 	if _, err := tx.ExecContext(ctx, `DELETE FROM import_errors WHERE import_id = $1`, id); err != nil {
 		return err
 	}
+	// A plain DELETE: validate may still hold its staging transaction open when it fails, and
+	// a TRUNCATE would wait for it forever.
 	for _, k := range Kinds {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM `+k.stage+` WHERE import_id = $1`, id); err != nil {
 			return err
@@ -453,7 +455,7 @@ func (im *Importer) commit(ctx context.Context, imp *Import) error {
 				return err
 			}
 		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM `+kind.stage+` WHERE import_id = $1`, imp.ID); err != nil {
+		if err := clearStage(ctx, tx, kind, imp.ID); err != nil {
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE imports SET status = 'committed', committed_at = now(), version = version + 1
@@ -472,6 +474,23 @@ func (im *Importer) commit(ctx context.Context, imp *Import) error {
 	}
 	slog.Info("import committed", "import_id", imp.ID, "kind", imp.Kind, "rows", imp.RowsValid, "seconds", time.Since(start).Seconds())
 	return nil
+}
+
+// clearStage drops an import's staged rows. Millions of deleted rows would slow the next
+// import's checks until autovacuum came by, so a staging table left empty is truncated.
+func clearStage(ctx context.Context, ext sqlx.ExtContext, kind *Kind, importID int64) error {
+	if _, err := ext.ExecContext(ctx, `DELETE FROM `+kind.stage+` WHERE import_id = $1`, importID); err != nil {
+		return err
+	}
+	var others bool
+	if err := sqlx.GetContext(ctx, ext, &others, `SELECT EXISTS (SELECT 1 FROM `+kind.stage+`)`); err != nil {
+		return err
+	}
+	if others {
+		return nil
+	}
+	_, err := ext.ExecContext(ctx, `TRUNCATE `+kind.stage)
+	return err
 }
 
 // execAll runs the statements of a named query one by one (lib/pq prepares each with its

@@ -95,8 +95,8 @@ type row struct {
 	cells   []Cell
 	index   map[string]int
 	regions map[string]bool
-	// employers holds "nib:…" and "npwp:…" of the register, for rows that must name one.
-	employers map[string]struct{}
+	// employers holds the register's keys, for rows that must name an employer.
+	employers *employerKeys
 	errs      []rowError
 }
 
@@ -184,12 +184,12 @@ func (r *row) knownEmployer(nib, npwp any) {
 		return
 	}
 	if nib != nil {
-		if _, ok := r.employers["nib:"+nib.(string)]; ok {
+		if _, ok := r.employers.nib[digitsKey(nib.(string))]; ok {
 			return
 		}
 	}
 	if npwp != nil {
-		if _, ok := r.employers["npwp:"+npwp.(string)]; ok {
+		if _, ok := r.employers.npwp[digitsKey(npwp.(string))]; ok {
 			return
 		}
 	}
