@@ -24,6 +24,8 @@ run: build
 # PATUH_REQUIRE_BROWSER=1 (set by .ci/run) turns a missing chromium into a failure.
 test:
 	@admin='$(PG_ADMIN_URL)'; [ -n "$$admin" ] || exit 1; \
+	unformatted=$$(gofmt -l cmd internal migrations static templates); \
+	if [ -n "$$unformatted" ]; then echo "gofmt would change: $$unformatted"; exit 1; fi; \
 	go vet ./... && \
 	TEST_DATABASE_URL="$$admin" go test -count=1 -timeout 30m ./...
 

@@ -17,6 +17,8 @@ import (
 	"slices"
 	"strconv"
 	"time"
+
+	"patuh/internal/importer"
 )
 
 func main() {
@@ -60,18 +62,7 @@ func nik(i int, region string) string {
 // npwp builds a valid 16-digit NPWP: the Luhn check digit of digits 1-8 at position 9.
 func npwp(i int) string {
 	payload := fmt.Sprintf("%08d", 10000000+i)
-	sum := 0
-	for k := len(payload) - 1; k >= 0; k-- {
-		d := int(payload[k] - '0')
-		if (len(payload)-1-k)%2 == 0 {
-			d *= 2
-			if d > 9 {
-				d -= 9
-			}
-		}
-		sum += d
-	}
-	return fmt.Sprintf("0%s%d%06d", payload, (10-sum%10)%10, i%1000000)
+	return fmt.Sprintf("0%s%c%06d", payload, importer.LuhnCheckDigit(payload), i%1000000)
 }
 
 type writer struct {

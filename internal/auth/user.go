@@ -42,10 +42,6 @@ func (u *User) Covers(regionCode string) bool {
 // stores to put in their WHERE clause: `kode_kelurahan LIKE :area_pattern`.
 func (u *User) AreaPattern() string { return u.Area + "%" }
 
-func (u *User) IsAdmin() bool      { return u.Role == Admin }
-func (u *User) IsSupervisor() bool { return u.Role == Supervisor }
-func (u *User) IsInspector() bool  { return u.Role == Inspector }
-
 // MaySeeAll reports whether the user may see the whole record, complainants' identities and
 // unmasked NIKs included.
 func (u *User) MaySeeAll() bool { return u.Role == Admin || u.Role == Supervisor }

@@ -91,9 +91,3 @@ func (l *Localizer) T(id string, pairs ...any) string {
 	}
 	return s
 }
-
-// Has reports whether id is a known message.
-func (l *Localizer) Has(id string) bool {
-	_, err := l.l.Localize(&goi18n.LocalizeConfig{MessageID: id})
-	return err == nil
-}

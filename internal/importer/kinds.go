@@ -133,7 +133,7 @@ func (r *row) text(col string, required bool) any {
 	return r.cell(col).Text
 }
 
-// parsed runs a text parser; an empty optional value stays NULL (or "" for text columns).
+// parsed runs a text parser; an empty optional value stays NULL.
 func (r *row) parsed(col string, required bool, parse func(string) (string, string)) any {
 	if r.missing(col, required) {
 		return nil

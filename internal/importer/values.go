@@ -72,14 +72,14 @@ func ParseNPWP(s string) (string, string) {
 		}
 		s = s[1:]
 	}
-	if luhnCheckDigit(s[:8]) != s[8] {
+	if LuhnCheckDigit(s[:8]) != s[8] {
 		return "", "import.err.npwp_check"
 	}
 	return "0" + s, ""
 }
 
-// luhnCheckDigit computes the digit that makes payload+digit pass the Luhn test.
-func luhnCheckDigit(payload string) byte {
+// LuhnCheckDigit computes the digit that makes payload+digit pass the Luhn test.
+func LuhnCheckDigit(payload string) byte {
 	sum := 0
 	for i := len(payload) - 1; i >= 0; i-- {
 		d := int(payload[i] - '0')

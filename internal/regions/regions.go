@@ -55,13 +55,6 @@ func (s *Store) Children(ctx context.Context, kode string) ([]Region, error) {
 	return out, db.NotFoundOr(err, "regions: children")
 }
 
-// Exists reports whether a code names a known region, for the importers' validation.
-func (s *Store) Exists(ctx context.Context, kode string) (bool, error) {
-	var ok bool
-	err := s.db.GetContext(ctx, &ok, `SELECT EXISTS (SELECT 1 FROM regions WHERE kode = $1)`, kode)
-	return ok, err
-}
-
 type Handler struct{ Store *Store }
 
 func (h *Handler) Register(g *gin.RouterGroup) {

@@ -47,15 +47,6 @@ func NewRenderer(fsys fs.FS, bundle *i18n.Bundle) (*Renderer, error) {
 	return r, err
 }
 
-// Pages lists the page names, for the test that renders each.
-func (r *Renderer) Pages() []string {
-	names := make([]string, 0, len(r.pages))
-	for n := range r.pages {
-		names = append(names, n)
-	}
-	return names
-}
-
 // HTML renders a page in the shared layout with the request's language.
 func HTML(c *gin.Context, status int, page string, data gin.H) {
 	if data == nil {

@@ -92,9 +92,6 @@ func langFromCookie(c *gin.Context) string {
 // Localizer returns the request's language.
 func Localizer(c *gin.Context) *i18n.Localizer { return c.MustGet(localizerKey).(*i18n.Localizer) }
 
-// T translates for the request's language.
-func T(c *gin.Context, id string, pairs ...any) string { return Localizer(c).T(id, pairs...) }
-
 // SetViewer records who is logged in, for the layout and the logs.
 func SetViewer(c *gin.Context, v any, userID int64) {
 	c.Set(viewerKey, v)
