@@ -11,9 +11,11 @@ import (
 	"github.com/alexedwards/scs/postgresstore"
 	"github.com/alexedwards/scs/v2"
 	"github.com/gin-gonic/gin"
+	"github.com/go-playground/validator/v10"
 	"github.com/jmoiron/sqlx"
 
 	"patuh/internal/auth"
+	"patuh/internal/casework"
 	"patuh/internal/config"
 	"patuh/internal/db"
 	"patuh/internal/employer"
@@ -107,6 +109,14 @@ func New(cfg config.Config, d *sqlx.DB) (*App, error) {
 	}
 	(&importer.Handler{Importer: im}).Register(loggedIn, authed)
 	(&employer.Handler{Store: employer.NewStore(d), DB: d, Now: time.Now}).Register(loggedIn, authed)
+	(&casework.API{Store: casework.NewStore(d), Validate: validator.New(validator.WithRequiredStructEnabled())}).Register(authed)
+	// A new participants snapshot verifies the open cases of the employers it covers.
+	im.OnCommit(func(ctx context.Context, tx *sqlx.Tx, imp *importer.Import) error {
+		if imp.Kind != "participants" {
+			return nil
+		}
+		return casework.Verify(ctx, tx, imp.ID)
+	})
 
 	return &App{Handler: sm.LoadAndSave(e), Sessions: sm, Importer: im, sessions: store}, nil
 }

@@ -313,3 +313,43 @@ func TestEmployerCountsAgree(t *testing.T) {
 		}
 	}
 }
+
+func TestCasesAPI(t *testing.T) {
+	loadSamples(t)
+	srv := server(t)
+	c := newClient(t, srv)
+	supervisor := token(t, addUser(t, auth.Supervisor, ""))
+	inspector := token(t, addUser(t, auth.Inspector, ""))
+	var id int64
+	dbtest.DB(t).Get(&id, `SELECT employer_id FROM employer_flags WHERE code = 'PWBD' ORDER BY employer_id DESC LIMIT 1`)
+	post := func(tok, path, body string) (*http.Response, string) {
+		return c.send("POST", path, strings.NewReader(body), map[string]string{"Authorization": "Bearer " + tok, "Content-Type": "application/json"})
+	}
+	if res, _ := post(inspector, "/api/v1/cases", `{"employer_id": `+itoa(id)+`}`); res.StatusCode != 403 {
+		t.Fatalf("inspector opening a case: %d", res.StatusCode)
+	}
+	if res, _ := post(supervisor, "/api/v1/cases", `{"employer_id": `); res.StatusCode != 400 {
+		t.Fatalf("malformed JSON: %d", res.StatusCode)
+	}
+	if res, _ := c.send("POST", "/api/v1/cases", strings.NewReader("employer_id=1"), map[string]string{"Authorization": "Bearer " + supervisor,
+		"Content-Type": "application/x-www-form-urlencoded"}); res.StatusCode != 415 {
+		t.Fatalf("form body: %d", res.StatusCode)
+	}
+	res, body := post(supervisor, "/api/v1/cases", `{"employer_id": `+itoa(id)+`, "note": "PWBD terbesar"}`)
+	if res.StatusCode != 201 || !strings.Contains(body, `"status":"open"`) || !strings.Contains(body, `"code":"PWBD"`) {
+		t.Fatalf("open: %d %s", res.StatusCode, body)
+	}
+	var opened struct{ ID int64 }
+	json.Unmarshal([]byte(body), &opened)
+	res, body = post(supervisor, "/api/v1/cases", `{"employer_id": `+itoa(id)+`}`)
+	if res.StatusCode != 409 || !strings.Contains(body, `"open_case_id":`+itoa(opened.ID)) {
+		t.Fatalf("second case: %d %s", res.StatusCode, body)
+	}
+	var e struct {
+		OpenCaseID *int64 `json:"open_case_id"`
+	}
+	apiGet(t, c, supervisor, "/api/v1/employers/"+itoa(id), &e)
+	if e.OpenCaseID == nil || *e.OpenCaseID != opened.ID {
+		t.Fatalf("employer's open_case_id: %v", e.OpenCaseID)
+	}
+}

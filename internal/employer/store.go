@@ -89,7 +89,7 @@ const listColumns = `e.id, e.nib, e.npwp, e.nama, e.alamat, e.kode_kelurahan, e.
 	s.active_participants, s.roster_workers, e.in_register, s.flag_codes, s.shortfall_rp, s.computed_at AS flags_computed_at, e.version,
 	coalesce(kel.nama, '') AS kelurahan, coalesce(kec.nama, '') AS kecamatan, coalesce(kot.nama, '') AS kota,
 	ARRAY(SELECT b.npp FROM bpjs_employers b WHERE b.employer_id = e.id ORDER BY b.npp) AS npps,
-	CAST(NULL AS bigint) AS open_case_id`
+	(SELECT c.id FROM cases c WHERE c.employer_id = e.id AND c.status <> 'closed') AS open_case_id`
 
 // An employer is listed once its flags are computed (employer_status); the filters and the
 // ranking use the status row's copies of region and scale, so each is one index scan.

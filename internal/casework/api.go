@@ -1,0 +1,198 @@
+package casework
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"strconv"
+
+	"github.com/gin-gonic/gin"
+	"github.com/go-playground/validator/v10"
+
+	"patuh/internal/apperr"
+	"patuh/internal/auth"
+	"patuh/internal/web"
+)
+
+// API serves the case endpoints of api.md.
+type API struct {
+	Store    *Store
+	Validate *validator.Validate
+}
+
+func (a *API) Register(api *gin.RouterGroup) {
+	lead := auth.RequireRole(auth.Supervisor, auth.Admin)
+	api.POST("/cases", lead, a.open)
+	api.GET("/cases", a.list)
+	api.GET("/cases/:id", a.get)
+	api.GET("/cases/:id/suggested-assignee", lead, a.suggest)
+	api.POST("/cases/:id/assign", lead, a.assign)
+	api.POST("/cases/:id/visits", a.visit)
+	api.POST("/cases/:id/follow-ups", a.followUp)
+	api.PATCH("/cases/:id/follow-ups/:fid", a.followUpStatus)
+	api.POST("/cases/:id/close", lead, a.close)
+	api.POST("/cases/:id/request-closure", a.requestClosure)
+}
+
+// bind reads a JSON body: 415 for another media type, 400 for malformed JSON, 422 for values
+// the struct's validate tags refuse.
+func (a *API) bind(c *gin.Context, v any) bool {
+	if c.ContentType() != "application/json" {
+		web.Error(c, apperr.New(apperr.UnsupportedMedia, "error.json_expected"))
+		return false
+	}
+	if err := json.NewDecoder(io.LimitReader(c.Request.Body, 1<<20)).Decode(v); err != nil {
+		web.Error(c, apperr.New(apperr.Malformed, "error.json_malformed"))
+		return false
+	}
+	if err := a.Validate.Struct(v); err != nil {
+		var verrs validator.ValidationErrors
+		fields := map[string]string{}
+		if errors.As(err, &verrs) {
+			for _, fe := range verrs {
+				fields[fe.Field()] = "error.invalid_value"
+			}
+		}
+		web.Error(c, apperr.Fields(fields))
+		return false
+	}
+	return true
+}
+
+func caseID(c *gin.Context) (int64, bool) {
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil {
+		web.Error(c, apperr.New(apperr.NotFound, "error.not_found"))
+		return 0, false
+	}
+	return id, true
+}
+
+// reply sends the case or the error.
+func reply(c *gin.Context, status int, cs *Case, err error) {
+	if err != nil {
+		web.Error(c, err)
+		return
+	}
+	c.JSON(status, cs)
+}
+
+func (a *API) open(c *gin.Context) {
+	var body struct {
+		EmployerID int64  `json:"employer_id" validate:"required,gt=0"`
+		Note       string `json:"note" validate:"max=4000"`
+	}
+	if a.bind(c, &body) {
+		cs, err := a.Store.Open(c.Request.Context(), auth.Current(c), body.EmployerID, body.Note)
+		reply(c, http.StatusCreated, cs, err)
+	}
+}
+
+func (a *API) list(c *gin.Context) {
+	f := ListFilter{Status: c.Query("status"), Assignee: c.Query("assignee"), Area: c.Query("area"),
+		Overdue: c.Query("overdue") == "true", Limit: 50}
+	if l, err := strconv.Atoi(c.Query("limit")); err == nil && l > 0 && l <= 500 {
+		f.Limit = l
+	}
+	f.After, _ = strconv.ParseInt(c.Query("cursor"), 10, 64)
+	list, err := a.Store.List(c.Request.Context(), auth.Current(c), f)
+	if err != nil {
+		web.Error(c, err)
+		return
+	}
+	next := ""
+	if len(list) == f.Limit {
+		next = strconv.FormatInt(list[len(list)-1].ID, 10)
+	}
+	c.JSON(http.StatusOK, gin.H{"items": list, "next_cursor": next})
+}
+
+func (a *API) get(c *gin.Context) {
+	if id, ok := caseID(c); ok {
+		cs, err := a.Store.Get(c.Request.Context(), id, auth.Current(c))
+		reply(c, http.StatusOK, cs, err)
+	}
+}
+
+func (a *API) suggest(c *gin.Context) {
+	if id, ok := caseID(c); ok {
+		name, err := a.Store.SuggestAssignee(c.Request.Context(), auth.Current(c), id)
+		if err != nil {
+			web.Error(c, err)
+			return
+		}
+		c.JSON(http.StatusOK, gin.H{"assignee": name})
+	}
+}
+
+func (a *API) assign(c *gin.Context) {
+	var body struct {
+		Assignee string `json:"assignee" validate:"required"`
+		Version  int    `json:"version" validate:"required,gt=0"`
+	}
+	if id, ok := caseID(c); ok && a.bind(c, &body) {
+		cs, err := a.Store.Assign(c.Request.Context(), auth.Current(c), id, body.Assignee, body.Version)
+		reply(c, http.StatusOK, cs, err)
+	}
+}
+
+func (a *API) visit(c *gin.Context) {
+	var body struct {
+		Visit
+		Version int `json:"version" validate:"gte=0"`
+	}
+	if id, ok := caseID(c); ok && a.bind(c, &body) {
+		cs, err := a.Store.AddVisit(c.Request.Context(), auth.Current(c), id, body.Visit, body.Version)
+		reply(c, http.StatusCreated, cs, err)
+	}
+}
+
+func (a *API) followUp(c *gin.Context) {
+	var body struct {
+		Kind     string `json:"kind" validate:"required"`
+		IssuedOn string `json:"issued_on" validate:"required,datetime=2006-01-02"`
+		Note     string `json:"note" validate:"max=4000"`
+		Reason   string `json:"reason" validate:"max=2000"`
+		Version  int    `json:"version" validate:"gte=0"`
+	}
+	if id, ok := caseID(c); ok && a.bind(c, &body) {
+		cs, err := a.Store.AddFollowUp(c.Request.Context(), auth.Current(c), id, body.Kind, body.IssuedOn, body.Note, body.Reason, body.Version)
+		reply(c, http.StatusCreated, cs, err)
+	}
+}
+
+func (a *API) followUpStatus(c *gin.Context) {
+	var body struct {
+		Status  string `json:"status" validate:"required"`
+		Version int    `json:"version" validate:"required,gt=0"`
+	}
+	fid, err := strconv.ParseInt(c.Param("fid"), 10, 64)
+	if id, ok := caseID(c); ok && err == nil && a.bind(c, &body) {
+		cs, err := a.Store.SetFollowUpStatus(c.Request.Context(), auth.Current(c), id, fid, body.Status, body.Version)
+		reply(c, http.StatusOK, cs, err)
+	}
+}
+
+func (a *API) close(c *gin.Context) {
+	var body struct {
+		Outcome string `json:"outcome" validate:"required"`
+		Note    string `json:"note" validate:"max=4000"`
+		Version int    `json:"version" validate:"required,gt=0"`
+	}
+	if id, ok := caseID(c); ok && a.bind(c, &body) {
+		cs, err := a.Store.Close(c.Request.Context(), auth.Current(c), id, body.Outcome, body.Note, body.Version)
+		reply(c, http.StatusOK, cs, err)
+	}
+}
+
+func (a *API) requestClosure(c *gin.Context) {
+	var body struct {
+		Note    string `json:"note" validate:"max=4000"`
+		Version int    `json:"version" validate:"required,gt=0"`
+	}
+	if id, ok := caseID(c); ok && a.bind(c, &body) {
+		cs, err := a.Store.RequestClosure(c.Request.Context(), auth.Current(c), id, body.Note, body.Version)
+		reply(c, http.StatusOK, cs, err)
+	}
+}

@@ -1,0 +1,214 @@
+package casework_test
+
+import (
+	"context"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/jmoiron/sqlx"
+
+	"patuh/internal/apperr"
+	"patuh/internal/auth"
+	"patuh/internal/casework"
+	"patuh/internal/db/dbtest"
+	"patuh/internal/importer"
+)
+
+func TestMain(m *testing.M) { dbtest.Main(m) }
+
+func TestTransitions(t *testing.T) {
+	allowed := map[[2]string]bool{
+		{"open", "assigned"}: true, {"open", "closed"}: true, {"assigned", "inspected"}: true,
+		{"inspected", "follow_up"}: true, {"follow_up", "awaiting_closure"}: true, {"awaiting_closure", "closed"}: true,
+		{"awaiting_closure", "follow_up"}: true, {"assigned", "closed"}: true,
+	}
+	refused := [][2]string{{"open", "inspected"}, {"open", "follow_up"}, {"closed", "open"}, {"closed", "assigned"},
+		{"follow_up", "assigned"}, {"awaiting_closure", "inspected"}, {"inspected", "open"}}
+	for pair := range allowed {
+		if !casework.Allowed(pair[0], pair[1]) {
+			t.Errorf("%s -> %s refused", pair[0], pair[1])
+		}
+	}
+	for _, pair := range refused {
+		if casework.Allowed(pair[0], pair[1]) {
+			t.Errorf("%s -> %s allowed", pair[0], pair[1])
+		}
+	}
+}
+
+type world struct {
+	store                           *casework.Store
+	im                              *importer.Importer
+	supervisor, pusat, timur, admin *auth.User
+	employerID                      int64
+}
+
+// setup loads an employer of Jakarta Timur with two roster workers not enrolled, and users.
+func setup(t *testing.T) *world {
+	t.Helper()
+	ctx := context.Background()
+	d := dbtest.DB(t)
+	im, err := importer.New(d, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	im.OnCommit(func(ctx context.Context, tx *sqlx.Tx, imp *importer.Import) error {
+		if imp.Kind == "participants" {
+			return casework.Verify(ctx, tx, imp.ID)
+		}
+		return nil
+	})
+	load := func(kind, csv string) {
+		if _, _, err := im.Create(ctx, 0, "test", kind, kind+".csv", strings.NewReader(csv), nil); err != nil {
+			t.Fatal(err)
+		}
+		if err := im.Drain(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	load("employers", "nib,nama,kode_kelurahan,skala,jumlah_pekerja\n3000000000001,Pabrik Timur,31.75.01.1001,kecil,3\n")
+	load("bpjs_employers", "npp,nib,nama,jkk,jkm,jht,jp,jkp\nT0000001,3000000000001,Pabrik Timur,Y,Y,Y,N,N\n")
+	load("workers", "nib,nik,nama,upah\n3000000000001,3175010101900001,Satu,6000000\n3000000000001,3175010101900002,Dua,6000000\n3000000000001,3175010101900003,Tiga,6000000\n")
+	load("participants", "npp,nik,nama,upah,status\nT0000001,3175010101900001,Satu,6000000,aktif\n")
+
+	users := auth.NewStore(d, "test-secret")
+	mk := func(name string, role auth.Role, area string) *auth.User {
+		u, err := users.AddUser(ctx, "test", auth.NewUser{Username: name, Name: name, Role: role, Area: area, Password: "long enough password"}, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return u
+	}
+	w := &world{store: casework.NewStore(d), im: im,
+		supervisor: mk("spv", auth.Supervisor, "31.75"), pusat: mk("insp.pusat", auth.Inspector, "31.71"),
+		timur: mk("insp.timur", auth.Inspector, "31.75.01"), admin: mk("adm", auth.Admin, "")}
+	d.Get(&w.employerID, `SELECT id FROM employers WHERE nib = '3000000000001'`)
+	return w
+}
+
+func code(err error) apperr.Code { return apperr.CodeOf(err) }
+
+func TestCaseJourney(t *testing.T) {
+	ctx := context.Background()
+	w := setup(t)
+	s := w.store
+
+	// Inspectors of another area do not even see the employer.
+	if _, err := s.Open(ctx, w.pusat, w.employerID, ""); code(err) != apperr.NotFound {
+		t.Fatalf("open outside the area: %v", err)
+	}
+	c, err := s.Open(ctx, w.supervisor, w.employerID, "dari daftar PDS_TK")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Status != "open" || !strings.Contains(string(c.FlagsAtOpen), "PDS_TK") || len(c.TargetNIKs) != 2 {
+		t.Fatalf("opened: %+v", c)
+	}
+	_, err = s.Open(ctx, w.admin, w.employerID, "")
+	if e, ok := apperr.As(err); !ok || e.Code != apperr.Conflict || e.Current.(map[string]int64)["open_case_id"] != c.ID {
+		t.Fatalf("second open case: %v", err)
+	}
+
+	// Assignment: the suggestion is the inspector covering the area; one outside it is refused.
+	if name, _ := s.SuggestAssignee(ctx, w.supervisor, c.ID); name != "insp.timur" {
+		t.Fatalf("suggested %q", name)
+	}
+	if _, err := s.Assign(ctx, w.supervisor, c.ID, "insp.pusat", c.Version); code(err) != apperr.Invalid {
+		t.Fatalf("assign outside the area: %v", err)
+	}
+	c, err = s.Assign(ctx, w.supervisor, c.ID, "insp.timur", c.Version)
+	if err != nil || c.Status != "assigned" || *c.Assignee != "insp.timur" {
+		t.Fatalf("assign: %+v %v", c, err)
+	}
+	stale := c.Version - 1
+	_, err = s.Assign(ctx, w.supervisor, c.ID, "insp.timur", stale)
+	if e, ok := apperr.As(err); !ok || e.Code != apperr.Conflict || e.Current.(*casework.Case).Version != c.Version {
+		t.Fatalf("stale version: %v", err)
+	}
+
+	// The inspector logs a visit with findings: inspected.
+	found := 3
+	c, err = s.AddVisit(ctx, w.timur, c.ID, casework.Visit{VisitedOn: "2026-11-20", Kind: "lapangan", MetName: "Ibu Rina",
+		WorkersFound: &found, Findings: []casework.Finding{{Code: "PDS_TK", Workers: 2, NIKs: []string{"3175010101900002"}}}}, 0)
+	if err != nil || c.Status != "inspected" || len(c.Visits) != 1 {
+		t.Fatalf("visit: %+v %v", c, err)
+	}
+
+	// Teguran II before teguran I needs a reason; teguran I is due 10 working days later.
+	if _, err := s.AddFollowUp(ctx, w.timur, c.ID, "teguran_2", "2026-11-23", "", "", 0); code(err) != apperr.Invalid {
+		t.Fatalf("out of order without reason: %v", err)
+	}
+	c, err = s.AddFollowUp(ctx, w.timur, c.ID, "teguran_1", "2026-11-23", "", "", 0)
+	if err != nil || c.Status != "follow_up" || c.FollowUps[0].DueOn != "2026-12-07" {
+		t.Fatalf("teguran_1: %+v %v", c.FollowUps, err)
+	}
+
+	// An inspector cannot close; a supervisor can, with an outcome.
+	if _, err := s.RequestClosure(ctx, w.pusat, c.ID, "", c.Version); code(err) != apperr.NotFound {
+		t.Fatalf("inspector of another area: %v", err)
+	}
+
+	// A new snapshot enrols both watched workers: the PDS_TK flag is gone, the case awaits closure.
+	w.im.Drain(ctx)
+	_, _, err = w.im.Create(ctx, 0, "test", "participants", "p2.csv", strings.NewReader("npp,nik,nama,upah,status\n"+
+		"T0000001,3175010101900001,Satu,6000000,aktif\nT0000001,3175010101900002,Dua,6000000,aktif\nT0000001,3175010101900003,Tiga,6000000,aktif\n"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.im.Drain(ctx)
+	c, _ = s.Get(ctx, c.ID, w.supervisor)
+	if c.RecoveredWorkers != 2 || c.Status != "awaiting_closure" {
+		t.Fatalf("after the snapshot: recovered %d, status %s", c.RecoveredWorkers, c.Status)
+	}
+	if _, err := s.Close(ctx, w.supervisor, c.ID, "solved", "", c.Version); code(err) != apperr.Invalid {
+		t.Fatalf("unknown outcome: %v", err)
+	}
+	c, err = s.Close(ctx, w.supervisor, c.ID, "compliant", "semua terdaftar", c.Version)
+	if err != nil || c.Status != "closed" || *c.Outcome != "compliant" {
+		t.Fatalf("close: %+v %v", c, err)
+	}
+	if _, err := s.Assign(ctx, w.supervisor, c.ID, "insp.timur", c.Version); code(err) != apperr.Conflict {
+		t.Fatalf("assigning a closed case: %v", err)
+	}
+	// Each change left one audit record (open, assign, visit, teguran_1, verification, close);
+	// the refused attempts none.
+	var n int
+	dbtest.DB(t).Get(&n, `SELECT count(*) FROM audit_log WHERE entity = 'case' AND entity_id = $1`, itoa(c.ID))
+	if n != 6 {
+		t.Errorf("audit records for the case: %d, want 6", n)
+	}
+}
+
+func TestTwoOfficersSaveTheSameCase(t *testing.T) {
+	ctx := context.Background()
+	w := setup(t)
+	c, err := w.store.Open(ctx, w.admin, w.employerID, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	results := make(chan error, 2)
+	for range 2 {
+		go func() {
+			_, err := w.store.Assign(ctx, w.supervisor, c.ID, "insp.timur", c.Version)
+			results <- err
+		}()
+	}
+	var ok, conflicts int
+	for range 2 {
+		err := <-results
+		switch {
+		case err == nil:
+			ok++
+		case code(err) == apperr.Conflict:
+			conflicts++
+		default:
+			t.Fatal(err)
+		}
+	}
+	if ok != 1 || conflicts != 1 {
+		t.Fatalf("%d saved, %d conflicts", ok, conflicts)
+	}
+}
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }

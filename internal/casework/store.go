@@ -1,0 +1,296 @@
+package casework
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"database/sql"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
+
+	"patuh/internal/apperr"
+	"patuh/internal/audit"
+	"patuh/internal/auth"
+	"patuh/internal/db"
+	"patuh/internal/flags"
+)
+
+// Store owns the cases, case_assignments, visits and follow_ups tables.
+type Store struct {
+	db  *sqlx.DB
+	Now func() time.Time
+}
+
+func NewStore(d *sqlx.DB) *Store { return &Store{db: d, Now: time.Now} }
+
+const caseColumns = `c.id, c.employer_id, e.nama AS employer_name, e.kode_kelurahan, c.status, c.assignee_id,
+	u.username AS assignee, c.flags_at_open, c.target_niks, c.recovered_workers, c.source, c.note, c.outcome,
+	c.closure_requested, c.opened_at, c.closed_at, c.version`
+
+const caseFrom = ` FROM cases c JOIN employers e ON e.id = c.employer_id LEFT JOIN users u ON u.id = c.assignee_id`
+
+// inArea scopes a case to the user's area by its employer's kelurahan.
+const inArea = ` coalesce(e.kode_kelurahan, '') LIKE $2`
+
+func (s *Store) get(ctx context.Context, q sqlx.QueryerContext, id int64, areaPattern string, lock bool) (*Case, error) {
+	query := `SELECT ` + caseColumns + caseFrom + ` WHERE c.id = $1 AND` + inArea
+	if lock {
+		query += ` FOR UPDATE OF c`
+	}
+	var c Case
+	if err := sqlx.GetContext(ctx, q, &c, query, id, areaPattern); err != nil {
+		return nil, db.NotFoundOr(err, "casework: get case")
+	}
+	return &c, nil
+}
+
+// Get returns a case with its visits and follow-ups; outside the user's area it is not found.
+func (s *Store) Get(ctx context.Context, id int64, u *auth.User) (*Case, error) {
+	c, err := s.get(ctx, s.db, id, u.AreaPattern(), false)
+	if err != nil {
+		return nil, err
+	}
+	c.Visits = []Visit{}
+	if err := s.db.SelectContext(ctx, &c.Visits, `SELECT id, visited_on::text, kind, met_name, met_position, workers_found,
+		findings, commitment, commitment_due::text, lat, lon, signed_by_employer, note, created_at
+		FROM visits WHERE case_id = $1 ORDER BY visited_on, id`, id); err != nil {
+		return nil, fmt.Errorf("casework: visits: %w", err)
+	}
+	for i := range c.Visits {
+		json.Unmarshal(c.Visits[i].FindingsJSON, &c.Visits[i].Findings)
+	}
+	c.FollowUps = []FollowUp{}
+	if err := s.db.SelectContext(ctx, &c.FollowUps, `SELECT id, kind, issued_on::text, due_on::text, status, note,
+		out_of_order_reason, status = 'open' AND due_on < $2 AS overdue, created_at, version
+		FROM follow_ups WHERE case_id = $1 ORDER BY issued_on, id`, id, s.Now().Format("2006-01-02")); err != nil {
+		return nil, fmt.Errorf("casework: follow-ups: %w", err)
+	}
+	return c, nil
+}
+
+// conflict is the 409 of a stale version, carrying the current case.
+func (s *Store) conflict(ctx context.Context, id int64, u *auth.User) error {
+	current, _ := s.Get(ctx, id, u)
+	return &apperr.Error{Code: apperr.Conflict, Message: "case.stale", Current: current}
+}
+
+// change runs fn on a locked case of the user's area whose version is the one the user read,
+// then bumps the version and audits what happened, all in one transaction.
+func (s *Store) change(ctx context.Context, u *auth.User, id int64, version int, action string,
+	fn func(tx *sqlx.Tx, c *Case) (map[string]any, error)) error {
+	err := db.WithTx(ctx, s.db, func(tx *sqlx.Tx) error {
+		c, err := s.get(ctx, tx, id, u.AreaPattern(), true)
+		if err != nil {
+			return err
+		}
+		// Adding a visit or a follow-up may leave the version out (api.md's bodies have none):
+		// appending does not overwrite anyone's edit. Every edit of the case itself sends one.
+		if version != 0 && c.Version != version {
+			return errStale
+		}
+		detail, err := fn(tx, c)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE cases SET version = version + 1 WHERE id = $1`, id); err != nil {
+			return err
+		}
+		return audit.Record(ctx, tx, audit.Entry{ActorID: u.ID, Actor: u.Username, Action: action, Entity: "case",
+			EntityID: fmt.Sprint(id), Detail: detail})
+	})
+	if errors.Is(err, errStale) {
+		return s.conflict(ctx, id, u)
+	}
+	return err
+}
+
+var errStale = errors.New("stale version")
+
+func setStatus(ctx context.Context, tx *sqlx.Tx, c *Case, to string) error {
+	if !Allowed(c.Status, to) {
+		return apperr.New(apperr.Conflict, "case.transition_refused")
+	}
+	_, err := tx.ExecContext(ctx, `UPDATE cases SET status = $2 WHERE id = $1`, c.ID, to)
+	return err
+}
+
+// Open opens a case for an employer of the user's area, freezing its current flags and the
+// NIKs of its unenrolled roster workers. A second open case for the employer is a conflict
+// that names the open one.
+func (s *Store) Open(ctx context.Context, u *auth.User, employerID int64, note string) (*Case, error) {
+	var id int64
+	err := db.WithTx(ctx, s.db, func(tx *sqlx.Tx) error {
+		var ok bool
+		if err := tx.GetContext(ctx, &ok, `SELECT EXISTS (SELECT 1 FROM employers e WHERE e.id = $1 AND`+inArea+`)`,
+			employerID, u.AreaPattern()); err != nil || !ok {
+			return db.NotFoundOr(firstErr(err, sql.ErrNoRows), "casework: open")
+		}
+		var open int64
+		err := tx.GetContext(ctx, &open, `SELECT id FROM cases WHERE employer_id = $1 AND status <> 'closed'`, employerID)
+		if err == nil {
+			return &apperr.Error{Code: apperr.Conflict, Message: "case.already_open", Current: map[string]int64{"open_case_id": open}}
+		}
+		var current []flags.Flag
+		if err := tx.SelectContext(ctx, &current, `SELECT employer_id, code, workers, shortfall_rp, detail
+			FROM employer_flags WHERE employer_id = $1 ORDER BY code`, employerID); err != nil {
+			return err
+		}
+		frozen, _ := json.Marshal(orEmpty(current))
+		unenrolled, err := flags.Unenrolled(ctx, tx, employerID)
+		if err != nil {
+			return err
+		}
+		niks := make([]string, 0, len(unenrolled))
+		for _, w := range unenrolled {
+			niks = append(niks, w.NIK)
+		}
+		if err := tx.GetContext(ctx, &id, `INSERT INTO cases (employer_id, flags_at_open, target_niks, note, opened_by)
+			VALUES ($1, $2, $3, $4, $5) RETURNING id`, employerID, frozen, pq.StringArray(niks), note, u.ID); err != nil {
+			return db.NotFoundOr(err, "casework: open")
+		}
+		return audit.Record(ctx, tx, audit.Entry{ActorID: u.ID, Actor: u.Username, Action: "case.open", Entity: "case",
+			EntityID: fmt.Sprint(id), Detail: map[string]any{"employer_id": employerID, "flags": len(current)}})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.Get(ctx, id, u)
+}
+
+func firstErr(errs ...error) error {
+	for _, e := range errs {
+		if e != nil {
+			return e
+		}
+	}
+	return nil
+}
+
+func orEmpty[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}
+
+// Assign gives a case to an inspector whose area covers the employer; the assignment is kept
+// in the history.
+func (s *Store) Assign(ctx context.Context, u *auth.User, id int64, assignee string, version int) (*Case, error) {
+	err := s.change(ctx, u, id, version, "case.assign", func(tx *sqlx.Tx, c *Case) (map[string]any, error) {
+		var inspector auth.User
+		err := tx.GetContext(ctx, &inspector, `SELECT id, username, role, coalesce(area_kode, '') AS area, active
+			FROM users WHERE username = $1`, assignee)
+		region := ""
+		if c.KodeKelurahan != nil {
+			region = *c.KodeKelurahan
+		}
+		if err != nil || inspector.Role != auth.Inspector || !inspector.Active || !inspector.Covers(region) {
+			return nil, apperr.Fields(map[string]string{"assignee": "case.assignee_invalid"})
+		}
+		to := c.Status
+		if c.Status == StatusOpen {
+			to = StatusAssigned
+		}
+		if c.Status == StatusClosed {
+			return nil, apperr.New(apperr.Conflict, "case.transition_refused")
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE cases SET assignee_id = $2, status = $3 WHERE id = $1`, id, inspector.ID, to); err != nil {
+			return nil, err
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO case_assignments (case_id, assignee_id, assigned_by) VALUES ($1, $2, $3)`,
+			id, inspector.ID, u.ID); err != nil {
+			return nil, err
+		}
+		return map[string]any{"assignee": assignee, "from": c.Assignee}, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.Get(ctx, id, u)
+}
+
+// SuggestAssignee names the active inspector covering the case's employer with the fewest
+// cases still open, or "" when none covers it.
+func (s *Store) SuggestAssignee(ctx context.Context, u *auth.User, id int64) (string, error) {
+	c, err := s.get(ctx, s.db, id, u.AreaPattern(), false)
+	if err != nil {
+		return "", err
+	}
+	region := ""
+	if c.KodeKelurahan != nil {
+		region = *c.KodeKelurahan
+	}
+	var name string
+	err = s.db.GetContext(ctx, &name, `SELECT u.username FROM users u
+		WHERE u.role = 'inspector' AND u.active AND $1 LIKE coalesce(u.area_kode, '') || '%'
+		ORDER BY (SELECT count(*) FROM cases c WHERE c.assignee_id = u.id AND c.status <> 'closed'), u.username
+		LIMIT 1`, region)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	return name, err
+}
+
+// Close decides a case with an outcome (supervisors and admins).
+func (s *Store) Close(ctx context.Context, u *auth.User, id int64, outcome, note string, version int) (*Case, error) {
+	if !slices.Contains(Outcomes, outcome) {
+		return nil, apperr.Fields(map[string]string{"outcome": "case.outcome_invalid"})
+	}
+	err := s.change(ctx, u, id, version, "case.close", func(tx *sqlx.Tx, c *Case) (map[string]any, error) {
+		if !Allowed(c.Status, StatusClosed) {
+			return nil, apperr.New(apperr.Conflict, "case.transition_refused")
+		}
+		_, err := tx.ExecContext(ctx, `UPDATE cases SET status = 'closed', outcome = $2, closed_at = now(),
+			note = CASE WHEN $3 = '' THEN note ELSE $3 END WHERE id = $1`, id, outcome, note)
+		return map[string]any{"outcome": outcome, "from": c.Status}, err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.Get(ctx, id, u)
+}
+
+// RequestClosure is an inspector's way to say the work is done; a supervisor decides.
+func (s *Store) RequestClosure(ctx context.Context, u *auth.User, id int64, note string, version int) (*Case, error) {
+	err := s.change(ctx, u, id, version, "case.request_closure", func(tx *sqlx.Tx, c *Case) (map[string]any, error) {
+		if u.Role == auth.Inspector && (c.AssigneeID == nil || *c.AssigneeID != u.ID) {
+			return nil, apperr.New(apperr.Forbidden, "case.not_assignee")
+		}
+		if err := setStatus(ctx, tx, c, StatusAwaitingClosure); err != nil {
+			return nil, err
+		}
+		_, err := tx.ExecContext(ctx, `UPDATE cases SET closure_requested = true WHERE id = $1`, id)
+		return map[string]any{"note": note}, err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.Get(ctx, id, u)
+}
+
+// ListFilter is what GET /api/v1/cases accepts.
+type ListFilter struct {
+	Status   string
+	Assignee string
+	Area     string
+	Overdue  bool
+	After    int64 // keyset: cases with a smaller id
+	Limit    int
+}
+
+// List returns the cases of the user's area, newest first.
+func (s *Store) List(ctx context.Context, u *auth.User, f ListFilter) ([]Case, error) {
+	out := []Case{}
+	err := s.db.SelectContext(ctx, &out, `SELECT `+caseColumns+caseFrom+` WHERE true AND`+inArea+`
+		AND ($3 = '' OR c.status = $3) AND ($4 = '' OR u.username = $4) AND coalesce(e.kode_kelurahan, '') LIKE $5
+		AND (NOT $6 OR EXISTS (SELECT 1 FROM follow_ups f WHERE f.case_id = c.id AND f.status = 'open' AND f.due_on < $7))
+		AND ($1 = 0 OR c.id < $1)
+		ORDER BY c.id DESC LIMIT $8`, f.After, u.AreaPattern(), f.Status, f.Assignee, f.Area+"%", f.Overdue,
+		s.Now().Format("2006-01-02"), f.Limit)
+	return out, db.NotFoundOr(err, "casework: list")
+}
