@@ -13,10 +13,12 @@ CREATE TABLE employers (
     skala               text CHECK (skala IN ('mikro', 'kecil', 'menengah', 'besar')),
     jumlah_pekerja      integer CHECK (jumlah_pekerja >= 0),  -- NULL: unknown (not in the register)
     in_register         boolean NOT NULL DEFAULT true,
+    -- Created from a worker's complaint about an employer found nowhere else; may lack both keys.
+    from_complaint      boolean NOT NULL DEFAULT false,
     version             integer NOT NULL DEFAULT 1,
     created_at          timestamptz NOT NULL DEFAULT now(),
     updated_at          timestamptz NOT NULL DEFAULT now(),
-    CHECK (nib IS NOT NULL OR npwp IS NOT NULL)
+    CHECK (nib IS NOT NULL OR npwp IS NOT NULL OR from_complaint)
 );
 -- The key of an employer is its NIB, else its NPWP (branches may share an NPWP, each with its NIB).
 CREATE UNIQUE INDEX employers_nib_key ON employers (nib) WHERE nib IS NOT NULL;

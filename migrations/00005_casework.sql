@@ -65,6 +65,22 @@ CREATE TABLE visits (
 );
 CREATE INDEX visits_case_idx ON visits (case_id);
 
+-- Photos and documents of a visit, kept in PostgreSQL with their checksum so that backups and
+-- access rules cover them like the rest of the case.
+CREATE TABLE evidence_files (
+    id           bigserial PRIMARY KEY,
+    case_id      bigint NOT NULL REFERENCES cases (id),
+    visit_id     bigint NOT NULL REFERENCES visits (id),
+    filename     text NOT NULL,
+    content_type text NOT NULL CHECK (content_type IN ('image/jpeg', 'image/png', 'application/pdf')),
+    size_bytes   integer NOT NULL CHECK (size_bytes BETWEEN 1 AND 10485760),
+    sha256       text NOT NULL,
+    data         bytea NOT NULL,
+    created_by   bigint REFERENCES users (id),
+    created_at   timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX evidence_files_visit_idx ON evidence_files (visit_id);
+
 -- A follow-up of the enforcement ladder.
 CREATE TABLE follow_ups (
     id                 bigserial PRIMARY KEY,
@@ -83,4 +99,4 @@ CREATE INDEX follow_ups_case_idx ON follow_ups (case_id);
 CREATE INDEX follow_ups_due_idx ON follow_ups (due_on) WHERE status = 'open';
 
 -- +goose Down
-DROP TABLE follow_ups, visits, case_assignments, cases;
+DROP TABLE follow_ups, evidence_files, visits, case_assignments, cases;

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"path/filepath"
 	"strconv"
 
 	"github.com/gin-gonic/gin"
@@ -33,6 +34,65 @@ func (a *API) Register(api *gin.RouterGroup) {
 	api.PATCH("/cases/:id/follow-ups/:fid", a.followUpStatus)
 	api.POST("/cases/:id/close", lead, a.close)
 	api.POST("/cases/:id/request-closure", a.requestClosure)
+	api.POST("/cases/:id/visits/:vid/files", a.upload)
+	api.GET("/cases/:id/files", a.files)
+	api.GET("/cases/:id/files/:fid", a.download)
+}
+
+func (a *API) upload(c *gin.Context) {
+	id, ok := caseID(c)
+	vid, err := strconv.ParseInt(c.Param("vid"), 10, 64)
+	if !ok || err != nil {
+		web.Error(c, apperr.New(apperr.NotFound, "error.not_found"))
+		return
+	}
+	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, MaxEvidence+(1<<20))
+	file, header, err := c.Request.FormFile("file")
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			web.Error(c, apperr.New(apperr.TooLarge, "case.evidence_too_large"))
+			return
+		}
+		web.Error(c, apperr.Fields(map[string]string{"file": "import.file_missing"}))
+		return
+	}
+	defer file.Close()
+	ev, err := a.Store.AddEvidence(c.Request.Context(), auth.Current(c), id, vid, header.Filename, file)
+	if err != nil {
+		web.Error(c, err)
+		return
+	}
+	c.JSON(http.StatusCreated, ev)
+}
+
+func (a *API) files(c *gin.Context) {
+	if id, ok := caseID(c); ok {
+		list, err := a.Store.Evidence(c.Request.Context(), auth.Current(c), id)
+		if err != nil {
+			web.Error(c, err)
+			return
+		}
+		c.JSON(http.StatusOK, gin.H{"items": list})
+	}
+}
+
+// download serves a file as an attachment with its checked type, never sniffed by the browser.
+func (a *API) download(c *gin.Context) {
+	id, ok := caseID(c)
+	fid, err := strconv.ParseInt(c.Param("fid"), 10, 64)
+	if !ok || err != nil {
+		web.Error(c, apperr.New(apperr.NotFound, "error.not_found"))
+		return
+	}
+	ev, data, err := a.Store.OpenEvidence(c.Request.Context(), auth.Current(c), id, fid)
+	if err != nil {
+		web.Error(c, err)
+		return
+	}
+	c.Header("Content-Disposition", `inline; filename="evidence-`+strconv.FormatInt(ev.ID, 10)+filepath.Ext(ev.Filename)+`"`)
+	c.Header("X-Checksum-SHA256", ev.SHA256)
+	c.Data(http.StatusOK, ev.ContentType, data)
 }
 
 // bind reads a JSON body: 415 for another media type, 400 for malformed JSON, 422 for values
@@ -78,15 +138,26 @@ func reply(c *gin.Context, status int, cs *Case, err error) {
 	c.JSON(status, cs)
 }
 
+// open opens a case for an employer, or from a complaint (with "complaint", and "employer" for
+// one the register does not hold).
 func (a *API) open(c *gin.Context) {
 	var body struct {
-		EmployerID int64  `json:"employer_id" validate:"required,gt=0"`
-		Note       string `json:"note" validate:"max=4000"`
+		EmployerID int64        `json:"employer_id" validate:"required_without=Employer,omitempty,gt=0"`
+		Note       string       `json:"note" validate:"max=4000"`
+		Complaint  *Complaint   `json:"complaint" validate:"required_with=Employer,omitempty"`
+		Employer   *NewEmployer `json:"employer" validate:"omitempty"`
 	}
-	if a.bind(c, &body) {
-		cs, err := a.Store.Open(c.Request.Context(), auth.Current(c), body.EmployerID, body.Note)
-		reply(c, http.StatusCreated, cs, err)
+	if !a.bind(c, &body) {
+		return
 	}
+	var cs *Case
+	var err error
+	if body.Complaint != nil {
+		cs, err = a.Store.OpenFromComplaint(c.Request.Context(), auth.Current(c), body.EmployerID, body.Employer, body.Note, *body.Complaint)
+	} else {
+		cs, err = a.Store.Open(c.Request.Context(), auth.Current(c), body.EmployerID, body.Note)
+	}
+	reply(c, http.StatusCreated, cs, err)
 }
 
 func (a *API) list(c *gin.Context) {

@@ -54,14 +54,16 @@ type Case struct {
 	TargetNIKs       pq.StringArray  `db:"target_niks" json:"-"`
 	RecoveredWorkers int             `db:"recovered_workers" json:"recovered_workers"`
 	Source           string          `db:"source" json:"source"`
-	Note             string          `db:"note" json:"note"`
-	Outcome          *string         `db:"outcome" json:"outcome"`
-	ClosureRequested bool            `db:"closure_requested" json:"closure_requested"`
-	OpenedAt         time.Time       `db:"opened_at" json:"opened_at"`
-	ClosedAt         *time.Time      `db:"closed_at" json:"closed_at"`
-	Version          int             `db:"version" json:"version"`
-	Visits           []Visit         `db:"-" json:"visits"`
-	FollowUps        []FollowUp      `db:"-" json:"follow_ups"`
+	Complaint        *Complaint      `db:"-" json:"complaint,omitempty"`
+	complaintRow     `json:"-"`
+	Note             string     `db:"note" json:"note"`
+	Outcome          *string    `db:"outcome" json:"outcome"`
+	ClosureRequested bool       `db:"closure_requested" json:"closure_requested"`
+	OpenedAt         time.Time  `db:"opened_at" json:"opened_at"`
+	ClosedAt         *time.Time `db:"closed_at" json:"closed_at"`
+	Version          int        `db:"version" json:"version"`
+	Visits           []Visit    `db:"-" json:"visits"`
+	FollowUps        []FollowUp `db:"-" json:"follow_ups"`
 }
 
 // Finding is what a visit found for one flag code.
@@ -103,4 +105,48 @@ type FollowUp struct {
 	Overdue          bool      `db:"overdue" json:"overdue"`
 	CreatedAt        time.Time `db:"created_at" json:"created_at"`
 	Version          int       `db:"version" json:"version"`
+}
+
+// Complaint is a worker's report that opened a case (PP 86/2013 art. 13(4)). The
+// complainant's identity is shown to supervisors and admins only.
+type Complaint struct {
+	Channel            string `json:"channel" validate:"required,oneof=jmo surat datang_langsung telepon lainnya"`
+	Received           string `json:"received" validate:"required,datetime=2006-01-02"`
+	Allegation         string `json:"allegation" validate:"required,max=4000"`
+	ComplainantName    string `json:"complainant_name,omitempty" validate:"max=200"`
+	ComplainantContact string `json:"complainant_contact,omitempty" validate:"max=200"`
+}
+
+type complaintRow struct {
+	Channel            *string `db:"complaint_channel"`
+	Received           *string `db:"complaint_received"`
+	Allegation         *string `db:"complaint_text"`
+	ComplainantName    *string `db:"complainant_name"`
+	ComplainantContact *string `db:"complainant_contact"`
+}
+
+// complaint turns the row into what the user may see of it.
+func (r complaintRow) complaint(maySeeComplainant bool) *Complaint {
+	if r.Channel == nil {
+		return nil
+	}
+	c := &Complaint{Channel: *r.Channel, Received: deref(r.Received), Allegation: deref(r.Allegation)}
+	if maySeeComplainant {
+		c.ComplainantName, c.ComplainantContact = deref(r.ComplainantName), deref(r.ComplainantContact)
+	}
+	return c
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
+
+// NewEmployer names an employer a complaint is about that the register does not hold.
+type NewEmployer struct {
+	Nama          string `json:"nama" validate:"required,max=300"`
+	Alamat        string `json:"alamat" validate:"max=500"`
+	KodeKelurahan string `json:"kode_kelurahan" validate:"required"`
 }

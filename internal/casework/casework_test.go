@@ -209,6 +209,84 @@ func TestTwoOfficersSaveTheSameCase(t *testing.T) {
 	if ok != 1 || conflicts != 1 {
 		t.Fatalf("%d saved, %d conflicts", ok, conflicts)
 	}
+	var assignments int
+	dbtest.DB(t).Get(&assignments, `SELECT count(*) FROM audit_log WHERE action = 'case.assign' AND entity_id = $1`, itoa(c.ID))
+	if assignments != 1 {
+		t.Fatalf("%d audit records for one saved assignment", assignments)
+	}
+	c, _ = w.store.Get(ctx, c.ID, w.admin)
+	if _, err := w.store.Close(ctx, w.admin, c.ID, "duplicate", "", c.Version); err != nil {
+		t.Fatal(err)
+	}
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+func TestComplaintCaseHidesTheComplainantFromInspectors(t *testing.T) {
+	ctx := context.Background()
+	w := setup(t)
+	c, err := w.store.OpenFromComplaint(ctx, w.supervisor, 0, &casework.NewEmployer{Nama: "Bengkel Tanpa Izin", KodeKelurahan: "31.75.01.1002"},
+		"", casework.Complaint{Channel: "jmo", Received: "2026-11-20", Allegation: "upah tidak didaftarkan", ComplainantName: "Pelapor Rahasia", ComplainantContact: "0812"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Source != "complaint" || c.Complaint == nil || c.Complaint.ComplainantName != "Pelapor Rahasia" {
+		t.Fatalf("supervisor's view: %+v", c.Complaint)
+	}
+	var inRegister bool
+	dbtest.DB(t).Get(&inRegister, `SELECT in_register FROM employers WHERE id = $1`, c.EmployerID)
+	if inRegister {
+		t.Error("an employer created from a complaint is marked as in the register")
+	}
+	seen, err := w.store.Get(ctx, c.ID, w.timur)
+	if err != nil || seen.Complaint == nil || seen.Complaint.Allegation == "" || seen.Complaint.ComplainantName != "" || seen.Complaint.ComplainantContact != "" {
+		t.Fatalf("inspector's view: %+v %v", seen.Complaint, err)
+	}
+	// A supervisor of another area cannot file a complaint there.
+	if _, err := w.store.OpenFromComplaint(ctx, w.pusat, 0, &casework.NewEmployer{Nama: "X", KodeKelurahan: "31.75.01.1002"}, "",
+		casework.Complaint{Channel: "surat", Received: "2026-11-20", Allegation: "x"}); code(err) != apperr.Invalid {
+		t.Fatalf("outside the area: %v", err)
+	}
+}
+
+func TestEvidenceCheckedByContentAndScoped(t *testing.T) {
+	ctx := context.Background()
+	w := setup(t)
+	c, err := w.store.Open(ctx, w.supervisor, w.employerID, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err = w.store.Assign(ctx, w.supervisor, c.ID, "insp.timur", c.Version)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err = w.store.AddVisit(ctx, w.timur, c.ID, casework.Visit{VisitedOn: "2026-11-21", Kind: "lapangan"}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	visit := c.Visits[len(c.Visits)-1].ID
+	png := append([]byte("\x89PNG\r\n\x1a\n"), make([]byte, 100)...)
+	ev, err := w.store.AddEvidence(ctx, w.timur, c.ID, visit, "foto.png", strings.NewReader(string(png)))
+	if err != nil || ev.ContentType != "image/png" || len(ev.SHA256) != 64 {
+		t.Fatalf("png: %+v %v", ev, err)
+	}
+	for name, data := range map[string]string{
+		"program.jpg": "MZ\x90\x00 a Windows program named .jpg",
+		"page.pdf":    "<html><script>alert(1)</script></html>",
+	} {
+		if _, err := w.store.AddEvidence(ctx, w.timur, c.ID, visit, name, strings.NewReader(data)); code(err) != apperr.UnsupportedMedia {
+			t.Errorf("%s accepted: %v", name, err)
+		}
+	}
+	big := strings.NewReader("%PDF-1.7\n" + strings.Repeat("x", casework.MaxEvidence))
+	if _, err := w.store.AddEvidence(ctx, w.timur, c.ID, visit, "big.pdf", big); code(err) != apperr.TooLarge {
+		t.Errorf("11 MB accepted: %v", err)
+	}
+	if _, _, err := w.store.OpenEvidence(ctx, w.pusat, c.ID, ev.ID); code(err) != apperr.NotFound {
+		t.Errorf("inspector of another area read the evidence: %v", err)
+	}
+	got, data, err := w.store.OpenEvidence(ctx, w.supervisor, c.ID, ev.ID)
+	if err != nil || got.SHA256 != ev.SHA256 || len(data) != len(png) {
+		t.Fatalf("read back: %v", err)
+	}
+}

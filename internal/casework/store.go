@@ -30,7 +30,8 @@ func NewStore(d *sqlx.DB) *Store { return &Store{db: d, Now: time.Now} }
 
 const caseColumns = `c.id, c.employer_id, e.nama AS employer_name, e.kode_kelurahan, c.status, c.assignee_id,
 	u.username AS assignee, c.flags_at_open, c.target_niks, c.recovered_workers, c.source, c.note, c.outcome,
-	c.closure_requested, c.opened_at, c.closed_at, c.version`
+	c.closure_requested, c.opened_at, c.closed_at, c.version, c.complaint_channel, c.complaint_received::text,
+	c.complaint_text, c.complainant_name, c.complainant_contact`
 
 const caseFrom = ` FROM cases c JOIN employers e ON e.id = c.employer_id LEFT JOIN users u ON u.id = c.assignee_id`
 
@@ -55,6 +56,7 @@ func (s *Store) Get(ctx context.Context, id int64, u *auth.User) (*Case, error) 
 	if err != nil {
 		return nil, err
 	}
+	c.Complaint = c.complaintRow.complaint(u.MaySeeAll())
 	c.Visits = []Visit{}
 	if err := s.db.SelectContext(ctx, &c.Visits, `SELECT id, visited_on::text, kind, met_name, met_position, workers_found,
 		findings, commitment, commitment_due::text, lat, lon, signed_by_employer, note, created_at
@@ -123,6 +125,43 @@ func setStatus(ctx context.Context, tx *sqlx.Tx, c *Case, to string) error {
 // NIKs of its unenrolled roster workers. A second open case for the employer is a conflict
 // that names the open one.
 func (s *Store) Open(ctx context.Context, u *auth.User, employerID int64, note string) (*Case, error) {
+	return s.open(ctx, u, employerID, note, nil)
+}
+
+// OpenFromComplaint opens a case from a worker's complaint, about an employer of the register
+// (employerID) or one it does not hold yet (newEmployer, created as not in the register).
+func (s *Store) OpenFromComplaint(ctx context.Context, u *auth.User, employerID int64, newEmployer *NewEmployer, note string, c Complaint) (*Case, error) {
+	if newEmployer != nil {
+		var region string
+		err := s.db.GetContext(ctx, &region, `SELECT kode FROM regions WHERE kode = $1 AND level = 'kelurahan'`, newEmployer.KodeKelurahan)
+		if err != nil || !u.Covers(region) {
+			return nil, apperr.Fields(map[string]string{"kode_kelurahan": "import.err.region_unknown"})
+		}
+		err = db.WithTx(ctx, s.db, func(tx *sqlx.Tx) error {
+			if err := tx.GetContext(ctx, &employerID, `INSERT INTO employers (nama, alamat, kode_kelurahan, in_register, from_complaint)
+				VALUES ($1, $2, $3, false, true) RETURNING id`, newEmployer.Nama, newEmployer.Alamat, region); err != nil {
+				return err
+			}
+			if err := flags.PrepareTargets(ctx, tx); err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, `INSERT INTO flag_targets VALUES ($1)`, employerID); err != nil {
+				return err
+			}
+			if err := flags.Recompute(ctx, tx, s.Now()); err != nil {
+				return err
+			}
+			return audit.Record(ctx, tx, audit.Entry{ActorID: u.ID, Actor: u.Username, Action: "employer.from_complaint",
+				Entity: "employer", EntityID: fmt.Sprint(employerID), Detail: map[string]any{"nama": newEmployer.Nama}})
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	return s.open(ctx, u, employerID, note, &c)
+}
+
+func (s *Store) open(ctx context.Context, u *auth.User, employerID int64, note string, complaint *Complaint) (*Case, error) {
 	var id int64
 	err := db.WithTx(ctx, s.db, func(tx *sqlx.Tx) error {
 		var ok bool
@@ -149,8 +188,16 @@ func (s *Store) Open(ctx context.Context, u *auth.User, employerID int64, note s
 		for _, w := range unenrolled {
 			niks = append(niks, w.NIK)
 		}
-		if err := tx.GetContext(ctx, &id, `INSERT INTO cases (employer_id, flags_at_open, target_niks, note, opened_by)
-			VALUES ($1, $2, $3, $4, $5) RETURNING id`, employerID, frozen, pq.StringArray(niks), note, u.ID); err != nil {
+		source := "flag"
+		var cmp Complaint
+		if complaint != nil {
+			source, cmp = "complaint", *complaint
+		}
+		if err := tx.GetContext(ctx, &id, `INSERT INTO cases (employer_id, flags_at_open, target_niks, note, opened_by, source,
+			complaint_channel, complaint_received, complaint_text, complainant_name, complainant_contact)
+			VALUES ($1, $2, $3, $4, $5, $6, nullif($7, ''), nullif($8, '')::date, nullif($9, ''), nullif($10, ''), nullif($11, ''))
+			RETURNING id`, employerID, frozen, pq.StringArray(niks), note, u.ID, source,
+			cmp.Channel, cmp.Received, cmp.Allegation, cmp.ComplainantName, cmp.ComplainantContact); err != nil {
 			return db.NotFoundOr(err, "casework: open")
 		}
 		return audit.Record(ctx, tx, audit.Entry{ActorID: u.ID, Actor: u.Username, Action: "case.open", Entity: "case",
