@@ -92,10 +92,11 @@ func New(cfg config.Config, d *sqlx.DB) (*App, error) {
 		c.JSON(http.StatusOK, gin.H{"status": "ready"})
 	})
 
+	cases := casework.NewStore(d)
 	pages := e.Group("/", authH.Session)
 	authH.Register(pages)
 	loggedIn := pages.Group("/", auth.RequireLogin)
-	loggedIn.GET("/", home)
+	loggedIn.GET("/", func(c *gin.Context) { home(c, cases) })
 	(&regions.Handler{Store: regions.NewStore(d)}).Register(loggedIn)
 
 	api := e.Group("/api/v1")
@@ -109,7 +110,8 @@ func New(cfg config.Config, d *sqlx.DB) (*App, error) {
 	}
 	(&importer.Handler{Importer: im}).Register(loggedIn, authed)
 	(&employer.Handler{Store: employer.NewStore(d), DB: d, Now: time.Now}).Register(loggedIn, authed)
-	(&casework.API{Store: casework.NewStore(d), Validate: validator.New(validator.WithRequiredStructEnabled())}).Register(authed)
+	(&casework.API{Store: cases, Validate: validator.New(validator.WithRequiredStructEnabled())}).Register(authed)
+	(&casework.Pages{Store: cases}).Register(loggedIn)
 	// A new participants snapshot verifies the open cases of the employers it covers.
 	im.OnCommit(func(ctx context.Context, tx *sqlx.Tx, imp *importer.Import) error {
 		if imp.Kind != "participants" {
@@ -126,8 +128,23 @@ var openAPIDoc []byte
 
 func openAPI(c *gin.Context) { c.Data(http.StatusOK, "application/json", openAPIDoc) }
 
-// home shows each role its own starting page.
-func home(c *gin.Context) {
+// home shows each role its own starting page; an inspector's starts with their open cases.
+func home(c *gin.Context, cases *casework.Store) {
 	u := auth.Current(c)
-	web.HTML(c, http.StatusOK, "home/"+string(u.Role), gin.H{"User": u})
+	data := gin.H{"User": u}
+	if u.Role == auth.Inspector {
+		mine, err := cases.List(c.Request.Context(), u, casework.ListFilter{Assignee: u.Username, Limit: 50})
+		if err != nil {
+			web.Error(c, err)
+			return
+		}
+		open := mine[:0]
+		for _, cs := range mine {
+			if cs.Status != casework.StatusClosed {
+				open = append(open, cs)
+			}
+		}
+		data["Cases"] = open
+	}
+	web.HTML(c, http.StatusOK, "home/"+string(u.Role), data)
 }

@@ -12,6 +12,7 @@ import (
 
 	"patuh/internal/auth"
 	"patuh/internal/browsertest"
+	"patuh/internal/db/dbtest"
 	"patuh/internal/demo"
 )
 
@@ -124,4 +125,102 @@ func TestBrowserImportJourney(t *testing.T) {
 		t.Errorf("top-ranked employer: %q", first)
 	}
 	browsertest.Screenshot(t, ctx, "employers-desktop")
+}
+
+// TestBrowserCaseJourney: a supervisor opens a case from an employer and assigns it; the
+// inspector, on a phone, logs a visit with a photo and issues teguran I; a new participants
+// snapshot enrols the workers, and the supervisor closes the case as compliant.
+func TestBrowserCaseJourney(t *testing.T) {
+	loadSamples(t)
+	srv, a := serverWithoutWorker(t)
+	supervisor := addUser(t, auth.Supervisor, "")
+	inspector := addUser(t, auth.Inspector, "31.75")
+	var employerID int64
+	dbtest.DB(t).Get(&employerID, `SELECT f.employer_id FROM employer_flags f JOIN employers e ON e.id = f.employer_id
+		WHERE f.code = 'PDS_TK' AND f.detail LIKE '%roster%' AND e.kode_kelurahan LIKE '31.75.%'
+		AND NOT EXISTS (SELECT 1 FROM cases c WHERE c.employer_id = e.id) ORDER BY f.workers DESC LIMIT 1`)
+	if employerID == 0 {
+		t.Fatal("no PDS_TK employer in Jakarta Timur among the samples")
+	}
+	login := func(ctx context.Context, user string) {
+		browsertest.Run(t, ctx,
+			chromedp.Navigate(srv.URL+"/login"),
+			chromedp.SendKeys(chromedp.ID("username"), user),
+			chromedp.SendKeys(chromedp.ID("password"), password),
+			chromedp.Click(chromedp.CSS("button.primary")),
+			chromedp.WaitVisible(chromedp.CSS("nav.nav")),
+		)
+	}
+	status := func(ctx context.Context, want string) {
+		t.Helper()
+		browsertest.Run(t, ctx, chromedp.WaitVisible(chromedp.CSS(`#case-status[data-status="`+want+`"]`)))
+	}
+
+	desk := browsertest.New(t, 1280, 900)
+	login(desk, supervisor)
+	browsertest.Run(t, desk,
+		chromedp.Navigate(srv.URL+"/employers/"+itoa(employerID)),
+		chromedp.Click(chromedp.ID("open-case")),
+	)
+	status(desk, "open")
+	browsertest.Run(t, desk, chromedp.SetValue(chromedp.ID("assignee"), inspector), chromedp.Click(chromedp.ID("assign-button")))
+	status(desk, "assigned")
+
+	phone := browsertest.New(t, 390, 844)
+	login(phone, inspector)
+	photo := filepath.Join(t.TempDir(), "papan-nama.png")
+	os.WriteFile(photo, append([]byte("\x89PNG\r\n\x1a\n"), make([]byte, 64)...), 0o600)
+	browsertest.Run(t, phone,
+		chromedp.Click(chromedp.CSS("#my-cases a")),
+		chromedp.WaitVisible(chromedp.ID("visit-form")),
+		chromedp.SendKeys(chromedp.ID("met_name"), "Ibu Rina (HRD)"),
+		chromedp.Click(chromedp.ID("finding-PDS_TK")),
+		chromedp.SetUploadFiles(chromedp.ID("photo"), []string{photo}),
+	)
+	browsertest.Screenshot(t, phone, "case-visit-phone")
+	browsertest.Run(t, phone, chromedp.Click(chromedp.ID("visit-submit")))
+	status(phone, "inspected")
+	browsertest.Run(t, phone,
+		chromedp.WaitVisible(chromedp.CSS("a.evidence")),
+		chromedp.Click(chromedp.ID("follow-up-toggle")),
+		chromedp.WaitVisible(chromedp.ID("follow-up-submit")),
+	)
+	kind, _ := chromedp.Run(phone, chromedp.Value(chromedp.ID("follow-up-kind")))
+	if kind != "teguran_1" {
+		t.Fatalf("suggested follow-up %q, want teguran_1", kind)
+	}
+	browsertest.Run(t, phone, chromedp.Click(chromedp.ID("follow-up-submit")))
+	status(phone, "follow_up")
+
+	// BPJS sends a new snapshot in which every roster worker of the employer is active.
+	var rows []struct{ NPP, NIK, Nama string }
+	dbtest.DB(t).Select(&rows, `SELECT b.npp, w.nik, w.nama FROM workers w
+		JOIN LATERAL (SELECT npp FROM bpjs_employers WHERE employer_id = w.employer_id ORDER BY npp LIMIT 1) b ON true
+		WHERE w.employer_id = $1`, employerID)
+	csv := "npp,nik,nama,upah,status\n"
+	for _, r := range rows {
+		csv += r.NPP + "," + r.NIK + "," + r.Nama + ",9000000,aktif\n"
+	}
+	if _, _, err := a.Importer.Create(context.Background(), 0, "test", "participants", "p.csv", strings.NewReader(csv), nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Importer.Drain(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	browsertest.Run(t, desk, chromedp.Reload())
+	status(desk, "awaiting_closure")
+	recovered, _ := chromedp.Run(desk, chromedp.Text(chromedp.ID("recovered")))
+	if strings.HasPrefix(recovered, "0 ") {
+		t.Fatalf("recovered workers: %q", recovered)
+	}
+	browsertest.Run(t, desk, chromedp.SetValue(chromedp.ID("outcome"), "compliant"), chromedp.Click(chromedp.ID("close-button")))
+	status(desk, "closed")
+	timeline, _ := chromedp.Run(desk, chromedp.Text(chromedp.ID("timeline")))
+	for _, step := range []string{"Kasus dibuka", "Kasus ditugaskan", "Kunjungan dicatat", "Bukti diunggah", "Tindak lanjut diterbitkan",
+		"Diverifikasi dengan data kepesertaan baru", "Kasus ditutup"} {
+		if !strings.Contains(timeline, step) {
+			t.Errorf("timeline lacks %q:\n%s", step, timeline)
+		}
+	}
+	browsertest.Screenshot(t, desk, "case-closed-desktop")
 }

@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"github.com/lib/pq"
+
+	"patuh/internal/flags"
 )
 
 // The states of a case, in the order of api.md.
@@ -64,6 +66,13 @@ type Case struct {
 	Version          int        `db:"version" json:"version"`
 	Visits           []Visit    `db:"-" json:"visits"`
 	FollowUps        []FollowUp `db:"-" json:"follow_ups"`
+}
+
+// OpenFlags are the flags frozen when the case opened.
+func (c *Case) OpenFlags() []flags.Flag {
+	var out []flags.Flag
+	json.Unmarshal(c.FlagsAtOpen, &out)
+	return out
 }
 
 // Finding is what a visit found for one flag code.

@@ -341,3 +341,38 @@ func (s *Store) List(ctx context.Context, u *auth.User, f ListFilter) ([]Case, e
 		s.Now().Format("2006-01-02"), f.Limit)
 	return out, db.NotFoundOr(err, "casework: list")
 }
+
+// Event is a line of a case's timeline, from the audit log.
+type Event struct {
+	At     time.Time       `db:"at"`
+	Actor  string          `db:"actor"`
+	Action string          `db:"action"`
+	Detail json.RawMessage `db:"detail"`
+}
+
+// Timeline lists everything that happened to a case, oldest first.
+func (s *Store) Timeline(ctx context.Context, id int64) ([]Event, error) {
+	var out []Event
+	err := s.db.SelectContext(ctx, &out, `SELECT at, actor, action, detail FROM audit_log
+		WHERE entity = 'case' AND entity_id = $1 ORDER BY id`, fmt.Sprint(id))
+	return out, db.NotFoundOr(err, "casework: timeline")
+}
+
+// Inspectors lists the active inspectors whose area covers a region, for the assignment form.
+func (s *Store) Inspectors(ctx context.Context, region string) ([]string, error) {
+	var out []string
+	err := s.db.SelectContext(ctx, &out, `SELECT username FROM users WHERE role = 'inspector' AND active
+		AND $1 LIKE coalesce(area_kode, '') || '%' ORDER BY username`, region)
+	return out, db.NotFoundOr(err, "casework: inspectors")
+}
+
+// NextFollowUp is the ladder step that comes after the highest one issued for a case.
+func (s *Store) NextFollowUp(ctx context.Context, id int64) (string, []string, error) {
+	var next string
+	s.db.GetContext(ctx, &next, `SELECT kind FROM follow_up_rules WHERE position > coalesce(
+		(SELECT max(r.position) FROM follow_ups f JOIN follow_up_rules r USING (kind) WHERE f.case_id = $1), 0)
+		ORDER BY position LIMIT 1`, id)
+	var all []string
+	err := s.db.SelectContext(ctx, &all, `SELECT kind FROM follow_up_rules ORDER BY position`)
+	return next, all, err
+}

@@ -77,10 +77,10 @@ func (s *Store) AddFollowUp(ctx context.Context, u *auth.User, id int64, kind, i
 		if err := tx.GetContext(ctx, &r, `SELECT kind, position, days, day_kind FROM follow_up_rules WHERE kind = $1`, kind); err != nil {
 			return nil, apperr.Fields(map[string]string{"kind": "case.follow_up_kind_invalid"})
 		}
-		var next string
-		tx.GetContext(ctx, &next, `SELECT kind FROM follow_up_rules WHERE position > coalesce(
-			(SELECT max(r.position) FROM follow_ups f JOIN follow_up_rules r USING (kind) WHERE f.case_id = $1), 0)
-			ORDER BY position LIMIT 1`, id)
+		next, _, err := s.NextFollowUp(ctx, id)
+		if err != nil {
+			return nil, err
+		}
 		if kind != next && reason == "" {
 			return nil, apperr.Fields(map[string]string{"reason": "case.out_of_order"})
 		}

@@ -141,7 +141,7 @@ func (h *Handler) show(c *gin.Context) {
 		return
 	}
 	maskAll(d)
-	web.HTML(c, http.StatusOK, "employers/show", gin.H{"E": d})
+	web.HTML(c, http.StatusOK, "employers/show", gin.H{"E": d, "MayOpen": auth.Current(c).MaySeeAll()})
 }
 
 func maskAll(d *Detail) {

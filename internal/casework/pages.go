@@ -1,0 +1,279 @@
+package casework
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"patuh/internal/apperr"
+	"patuh/internal/auth"
+	"patuh/internal/flags"
+	"patuh/internal/web"
+)
+
+// Pages serves the case pages, built for an inspector's phone as much as a supervisor's desk.
+type Pages struct {
+	Store *Store
+}
+
+func (p *Pages) Register(g *gin.RouterGroup) {
+	lead := auth.RequireRole(auth.Supervisor, auth.Admin)
+	g.GET("/cases", p.index)
+	g.POST("/cases", lead, p.open)
+	g.GET("/cases/:id", p.show)
+	g.POST("/cases/:id/assign", lead, p.assign)
+	g.POST("/cases/:id/visits", p.visit)
+	g.POST("/cases/:id/follow-ups", p.followUp)
+	g.POST("/cases/:id/follow-ups/:fid", p.followUpStatus)
+	g.POST("/cases/:id/close", lead, p.close)
+	g.POST("/cases/:id/request-closure", p.requestClosure)
+	g.GET("/cases/:id/files/:fid", p.file)
+}
+
+// index lists cases; an inspector sees their own first (?assignee=me is the default for them).
+func (p *Pages) index(c *gin.Context) {
+	u := auth.Current(c)
+	f := ListFilter{Status: c.Query("status"), Assignee: c.Query("assignee"), Area: c.Query("area"),
+		Overdue: c.Query("overdue") == "true", Limit: 100}
+	if _, chosen := c.GetQuery("assignee"); !chosen && u.Role == auth.Inspector {
+		f.Assignee = u.Username
+	}
+	f.After, _ = strconv.ParseInt(c.Query("cursor"), 10, 64)
+	list, err := p.Store.List(c.Request.Context(), u, f)
+	if err != nil {
+		web.Error(c, err)
+		return
+	}
+	web.HTML(c, http.StatusOK, "cases/index", gin.H{"Cases": list, "Filter": f,
+		"Statuses": []string{StatusOpen, StatusAssigned, StatusInspected, StatusFollowUp, StatusAwaitingClosure, StatusClosed}})
+}
+
+func (p *Pages) open(c *gin.Context) {
+	id, _ := strconv.ParseInt(c.PostForm("employer_id"), 10, 64)
+	cs, err := p.Store.Open(c.Request.Context(), auth.Current(c), id, c.PostForm("note"))
+	if e, ok := apperr.As(err); ok && e.Code == apperr.Conflict {
+		if open, ok := e.Current.(map[string]int64); ok {
+			web.Flash(c, "case.already_open")
+			c.Redirect(http.StatusSeeOther, "/cases/"+strconv.FormatInt(open["open_case_id"], 10))
+			return
+		}
+	}
+	if err != nil {
+		web.Error(c, err)
+		return
+	}
+	web.Flash(c, "case.opened")
+	c.Redirect(http.StatusSeeOther, "/cases/"+strconv.FormatInt(cs.ID, 10))
+}
+
+func (p *Pages) load(c *gin.Context) (*Case, bool) {
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil {
+		web.Error(c, apperr.New(apperr.NotFound, "error.not_found"))
+		return nil, false
+	}
+	cs, err := p.Store.Get(c.Request.Context(), id, auth.Current(c))
+	if err != nil {
+		web.Error(c, err)
+		return nil, false
+	}
+	return cs, true
+}
+
+// render shows a case with its forms; status and problem come from a refused form, whose
+// input (form) is shown again.
+func (p *Pages) render(c *gin.Context, cs *Case, status int, problem error, form map[string]string) {
+	ctx := c.Request.Context()
+	u := auth.Current(c)
+	timeline, err := p.Store.Timeline(ctx, cs.ID)
+	if err != nil {
+		web.Error(c, err)
+		return
+	}
+	files, err := p.Store.Evidence(ctx, u, cs.ID)
+	if err != nil {
+		web.Error(c, err)
+		return
+	}
+	region := ""
+	if cs.KodeKelurahan != nil {
+		region = *cs.KodeKelurahan
+	}
+	inspectors, _ := p.Store.Inspectors(ctx, region)
+	suggested, _ := p.Store.SuggestAssignee(ctx, u, cs.ID)
+	next, kinds, _ := p.Store.NextFollowUp(ctx, cs.ID)
+	data := gin.H{"Case": cs, "Timeline": timeline, "Files": files, "Inspectors": inspectors, "Suggested": suggested,
+		"NextFollowUp": next, "Kinds": kinds, "Outcomes": Outcomes, "Today": time.Now().Format("2006-01-02"),
+		"IsLead": u.MaySeeAll(), "IsAssignee": cs.AssigneeID != nil && *cs.AssigneeID == u.ID, "Form": form,
+		"FlagCodes": flags.Codes}
+	if form == nil {
+		data["Form"] = map[string]string{}
+	}
+	if problem != nil {
+		if e, ok := apperr.As(problem); ok {
+			data["Problem"], data["Fields"] = e.Message, e.Fields
+		} else {
+			web.Error(c, problem)
+			return
+		}
+	}
+	web.HTML(c, status, "cases/show", data)
+}
+
+func (p *Pages) show(c *gin.Context) {
+	if cs, ok := p.load(c); ok {
+		p.render(c, cs, http.StatusOK, nil, nil)
+	}
+}
+
+func formValues(c *gin.Context) map[string]string {
+	c.Request.ParseMultipartForm(MaxEvidence + (1 << 20))
+	out := map[string]string{}
+	for k, v := range c.Request.PostForm {
+		out[k] = strings.Join(v, "\n")
+	}
+	return out
+}
+
+// after finishes a form: back to the case on success, or the same page with the input kept
+// and the reason (409 for a stale version, 422 for a value) when refused.
+func (p *Pages) after(c *gin.Context, cs *Case, err error, form map[string]string, flash string) {
+	if err == nil {
+		web.Flash(c, flash)
+		c.Redirect(http.StatusSeeOther, "/cases/"+strconv.FormatInt(cs.ID, 10))
+		return
+	}
+	status := http.StatusUnprocessableEntity
+	if apperr.CodeOf(err) == apperr.Conflict {
+		status = http.StatusConflict
+	}
+	if e, ok := apperr.As(err); ok && (e.Code == apperr.NotFound || e.Code == apperr.Forbidden) {
+		web.Error(c, err)
+		return
+	}
+	current, gerr := p.Store.Get(c.Request.Context(), cs.ID, auth.Current(c))
+	if gerr != nil {
+		web.Error(c, gerr)
+		return
+	}
+	p.render(c, current, status, err, form)
+}
+
+func version(form map[string]string) int {
+	v, _ := strconv.Atoi(form["version"])
+	return v
+}
+
+func (p *Pages) assign(c *gin.Context) {
+	cs, ok := p.load(c)
+	if !ok {
+		return
+	}
+	form := formValues(c)
+	_, err := p.Store.Assign(c.Request.Context(), auth.Current(c), cs.ID, form["assignee"], version(form))
+	p.after(c, cs, err, form, "case.assigned")
+}
+
+func (p *Pages) visit(c *gin.Context) {
+	cs, ok := p.load(c)
+	if !ok {
+		return
+	}
+	form := formValues(c)
+	v := Visit{VisitedOn: form["visited_on"], Kind: form["kind"], MetName: form["met_name"], MetPosition: form["met_position"],
+		Commitment: form["commitment"], Note: form["note"], SignedByEmployer: form["signed_by_employer"] == "on"}
+	if n, err := strconv.Atoi(form["workers_found"]); err == nil {
+		v.WorkersFound = &n
+	}
+	if d := form["commitment_due"]; d != "" {
+		v.CommitmentDue = &d
+	}
+	if lat, err := strconv.ParseFloat(form["lat"], 64); err == nil {
+		if lon, err := strconv.ParseFloat(form["lon"], 64); err == nil {
+			v.Lat, v.Lon = &lat, &lon
+		}
+	}
+	for _, code := range c.Request.PostForm["finding"] {
+		n, _ := strconv.Atoi(form["workers_"+code])
+		v.Findings = append(v.Findings, Finding{Code: code, Workers: n, NIKs: strings.Fields(form["niks_"+code]), Note: form["note_"+code]})
+	}
+	if _, err := time.Parse("2006-01-02", v.VisitedOn); err != nil || (v.Kind != "lapangan" && v.Kind != "kantor" && v.Kind != "dokumen") {
+		p.after(c, cs, apperr.Fields(map[string]string{"visited_on": "case.date_invalid"}), form, "")
+		return
+	}
+	u := auth.Current(c)
+	updated, err := p.Store.AddVisit(c.Request.Context(), u, cs.ID, v, version(form))
+	if err == nil && c.Request.MultipartForm != nil {
+		for _, fh := range c.Request.MultipartForm.File["photo"] {
+			f, ferr := fh.Open()
+			if ferr != nil {
+				continue
+			}
+			_, err = p.Store.AddEvidence(c.Request.Context(), u, cs.ID, updated.Visits[len(updated.Visits)-1].ID, fh.Filename, f)
+			f.Close()
+			if err != nil {
+				break
+			}
+		}
+	}
+	p.after(c, cs, err, form, "case.visit_saved")
+}
+
+func (p *Pages) followUp(c *gin.Context) {
+	cs, ok := p.load(c)
+	if !ok {
+		return
+	}
+	form := formValues(c)
+	_, err := p.Store.AddFollowUp(c.Request.Context(), auth.Current(c), cs.ID, form["kind"], form["issued_on"], form["note"], form["reason"], version(form))
+	p.after(c, cs, err, form, "case.follow_up_saved")
+}
+
+func (p *Pages) followUpStatus(c *gin.Context) {
+	cs, ok := p.load(c)
+	if !ok {
+		return
+	}
+	form := formValues(c)
+	fid, _ := strconv.ParseInt(c.Param("fid"), 10, 64)
+	_, err := p.Store.SetFollowUpStatus(c.Request.Context(), auth.Current(c), cs.ID, fid, form["status"], version(form))
+	p.after(c, cs, err, form, "case.follow_up_saved")
+}
+
+func (p *Pages) close(c *gin.Context) {
+	cs, ok := p.load(c)
+	if !ok {
+		return
+	}
+	form := formValues(c)
+	_, err := p.Store.Close(c.Request.Context(), auth.Current(c), cs.ID, form["outcome"], form["note"], version(form))
+	p.after(c, cs, err, form, "case.closed")
+}
+
+func (p *Pages) requestClosure(c *gin.Context) {
+	cs, ok := p.load(c)
+	if !ok {
+		return
+	}
+	form := formValues(c)
+	_, err := p.Store.RequestClosure(c.Request.Context(), auth.Current(c), cs.ID, form["note"], version(form))
+	p.after(c, cs, err, form, "case.closure_requested")
+}
+
+func (p *Pages) file(c *gin.Context) {
+	cs, ok := p.load(c)
+	if !ok {
+		return
+	}
+	fid, _ := strconv.ParseInt(c.Param("fid"), 10, 64)
+	ev, data, err := p.Store.OpenEvidence(c.Request.Context(), auth.Current(c), cs.ID, fid)
+	if err != nil {
+		web.Error(c, err)
+		return
+	}
+	c.Header("X-Checksum-SHA256", ev.SHA256)
+	c.Data(http.StatusOK, ev.ContentType, data)
+}
