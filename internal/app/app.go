@@ -109,9 +109,10 @@ func New(cfg config.Config, d *sqlx.DB) (*App, error) {
 		return nil, err
 	}
 	(&importer.Handler{Importer: im}).Register(loggedIn, authed)
-	(&employer.Handler{Store: employer.NewStore(d), DB: d, Now: time.Now}).Register(loggedIn, authed)
+	employers := employer.NewStore(d)
+	(&employer.Handler{Store: employers, DB: d, Now: time.Now}).Register(loggedIn, authed)
 	(&casework.API{Store: cases, Validate: validator.New(validator.WithRequiredStructEnabled())}).Register(authed)
-	(&casework.Pages{Store: cases}).Register(loggedIn)
+	(&casework.Pages{Store: cases, Employers: employers}).Register(loggedIn)
 	// A new participants snapshot verifies the open cases of the employers it covers.
 	im.OnCommit(func(ctx context.Context, tx *sqlx.Tx, imp *importer.Import) error {
 		if imp.Kind != "participants" {

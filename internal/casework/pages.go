@@ -10,19 +10,24 @@ import (
 
 	"patuh/internal/apperr"
 	"patuh/internal/auth"
+	"patuh/internal/employer"
 	"patuh/internal/flags"
 	"patuh/internal/web"
 )
 
 // Pages serves the case pages, built for an inspector's phone as much as a supervisor's desk.
 type Pages struct {
-	Store *Store
+	Store     *Store
+	Employers *employer.Store
 }
 
 func (p *Pages) Register(g *gin.RouterGroup) {
 	lead := auth.RequireRole(auth.Supervisor, auth.Admin)
 	g.GET("/cases", p.index)
 	g.POST("/cases", lead, p.open)
+	g.POST("/cases/bulk", lead, p.bulk)
+	g.POST("/cases/complaint", lead, p.complaint)
+	g.GET("/cases/complaint", lead, func(c *gin.Context) { p.complaintForm(c, http.StatusOK, "", map[string]string{}) })
 	g.GET("/cases/:id", p.show)
 	g.POST("/cases/:id/assign", lead, p.assign)
 	g.POST("/cases/:id/visits", p.visit)
@@ -67,6 +72,89 @@ func (p *Pages) open(c *gin.Context) {
 	}
 	web.Flash(c, "case.opened")
 	c.Redirect(http.StatusSeeOther, "/cases/"+strconv.FormatInt(cs.ID, 10))
+}
+
+// bulk opens cases for the top employers of a filtered list (e.g. the 50 largest PDS_TK of
+// Jakarta Timur), skipping those that have one open already.
+func (p *Pages) bulk(c *gin.Context) {
+	u := auth.Current(c)
+	n, err := strconv.Atoi(c.PostForm("count"))
+	if err != nil || n < 1 || n > 500 {
+		n = 50
+	}
+	f := employer.Filter{Flags: c.PostFormArray("flag"), Area: c.PostForm("area"), Skala: c.PostForm("skala"),
+		Q: c.PostForm("q"), Sort: "-shortfall", Limit: n}
+	list, _, err := p.Employers.List(c.Request.Context(), f, u.Area)
+	if err != nil {
+		web.Error(c, err)
+		return
+	}
+	opened := 0
+	for _, e := range list {
+		if e.OpenCaseID != nil {
+			continue
+		}
+		if _, err := p.Store.Open(c.Request.Context(), u, e.ID, c.PostForm("note")); err == nil {
+			opened++
+		} else if apperr.CodeOf(err) != apperr.Conflict {
+			web.Error(c, err)
+			return
+		}
+	}
+	web.Flash(c, "case.bulk_opened_"+plural(opened))
+	c.Redirect(http.StatusSeeOther, "/cases?status=open")
+}
+
+func plural(n int) string {
+	if n == 1 {
+		return "one"
+	}
+	return "many"
+}
+
+// complaint opens a case from a worker's complaint, about an employer found by its NIB or
+// NPWP in the user's area, or else recorded by name and kelurahan.
+func (p *Pages) complaint(c *gin.Context) {
+	u := auth.Current(c)
+	form := formValues(c)
+	cmp := Complaint{Channel: form["channel"], Received: form["received"], Allegation: form["allegation"],
+		ComplainantName: form["complainant_name"], ComplainantContact: form["complainant_contact"]}
+	var employerID int64
+	var newEmployer *NewEmployer
+	if key := strings.TrimSpace(form["employer_key"]); key != "" {
+		list, _, err := p.Employers.List(c.Request.Context(), employer.Filter{Q: key, Sort: "-shortfall", Limit: 2}, u.Area)
+		if err != nil || len(list) != 1 {
+			p.complaintForm(c, http.StatusUnprocessableEntity, "case.employer_not_found", form)
+			return
+		}
+		employerID = list[0].ID
+	} else {
+		newEmployer = &NewEmployer{Nama: form["employer_name"], Alamat: form["employer_address"], KodeKelurahan: form["kode_kelurahan"]}
+	}
+	if cmp.Channel == "" || cmp.Allegation == "" || (newEmployer != nil && newEmployer.Nama == "") {
+		p.complaintForm(c, http.StatusUnprocessableEntity, "error.validation", form)
+		return
+	}
+	if _, err := time.Parse("2006-01-02", cmp.Received); err != nil {
+		p.complaintForm(c, http.StatusUnprocessableEntity, "case.date_invalid", form)
+		return
+	}
+	cs, err := p.Store.OpenFromComplaint(c.Request.Context(), u, employerID, newEmployer, form["note"], cmp)
+	if err != nil {
+		if e, ok := apperr.As(err); ok && (e.Code == apperr.Invalid || e.Code == apperr.Conflict) {
+			p.complaintForm(c, http.StatusUnprocessableEntity, e.Message, form)
+			return
+		}
+		web.Error(c, err)
+		return
+	}
+	web.Flash(c, "case.opened")
+	c.Redirect(http.StatusSeeOther, "/cases/"+strconv.FormatInt(cs.ID, 10))
+}
+
+func (p *Pages) complaintForm(c *gin.Context, status int, problem string, form map[string]string) {
+	web.HTML(c, status, "cases/complaint", gin.H{"Problem": problem, "Form": form, "Today": time.Now().Format("2006-01-02"),
+		"Channels": []string{"jmo", "surat", "datang_langsung", "telepon", "lainnya"}})
 }
 
 func (p *Pages) load(c *gin.Context) (*Case, bool) {

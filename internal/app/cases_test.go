@@ -1,0 +1,118 @@
+package app_test
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"patuh/internal/auth"
+	"patuh/internal/db/dbtest"
+)
+
+func TestBulkOpenFromTheEmployerList(t *testing.T) {
+	loadSamples(t)
+	srv := server(t)
+	c := newClient(t, srv)
+	c.login(addUser(t, auth.Supervisor, "31.75"), password)
+	before := count(t, `SELECT count(*) FROM cases`)
+	res, _ := c.do("POST", "/cases/bulk", url.Values{"flag": {"PWBD"}, "count": {"3"}}, nil)
+	if res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("bulk open: %d", res.StatusCode)
+	}
+	opened := count(t, `SELECT count(*) FROM cases`) - before
+	if opened == 0 || opened > 3 {
+		t.Fatalf("opened %d cases, want 1..3", opened)
+	}
+	// Only PWBD employers of the supervisor's area got one.
+	if n := count(t, `SELECT count(*) FROM cases c JOIN employers e ON e.id = c.employer_id
+		WHERE c.id > (SELECT coalesce(max(id), 0) - $1 FROM cases) AND (e.kode_kelurahan NOT LIKE '31.75.%'
+		OR NOT EXISTS (SELECT 1 FROM employer_flags f WHERE f.employer_id = e.id AND f.code = 'PWBD'))`, opened); n != 0 {
+		t.Fatalf("%d cases outside the filter", n)
+	}
+	// The same again opens only what has no open case yet.
+	c.do("POST", "/cases/bulk", url.Values{"flag": {"PWBD"}, "count": {"3"}}, nil)
+	if again := count(t, `SELECT count(*) FROM cases`) - before; again != opened {
+		t.Fatalf("a second bulk open of the same list opened %d more", again-opened)
+	}
+}
+
+func TestComplaintFormAndStaleFormKeepInput(t *testing.T) {
+	srv := server(t)
+	c := newClient(t, srv)
+	c.login(addUser(t, auth.Supervisor, ""), password)
+	res, _ := c.do("POST", "/cases/complaint", url.Values{"channel": {"datang_langsung"}, "received": {"2026-11-27"},
+		"allegation": {"gaji dipotong tapi tidak didaftarkan"}, "employer_name": {"Warung Besar Tanpa Izin"},
+		"kode_kelurahan": {"31.71.01.1001"}, "complainant_name": {"Pelapor"}}, nil)
+	if res.StatusCode != http.StatusSeeOther || !strings.HasPrefix(res.Header.Get("Location"), "/cases/") {
+		t.Fatalf("complaint: %d %s", res.StatusCode, res.Header.Get("Location"))
+	}
+	caseURL := res.Header.Get("Location")
+	_, body := c.do("GET", caseURL, nil, nil)
+	if !strings.Contains(body, "Warung Besar Tanpa Izin") || !strings.Contains(body, "Pelapor") {
+		t.Fatal("the complaint case page lacks the employer or, for a supervisor, the complainant")
+	}
+	// Two officers on the same version: the second gets 409 and sees what they typed again.
+	inspector := addUser(t, auth.Inspector, "")
+	id := strings.TrimPrefix(caseURL, "/cases/")
+	res, _ = c.do("POST", caseURL+"/assign", url.Values{"assignee": {inspector}, "version": {"1"}}, nil)
+	if res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("assign: %d", res.StatusCode)
+	}
+	visit := url.Values{"visited_on": {"2026-11-27"}, "kind": {"lapangan"}, "met_name": {"Ibu Sari"}, "version": {"2"}}
+	if res, _ := c.do("POST", caseURL+"/visits", visit, nil); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("first visit: %d", res.StatusCode)
+	}
+	visit.Set("met_name", "Pak Budi Santoso")
+	res, body = c.do("POST", caseURL+"/visits", visit, nil)
+	if res.StatusCode != http.StatusConflict || !strings.Contains(body, "Pak Budi Santoso") || !strings.Contains(body, "sudah diubah orang lain") {
+		t.Fatalf("stale save: %d", res.StatusCode)
+	}
+	if n := count(t, `SELECT count(*) FROM visits WHERE case_id = $1`, id); n != 1 {
+		t.Fatalf("%d visits saved, want 1", n)
+	}
+}
+
+// TestCasePermissions: who may do what to a case, by role and area.
+func TestCasePermissions(t *testing.T) {
+	loadSamples(t)
+	srv := server(t)
+	lead := newClient(t, srv)
+	lead.login(addUser(t, auth.Supervisor, ""), password)
+	var employerID int64
+	dbtest.DB(t).Get(&employerID, `SELECT e.id FROM employers e JOIN employer_status s ON s.employer_id = e.id
+		WHERE e.kode_kelurahan LIKE '31.75.%' AND cardinality(s.flag_codes) > 0
+		AND NOT EXISTS (SELECT 1 FROM cases c WHERE c.employer_id = e.id AND c.status <> 'closed') LIMIT 1`)
+	res, _ := lead.do("POST", "/cases", url.Values{"employer_id": {itoa(employerID)}}, nil)
+	caseURL := res.Header.Get("Location")
+	if res.StatusCode != http.StatusSeeOther || caseURL == "" {
+		t.Fatalf("open: %d", res.StatusCode)
+	}
+	inside := newClient(t, srv)
+	inside.login(addUser(t, auth.Inspector, "31.75"), password)
+	outside := newClient(t, srv)
+	outside.login(addUser(t, auth.Inspector, "31.71"), password)
+	for _, check := range []struct {
+		who    *client
+		method string
+		path   string
+		form   url.Values
+		want   int
+	}{
+		{inside, "GET", caseURL, nil, 200},
+		{outside, "GET", caseURL, nil, 404},
+		{outside, "POST", caseURL + "/visits", url.Values{"visited_on": {"2026-11-27"}, "kind": {"lapangan"}}, 404},
+		{inside, "POST", "/cases", url.Values{"employer_id": {itoa(employerID)}}, 403},
+		{inside, "POST", caseURL + "/assign", url.Values{"assignee": {"x"}, "version": {"1"}}, 403},
+		{inside, "POST", caseURL + "/close", url.Values{"outcome": {"compliant"}, "version": {"1"}}, 403},
+		{inside, "POST", "/cases/bulk", url.Values{"count": {"1"}}, 403},
+		{inside, "GET", "/cases/complaint", nil, 403},
+		// Not the assignee (nobody is yet): a visit is refused.
+		{inside, "POST", caseURL + "/visits", url.Values{"visited_on": {"2026-11-27"}, "kind": {"lapangan"}}, 403},
+	} {
+		res, _ := check.who.do(check.method, check.path, check.form, nil)
+		if res.StatusCode != check.want {
+			t.Errorf("%s %s: %d, want %d", check.method, check.path, res.StatusCode, check.want)
+		}
+	}
+}
