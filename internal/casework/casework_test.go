@@ -290,3 +290,27 @@ func TestEvidenceCheckedByContentAndScoped(t *testing.T) {
 		t.Fatalf("read back: %v", err)
 	}
 }
+
+// An employer known only from a complaint, or only from an NPP but with a case, survives the
+// next register imports (which drop NPP-only employers whose NPPs link elsewhere).
+func TestEmployersWithCasesSurviveImports(t *testing.T) {
+	ctx := context.Background()
+	w := setup(t)
+	c, err := w.store.OpenFromComplaint(ctx, w.admin, 0, &casework.NewEmployer{Nama: "Hanya Dari Pengaduan", KodeKelurahan: "31.75.01.1001"},
+		"", casework.Complaint{Channel: "telepon", Received: "2026-11-25", Allegation: "x"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := w.im.Create(ctx, 0, "test", "employers", "e2.csv",
+		strings.NewReader("nib,nama,kode_kelurahan,skala,jumlah_pekerja\n3000000000099,Lain,31.75.01.1001,mikro,1\n"), nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.im.Drain(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	dbtest.DB(t).Get(&n, `SELECT count(*) FROM imports WHERE status = 'failed'`)
+	if _, err := w.store.Get(ctx, c.ID, w.admin); err != nil || n != 0 {
+		t.Fatalf("after an import: case %v, failed imports %d", err, n)
+	}
+}

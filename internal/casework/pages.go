@@ -89,27 +89,17 @@ func (p *Pages) bulk(c *gin.Context) {
 		web.Error(c, err)
 		return
 	}
-	opened := 0
 	for _, e := range list {
 		if e.OpenCaseID != nil {
 			continue
 		}
-		if _, err := p.Store.Open(c.Request.Context(), u, e.ID, c.PostForm("note")); err == nil {
-			opened++
-		} else if apperr.CodeOf(err) != apperr.Conflict {
+		if _, err := p.Store.Open(c.Request.Context(), u, e.ID, c.PostForm("note")); err != nil && apperr.CodeOf(err) != apperr.Conflict {
 			web.Error(c, err)
 			return
 		}
 	}
-	web.Flash(c, "case.bulk_opened_"+plural(opened))
+	web.Flash(c, "case.bulk_opened")
 	c.Redirect(http.StatusSeeOther, "/cases?status=open")
-}
-
-func plural(n int) string {
-	if n == 1 {
-		return "one"
-	}
-	return "many"
 }
 
 // complaint opens a case from a worker's complaint, about an employer found by its NIB or

@@ -99,9 +99,12 @@ ANALYZE employers;
 ANALYZE bpjs_employers;
 
 -- name: drop-orphans
--- An NPP-only employer whose NPPs now link elsewhere has nothing left to say.
+-- An NPP-only employer whose NPPs now link elsewhere has nothing left to say, unless a case
+-- (or the complaint that created it) still speaks of it.
 DELETE FROM employers e
-WHERE NOT e.in_register AND NOT EXISTS (SELECT 1 FROM bpjs_employers b WHERE b.employer_id = e.id);
+WHERE NOT e.in_register AND NOT e.from_complaint
+  AND NOT EXISTS (SELECT 1 FROM bpjs_employers b WHERE b.employer_id = e.id)
+  AND NOT EXISTS (SELECT 1 FROM cases c WHERE c.employer_id = e.id);
 DELETE FROM flag_targets t WHERE NOT EXISTS (SELECT 1 FROM employers e WHERE e.id = t.id);
 
 -- name: workers-replace
