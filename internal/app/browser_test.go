@@ -215,6 +215,10 @@ func TestBrowserCaseJourney(t *testing.T) {
 	}
 	browsertest.Run(t, desk, chromedp.SetValue(chromedp.ID("outcome"), "compliant"), chromedp.Click(chromedp.ID("close-button")))
 	status(desk, "closed")
+	head, _ := chromedp.Run(desk, chromedp.Text(chromedp.CSS("main > p:nth-of-type(3)")))
+	if !strings.Contains(head, "Patuh") {
+		t.Errorf("the closed case does not show its outcome: %q", head)
+	}
 	timeline, _ := chromedp.Run(desk, chromedp.Text(chromedp.ID("timeline")))
 	for _, step := range []string{"Kasus dibuka", "Kasus ditugaskan", "Kunjungan dicatat", "Bukti diunggah", "Tindak lanjut diterbitkan",
 		"Diverifikasi dengan data kepesertaan baru", "Kasus ditutup"} {

@@ -68,8 +68,8 @@ func (s *Store) Get(ctx context.Context, id int64, u *auth.User) (*Case, error) 
 	}
 	c.FollowUps = []FollowUp{}
 	if err := s.db.SelectContext(ctx, &c.FollowUps, `SELECT id, kind, issued_on::text, due_on::text, status, note,
-		out_of_order_reason, status = 'open' AND due_on < $2 AS overdue, created_at, version
-		FROM follow_ups WHERE case_id = $1 ORDER BY issued_on, id`, id, s.Now().Format("2006-01-02")); err != nil {
+		out_of_order_reason, status = 'open' AND due_on < $2 AND $3 <> 'closed' AS overdue, created_at, version
+		FROM follow_ups WHERE case_id = $1 ORDER BY issued_on, id`, id, s.Now().Format("2006-01-02"), c.Status); err != nil {
 		return nil, fmt.Errorf("casework: follow-ups: %w", err)
 	}
 	return c, nil
@@ -335,7 +335,8 @@ func (s *Store) List(ctx context.Context, u *auth.User, f ListFilter) ([]Case, e
 	out := []Case{}
 	err := s.db.SelectContext(ctx, &out, `SELECT `+caseColumns+caseFrom+` WHERE true AND`+inArea+`
 		AND ($3 = '' OR c.status = $3) AND ($4 = '' OR u.username = $4) AND coalesce(e.kode_kelurahan, '') LIKE $5
-		AND (NOT $6 OR EXISTS (SELECT 1 FROM follow_ups f WHERE f.case_id = c.id AND f.status = 'open' AND f.due_on < $7))
+		AND (NOT $6 OR (c.status <> 'closed' AND EXISTS (
+			SELECT 1 FROM follow_ups f WHERE f.case_id = c.id AND f.status = 'open' AND f.due_on < $7)))
 		AND ($1 = 0 OR c.id < $1)
 		ORDER BY c.id DESC LIMIT $8`, f.After, u.AreaPattern(), f.Status, f.Assignee, f.Area+"%", f.Overdue,
 		s.Now().Format("2006-01-02"), f.Limit)
