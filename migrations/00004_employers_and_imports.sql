@@ -43,6 +43,9 @@ CREATE TABLE employer_status (
     shortfall_rp        bigint NOT NULL DEFAULT 0,
     active_participants integer NOT NULL DEFAULT 0,
     roster_workers      integer NOT NULL DEFAULT 0,
+    reported_workers    integer NOT NULL DEFAULT 0,
+    -- Workers behind PWBD and PDS_TK: those who should be enrolled and are not.
+    unenrolled_workers  integer NOT NULL DEFAULT 0,
     computed_at         timestamptz NOT NULL DEFAULT now()
 );
 CREATE INDEX employer_status_shortfall_idx ON employer_status (shortfall_rp DESC, employer_id DESC);
@@ -62,7 +65,18 @@ CREATE TABLE employer_counts (
     pds_upah       integer NOT NULL,
     pds_program    integer NOT NULL,
     menunggak      integer NOT NULL,
+    reported_workers    bigint NOT NULL,
+    active_participants bigint NOT NULL,
+    unenrolled_workers  bigint NOT NULL,
+    shortfall_rp        bigint NOT NULL,
     PRIMARY KEY (kode_kelurahan, skala)
+);
+
+-- Jakarta residents (NIK starting 31) who are active participants, refreshed with every
+-- participants snapshot: the resident coverage measure, kept apart from employer compliance.
+CREATE TABLE resident_coverage (
+    computed_at  timestamptz NOT NULL DEFAULT now(),
+    participants bigint NOT NULL
 );
 
 -- A worker on an employer's WLKP roster; a workers import replaces the roster of each employer in it.
@@ -219,6 +233,6 @@ $$;
 -- +goose Down
 DROP FUNCTION contribution;
 DROP FUNCTION mandatory_programs;
-DROP TABLE employer_counts, employer_status, employer_flags, latest_snapshots, participants, participant_snapshots,
+DROP TABLE resident_coverage, employer_counts, employer_status, employer_flags, latest_snapshots, participants, participant_snapshots,
     stage_participants, stage_bpjs_employers, stage_workers, stage_employers,
     import_errors, imports, bpjs_employers, workers, employers;

@@ -17,6 +17,7 @@ import (
 	"patuh/internal/auth"
 	"patuh/internal/casework"
 	"patuh/internal/config"
+	"patuh/internal/dashboard"
 	"patuh/internal/db"
 	"patuh/internal/employer"
 	"patuh/internal/i18n"
@@ -113,6 +114,8 @@ func New(cfg config.Config, d *sqlx.DB) (*App, error) {
 	(&employer.Handler{Store: employers, DB: d, Now: time.Now}).Register(loggedIn, authed)
 	(&casework.API{Store: cases, Validate: validator.New(validator.WithRequiredStructEnabled())}).Register(authed)
 	(&casework.Pages{Store: cases, Employers: employers}).Register(loggedIn)
+	(&dashboard.Handler{Store: dashboard.NewStore(d)}).Register(loggedIn, authed)
+	im.OnCommit(dashboard.RefreshResidents)
 	// A new participants snapshot verifies the open cases of the employers it covers.
 	im.OnCommit(func(ctx context.Context, tx *sqlx.Tx, imp *importer.Import) error {
 		if imp.Kind != "participants" {

@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/xuri/excelize/v2"
+
 	"patuh/internal/auth"
 	"patuh/internal/db/dbtest"
 	"patuh/internal/demo"
@@ -351,5 +353,52 @@ func TestCasesAPI(t *testing.T) {
 	apiGet(t, c, supervisor, "/api/v1/employers/"+itoa(id), &e)
 	if e.OpenCaseID == nil || *e.OpenCaseID != opened.ID {
 		t.Fatalf("employer's open_case_id: %v", e.OpenCaseID)
+	}
+}
+
+func TestEmployerExports(t *testing.T) {
+	loadSamples(t)
+	im, _ := importer.New(dbtest.DB(t), t.TempDir())
+	im.Create(context.Background(), 0, "test", "employers", "evil.csv", strings.NewReader(
+		"nib,npwp,nama,kode_kelurahan,skala,jumlah_pekerja\n5000000000001,01.707.865.0-421.000,=SUM(1+1),31.75.01.1001,besar,7\n"), nil)
+	im.Drain(context.Background())
+	srv := server(t)
+	c := newClient(t, srv)
+	c.login(addUser(t, auth.Inspector, "31.75"), password)
+	before := count(t, `SELECT count(*) FROM audit_log WHERE action = 'employer.exported'`)
+
+	res, body := c.do("GET", "/employers/export/csv?flag=PWBD", nil, nil)
+	if res.StatusCode != 200 || !strings.HasPrefix(body, "id,nib,npwp,nama") {
+		t.Fatalf("csv: %d %.200s", res.StatusCode, body)
+	}
+	if !strings.Contains(body, ",'=SUM(1+1),") || strings.Contains(body, ",=SUM") {
+		t.Fatal("the formula was not neutralised in the CSV")
+	}
+	lines := strings.Count(body, "\n") - 1
+	if want := count(t, `SELECT count(*) FROM employer_status WHERE kode_kota = '31.75' AND 'PWBD' = ANY (flag_codes)`); lines != want {
+		t.Fatalf("csv has %d employers, want %d (PWBD in Jakarta Timur only)", lines, want)
+	}
+	if strings.Contains(body, ",31.71.") {
+		t.Fatal("the export left the inspector's area")
+	}
+
+	res, body = c.do("GET", "/employers/export/xlsx?q=SUM", nil, nil)
+	if res.StatusCode != 200 {
+		t.Fatalf("xlsx: %d", res.StatusCode)
+	}
+	x, err := excelize.OpenReader(strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, _ := x.GetRows("Sheet1")
+	if len(rows) != 2 || rows[1][3] != "'=SUM(1+1)" || rows[1][2] != "0017078650421000" {
+		t.Fatalf("xlsx rows: %v", rows)
+	}
+	npwp, _ := x.GetCellType("Sheet1", "C2")
+	if npwp == excelize.CellTypeNumber {
+		t.Fatal("the NPWP was written as a number")
+	}
+	if n := count(t, `SELECT count(*) FROM audit_log WHERE action = 'employer.exported'`); n != before+2 {
+		t.Fatalf("exports audited: %d, want %d", n-before, 2)
 	}
 }

@@ -28,6 +28,7 @@ type Handler struct {
 
 func (h *Handler) Register(pages, api *gin.RouterGroup) {
 	pages.GET("/employers", h.index)
+	pages.GET("/employers/export/:format", h.export)
 	pages.GET("/employers/:id", h.show)
 	api.GET("/employers", h.apiList)
 	api.GET("/employers/:id", h.apiGet)
@@ -106,6 +107,9 @@ func (h *Handler) index(c *gin.Context) {
 		q.Del("cursor")
 		data["FirstURL"] = "/employers?" + q.Encode()
 	}
+	exportQuery := c.Request.URL.Query()
+	exportQuery.Del("cursor")
+	data["ExportQuery"] = exportQuery.Encode()
 	data["FlagURL"] = func(code string) string {
 		q := url.Values{}
 		for k, v := range c.Request.URL.Query() {

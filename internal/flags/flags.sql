@@ -127,22 +127,27 @@ WHERE f.npps > 0 AND f.max_months >= r.menunggak_min_months AND f.max_months > 0
 -- The status row carries the flag codes (in the spec's order) and the total, for fast lists;
 -- rows that did not change are not rewritten.
 INSERT INTO employer_status AS st (employer_id, kode_kelurahan, skala, flag_codes, shortfall_rp,
-                                   active_participants, roster_workers, computed_at)
-SELECT f.id, f.kode_kelurahan, f.skala, coalesce(s.codes, '{}'), coalesce(s.total, 0), f.active, f.roster, now()
+                                   active_participants, roster_workers, reported_workers, unenrolled_workers, computed_at)
+SELECT f.id, f.kode_kelurahan, f.skala, coalesce(s.codes, '{}'), coalesce(s.total, 0), f.active, f.roster,
+       coalesce(f.jumlah_pekerja, 0), coalesce(s.unenrolled, 0), now()
 FROM flag_facts f
 LEFT JOIN (
     SELECT employer_id,
            array_agg(code ORDER BY array_position(ARRAY['PWBD', 'PDS_TK', 'PDS_UPAH', 'PDS_PROGRAM', 'MENUNGGAK'], code)) AS codes,
-           sum(shortfall_rp) AS total
+           sum(shortfall_rp) AS total,
+           sum(workers) FILTER (WHERE code IN ('PWBD', 'PDS_TK')) AS unenrolled
     FROM employer_flags WHERE employer_id IN (SELECT id FROM flag_targets) GROUP BY employer_id
 ) s ON s.employer_id = f.id
 ON CONFLICT (employer_id) DO UPDATE SET
     kode_kelurahan = excluded.kode_kelurahan, skala = excluded.skala, flag_codes = excluded.flag_codes,
     shortfall_rp = excluded.shortfall_rp, active_participants = excluded.active_participants,
-    roster_workers = excluded.roster_workers, computed_at = excluded.computed_at
-WHERE (st.kode_kelurahan, st.skala, st.flag_codes, st.shortfall_rp, st.active_participants, st.roster_workers)
+    roster_workers = excluded.roster_workers, reported_workers = excluded.reported_workers,
+    unenrolled_workers = excluded.unenrolled_workers, computed_at = excluded.computed_at
+WHERE (st.kode_kelurahan, st.skala, st.flag_codes, st.shortfall_rp, st.active_participants, st.roster_workers,
+       st.reported_workers, st.unenrolled_workers)
       IS DISTINCT FROM (excluded.kode_kelurahan, excluded.skala, excluded.flag_codes, excluded.shortfall_rp,
-                        excluded.active_participants, excluded.roster_workers);
+                        excluded.active_participants, excluded.roster_workers, excluded.reported_workers,
+                        excluded.unenrolled_workers);
 ANALYZE employer_status;
 
 -- name: refresh-counts
@@ -151,7 +156,8 @@ INSERT INTO employer_counts
 SELECT coalesce(kode_kelurahan, ''), coalesce(skala, ''), count(*),
        count(*) FILTER (WHERE 'PWBD' = ANY (flag_codes)), count(*) FILTER (WHERE 'PDS_TK' = ANY (flag_codes)),
        count(*) FILTER (WHERE 'PDS_UPAH' = ANY (flag_codes)), count(*) FILTER (WHERE 'PDS_PROGRAM' = ANY (flag_codes)),
-       count(*) FILTER (WHERE 'MENUNGGAK' = ANY (flag_codes))
+       count(*) FILTER (WHERE 'MENUNGGAK' = ANY (flag_codes)),
+       sum(reported_workers), sum(active_participants), sum(unenrolled_workers), sum(shortfall_rp)
 FROM employer_status GROUP BY 1, 2;
 
 -- name: unenrolled

@@ -45,7 +45,7 @@ func TestEveryMessageInBothLanguages(t *testing.T) {
 
 var (
 	templateID = regexp.MustCompile(`\{\{-?\s*t\s+"([a-z_]+\.[a-z0-9_.]+)"`)
-	goID       = regexp.MustCompile(`"((?:error|login|user|nav|home|regions|level|role|area|import|employer|flag|case)\.[a-z0-9_.]+)"`)
+	goID       = regexp.MustCompile(`"((?:error|login|user|nav|home|regions|level|role|area|import|employer|flag|case|dashboard)\.[a-z0-9_.]+)"`)
 )
 
 func usedIDs(t *testing.T) []string {

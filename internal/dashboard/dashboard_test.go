@@ -1,0 +1,79 @@
+package dashboard_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"patuh/internal/auth"
+	"patuh/internal/dashboard"
+	"patuh/internal/db/dbtest"
+	"patuh/internal/importer"
+)
+
+func TestMain(m *testing.M) { dbtest.Main(m) }
+
+// Two employers in Jakarta Pusat, one in Jakarta Timur, figures checked by hand.
+func TestCoverageAndResidents(t *testing.T) {
+	ctx := context.Background()
+	d := dbtest.DB(t)
+	im, err := importer.New(d, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	im.Now = func() time.Time { return time.Date(2025, 6, 1, 0, 0, 0, 0, time.UTC) }
+	im.OnCommit(dashboard.RefreshResidents)
+	for _, f := range []struct{ kind, csv string }{
+		{"employers", "nib,nama,kode_kelurahan,skala,jumlah_pekerja\n" +
+			"4000000000001,Pusat Satu,31.71.01.1001,besar,3\n" + // PWBD 3 × 498,660.7164 = 1,495,982
+			"4000000000002,Pusat Dua,31.71.02.1001,kecil,2\n" + // NPP, roster 2, one active: PDS_TK 1
+			"4000000000003,Timur Satu,31.75.01.1001,mikro,1\n"}, // PWBD 1 × 5,396,761 × 0.54% = 29,142
+		{"bpjs_employers", "npp,nib,nama,jkk,jkm,jht,jp,jkp\nP0000002,4000000000002,Pusat Dua,Y,Y,Y,N,N\n"},
+		{"workers", "nib,nik,nama,upah\n4000000000002,3171010101900001,A,6000000\n4000000000002,3271010101900002,B,5000000\n"},
+		{"participants", "npp,nik,nama,upah,status\nP0000002,3171010101900001,A,6000000,aktif\nP0000002,3171010101900009,C,6000000,nonaktif\n"},
+	} {
+		if _, _, err := im.Create(ctx, 0, "test", f.kind, f.kind+".csv", strings.NewReader(f.csv), nil); err != nil {
+			t.Fatal(err)
+		}
+		if err := im.Drain(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s := dashboard.NewStore(d)
+	all := &auth.User{Role: auth.Supervisor}
+	kota, err := s.Coverage(ctx, all, "kota", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	byKode := map[string]dashboard.Area{}
+	for _, a := range kota {
+		byKode[a.Kode] = a
+	}
+	pusat, timur := byKode["31.71"], byKode["31.75"]
+	// Pusat: PWBD 3 workers + PDS_TK 1 (B, 5,000,000 × 6.24% = 312,000) = 4 not enrolled.
+	if pusat.Employers != 2 || pusat.UnenrolledWorkers != 4 || pusat.ShortfallRp != 1495982+312000 ||
+		pusat.ReportedWorkers != 5 || pusat.ActiveParticipants != 1 || pusat.Flagged["PWBD"] != 1 || pusat.Flagged["PDS_TK"] != 1 {
+		t.Errorf("Jakarta Pusat: %+v", pusat)
+	}
+	if timur.Employers != 1 || timur.UnenrolledWorkers != 1 || timur.ShortfallRp != 29142 {
+		t.Errorf("Jakarta Timur: %+v", timur)
+	}
+	if len(kota) != 6 {
+		t.Errorf("%d kota, want 6", len(kota))
+	}
+	// An inspector of Jakarta Timur sees only Timur.
+	scoped, _ := s.Coverage(ctx, &auth.User{Role: auth.Inspector, Area: "31.75"}, "kota", "")
+	if len(scoped) != 1 || scoped[0].Kode != "31.75" {
+		t.Errorf("scoped coverage: %+v", scoped)
+	}
+	kec, _ := s.Coverage(ctx, all, "kecamatan", "31.71")
+	if len(kec) != 8 || kec[0].Kode != "31.71.01" || kec[0].UnenrolledWorkers != 3 {
+		t.Errorf("kecamatan of Jakarta Pusat: %d rows, first %+v", len(kec), kec[0])
+	}
+	// Residents: one active NIK starting 31 (C is nonaktif; B's 32… NIK is not a participant).
+	r, err := s.Residents(ctx)
+	if err != nil || r.Participants != 1 || r.Target != 2800000 {
+		t.Errorf("residents: %+v %v", r, err)
+	}
+}
