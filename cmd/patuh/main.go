@@ -28,7 +28,6 @@ import (
 	"patuh/internal/demo"
 	"patuh/internal/flags"
 	"patuh/internal/i18n"
-	"patuh/internal/importer"
 )
 
 const usage = `patuh: employer compliance case tracker for DKI Jakarta
@@ -266,7 +265,7 @@ func seedDemo(ctx context.Context, cfg config.Config, d *sqlx.DB) error {
 	if err != nil {
 		return describe(err)
 	}
-	im, err := importer.New(d, cfg.DataDir)
+	im, err := app.NewImporter(d, cfg.DataDir)
 	if err != nil {
 		return err
 	}
@@ -314,7 +313,7 @@ func importFile(ctx context.Context, cfg config.Config, d *sqlx.DB, args []strin
 		return err
 	}
 	defer f.Close()
-	im, err := importer.New(d, cfg.DataDir)
+	im, err := app.NewImporter(d, cfg.DataDir)
 	if err != nil {
 		return err
 	}

@@ -105,7 +105,7 @@ func New(cfg config.Config, d *sqlx.DB) (*App, error) {
 	authed := api.Group("/", authH.Bearer)
 	authed.GET("/me", func(c *gin.Context) { c.JSON(http.StatusOK, auth.Current(c)) })
 
-	im, err := importer.New(d, cfg.DataDir)
+	im, err := NewImporter(d, cfg.DataDir)
 	if err != nil {
 		return nil, err
 	}
@@ -115,16 +115,27 @@ func New(cfg config.Config, d *sqlx.DB) (*App, error) {
 	(&casework.API{Store: cases, Validate: validator.New(validator.WithRequiredStructEnabled())}).Register(authed)
 	(&casework.Pages{Store: cases, Employers: employers}).Register(loggedIn)
 	(&dashboard.Handler{Store: dashboard.NewStore(d)}).Register(loggedIn, authed)
-	im.OnCommit(dashboard.RefreshResidents)
-	// A new participants snapshot verifies the open cases of the employers it covers.
+
+	return &App{Handler: sm.LoadAndSave(e), Sessions: sm, Importer: im, sessions: store}, nil
+}
+
+// NewImporter is the importer with everything a commit must also do; the server, the
+// command line and the demo seed all use it.
+func NewImporter(d *sqlx.DB, dir string) (*importer.Importer, error) {
+	im, err := importer.New(d, dir)
+	if err != nil {
+		return nil, err
+	}
+	// A new participants snapshot verifies the open cases of the employers it covers and
+	// refreshes the resident coverage figure.
 	im.OnCommit(func(ctx context.Context, tx *sqlx.Tx, imp *importer.Import) error {
 		if imp.Kind != "participants" {
 			return nil
 		}
 		return casework.Verify(ctx, tx, imp.ID)
 	})
-
-	return &App{Handler: sm.LoadAndSave(e), Sessions: sm, Importer: im, sessions: store}, nil
+	im.OnCommit(dashboard.RefreshResidents)
+	return im, nil
 }
 
 //go:embed openapi.json

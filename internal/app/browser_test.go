@@ -228,3 +228,52 @@ func TestBrowserCaseJourney(t *testing.T) {
 	}
 	browsertest.Screenshot(t, desk, "case-closed-desktop")
 }
+
+// TestBrowserDashboard opens the dashboard, drills down from kota to kecamatan, exports the
+// employer list of a kecamatan, and saves screenshots at desktop and phone width.
+func TestBrowserDashboard(t *testing.T) {
+	loadSamples(t)
+	srv := server(t)
+	user := addUser(t, auth.Supervisor, "")
+	for _, size := range []struct {
+		name          string
+		width, height int
+	}{{"desktop", 1280, 900}, {"phone", 390, 844}} {
+		ctx := browsertest.New(t, size.width, size.height)
+		browsertest.Run(t, ctx,
+			chromedp.Navigate(srv.URL+"/login"),
+			chromedp.SendKeys(chromedp.ID("username"), user),
+			chromedp.SendKeys(chromedp.ID("password"), password),
+			chromedp.Click(chromedp.CSS("button.primary")),
+			chromedp.WaitVisible(chromedp.CSS("nav.nav")),
+			chromedp.Navigate(srv.URL+"/dashboard"),
+			chromedp.WaitVisible(chromedp.ID("area-table")),
+		)
+		// Chart.js drew into the canvas (its size is set by the library).
+		drawn, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`!!window.Chart && Chart.getChart(document.getElementById("area-chart")) !== undefined`))
+		if err != nil || !drawn {
+			t.Fatalf("%s: chart not drawn: %v", size.name, err)
+		}
+		text, _ := chromedp.Run(ctx, chromedp.Text(chromedp.ID("area-table")))
+		residents, _ := chromedp.Run(ctx, chromedp.Text(chromedp.ID("resident-coverage")))
+		if strings.Contains(residents, "0 / 2.800.000") {
+			t.Errorf("%s: resident coverage not computed: %s", size.name, residents)
+		}
+		if !strings.Contains(text, "Jakarta Timur") || !strings.Contains(text, "Kepulauan Seribu") {
+			t.Fatalf("%s: kota table: %s", size.name, text)
+		}
+		browsertest.Screenshot(t, ctx, "dashboard-"+size.name)
+		if size.name == "phone" {
+			continue
+		}
+		browsertest.Run(t, ctx,
+			chromedp.Click(chromedp.CSS(`#area-table a[href="/dashboard?parent=31.75"]`)),
+			chromedp.WaitVisible(chromedp.CSS(`#area-table a[href="/employers?area=31.75.01.1001"], #area-table a[href^="/dashboard?parent=31.75."]`)),
+		)
+		text, _ = chromedp.Run(ctx, chromedp.Text(chromedp.ID("area-table")))
+		if !strings.Contains(text, "Pasar Rebo") || strings.Contains(text, "Gambir") {
+			t.Fatalf("kecamatan of Jakarta Timur: %s", text)
+		}
+		browsertest.Screenshot(t, ctx, "dashboard-jakarta-timur")
+	}
+}

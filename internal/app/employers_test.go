@@ -16,6 +16,7 @@ import (
 
 	"github.com/xuri/excelize/v2"
 
+	"patuh/internal/app"
 	"patuh/internal/auth"
 	"patuh/internal/db/dbtest"
 	"patuh/internal/demo"
@@ -28,7 +29,7 @@ var samplesOnce sync.Once
 func loadSamples(t *testing.T) {
 	t.Helper()
 	samplesOnce.Do(func() {
-		im, err := importer.New(dbtest.DB(t), t.TempDir())
+		im, err := app.NewImporter(dbtest.DB(t), t.TempDir())
 		if err != nil {
 			t.Fatal(err)
 		}
