@@ -98,5 +98,13 @@ CREATE TABLE follow_ups (
 CREATE INDEX follow_ups_case_idx ON follow_ups (case_id);
 CREATE INDEX follow_ups_due_idx ON follow_ups (due_on) WHERE status = 'open';
 
+-- The letter issued with a follow-up (teguran I/II, nota pemeriksaan I), as sent.
+CREATE TABLE follow_up_letters (
+    follow_up_id bigint PRIMARY KEY REFERENCES follow_ups (id),
+    pdf          bytea NOT NULL,
+    sha256       text NOT NULL,
+    created_at   timestamptz NOT NULL DEFAULT now()
+);
+
 -- +goose Down
-DROP TABLE follow_ups, evidence_files, visits, case_assignments, cases;
+DROP TABLE follow_up_letters, follow_ups, evidence_files, visits, case_assignments, cases;

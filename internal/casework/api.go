@@ -37,6 +37,20 @@ func (a *API) Register(api *gin.RouterGroup) {
 	api.POST("/cases/:id/visits/:vid/files", a.upload)
 	api.GET("/cases/:id/files", a.files)
 	api.GET("/cases/:id/files/:fid", a.download)
+	api.GET("/cases/:id/follow-ups/:fid/letter.pdf", func(c *gin.Context) {
+		id, ok := caseID(c)
+		fid, err := strconv.ParseInt(c.Param("fid"), 10, 64)
+		if !ok || err != nil {
+			web.Error(c, apperr.New(apperr.NotFound, "error.not_found"))
+			return
+		}
+		pdf, err := a.Store.Letter(c.Request.Context(), auth.Current(c), id, fid)
+		if err != nil {
+			web.Error(c, err)
+			return
+		}
+		c.Data(http.StatusOK, "application/pdf", pdf)
+	})
 }
 
 func (a *API) upload(c *gin.Context) {

@@ -111,6 +111,7 @@ type FollowUp struct {
 	Status           string    `db:"status" json:"status"`
 	Note             string    `db:"note" json:"note"`
 	OutOfOrderReason string    `db:"out_of_order_reason" json:"out_of_order_reason,omitempty"`
+	HasLetter        bool      `db:"has_letter" json:"has_letter"`
 	Overdue          bool      `db:"overdue" json:"overdue"`
 	CreatedAt        time.Time `db:"created_at" json:"created_at"`
 	Version          int       `db:"version" json:"version"`

@@ -140,8 +140,17 @@ func TestCaseJourney(t *testing.T) {
 		t.Fatalf("out of order without reason: %v", err)
 	}
 	c, err = s.AddFollowUp(ctx, w.timur, c.ID, "teguran_1", "2026-11-23", "", "", 0)
-	if err != nil || c.Status != "follow_up" || c.FollowUps[0].DueOn != "2026-12-07" {
+	if err != nil || c.Status != "follow_up" || c.FollowUps[0].DueOn != "2026-12-07" || !c.FollowUps[0].HasLetter {
 		t.Fatalf("teguran_1: %+v %v", c.FollowUps, err)
+	}
+	// The letter went out with it: the employer, the finding and the due date in Indonesian.
+	pdf, err := s.Letter(ctx, w.timur, c.ID, c.FollowUps[0].ID)
+	if err != nil || !strings.Contains(string(pdf), "(SURAT TEGURAN TERTULIS I)Tj") || !strings.Contains(string(pdf), "Pabrik Timur") ||
+		!strings.Contains(string(pdf), "7 Desember 2026") {
+		t.Fatalf("letter: %v", err)
+	}
+	if _, err := s.Letter(ctx, w.pusat, c.ID, c.FollowUps[0].ID); code(err) != apperr.NotFound {
+		t.Fatalf("a letter outside the area: %v", err)
 	}
 
 	// An inspector cannot close; a supervisor can, with an outcome.

@@ -36,6 +36,7 @@ func (p *Pages) Register(g *gin.RouterGroup) {
 	g.POST("/cases/:id/close", lead, p.close)
 	g.POST("/cases/:id/request-closure", p.requestClosure)
 	g.GET("/cases/:id/files/:fid", p.file)
+	g.GET("/cases/:id/follow-ups/:fid/letter.pdf", p.letter)
 }
 
 // index lists cases; an inspector sees their own first (?assignee=me is the default for them).
@@ -354,4 +355,19 @@ func (p *Pages) file(c *gin.Context) {
 	}
 	c.Header("X-Checksum-SHA256", ev.SHA256)
 	c.Data(http.StatusOK, ev.ContentType, data)
+}
+
+func (p *Pages) letter(c *gin.Context) {
+	cs, ok := p.load(c)
+	if !ok {
+		return
+	}
+	fid, _ := strconv.ParseInt(c.Param("fid"), 10, 64)
+	pdf, err := p.Store.Letter(c.Request.Context(), auth.Current(c), cs.ID, fid)
+	if err != nil {
+		web.Error(c, err)
+		return
+	}
+	c.Header("Content-Disposition", `inline; filename="surat-`+strconv.FormatInt(fid, 10)+`.pdf"`)
+	c.Data(http.StatusOK, "application/pdf", pdf)
 }

@@ -2,8 +2,11 @@ package casework
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -12,6 +15,8 @@ import (
 	"patuh/internal/apperr"
 	"patuh/internal/audit"
 	"patuh/internal/auth"
+	"patuh/internal/db"
+	"patuh/internal/letters"
 )
 
 // AddVisit records a visit. A visit with findings makes an assigned case inspected, and the
@@ -99,9 +104,15 @@ func (s *Store) AddFollowUp(ctx context.Context, u *auth.User, id int64, kind, i
 		if kind == next {
 			reason = ""
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO follow_ups (case_id, kind, issued_on, due_on, note, out_of_order_reason, created_by)
-			VALUES ($1, $2, $3, $4, $5, $6, $7)`, id, kind, issuedOn, due.Format("2006-01-02"), note, reason, u.ID); err != nil {
+		var followUpID int64
+		if err := tx.GetContext(ctx, &followUpID, `INSERT INTO follow_ups (case_id, kind, issued_on, due_on, note, out_of_order_reason, created_by)
+			VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`, id, kind, issuedOn, due.Format("2006-01-02"), note, reason, u.ID); err != nil {
 			return nil, err
+		}
+		if _, ok := letters.Kinds[kind]; ok {
+			if err := s.issueLetter(ctx, tx, u, c, followUpID, kind, issued, due, r); err != nil {
+				return nil, err
+			}
 		}
 		return map[string]any{"kind": kind, "issued_on": issuedOn, "due_on": due.Format("2006-01-02"), "suggested": next}, nil
 	})
@@ -191,4 +202,56 @@ func Verify(ctx context.Context, tx *sqlx.Tx, importID int64) error {
 		}
 	}
 	return nil
+}
+
+// issueLetter writes the follow-up's letter from the case data and keeps it as sent.
+func (s *Store) issueLetter(ctx context.Context, tx *sqlx.Tx, u *auth.User, c *Case, followUpID int64, kind string,
+	issued, due time.Time, r rule) error {
+	var e struct {
+		Nama, Alamat         string
+		NIB, NPWP            *string
+		Kelurahan, Kecamatan string
+		Kota                 string
+		NPPs                 pq.StringArray
+	}
+	err := tx.QueryRowxContext(ctx, `SELECT e.nama, e.alamat, e.nib, e.npwp, coalesce(kel.nama, ''), coalesce(kec.nama, ''),
+		coalesce(kot.nama, ''), ARRAY(SELECT npp FROM bpjs_employers WHERE employer_id = e.id ORDER BY npp)
+		FROM employers e LEFT JOIN regions kel ON kel.kode = e.kode_kelurahan
+		LEFT JOIN regions kec ON kec.kode = left(e.kode_kelurahan, 8) LEFT JOIN regions kot ON kot.kode = left(e.kode_kelurahan, 5)
+		WHERE e.id = $1`, c.EmployerID).Scan(&e.Nama, &e.Alamat, &e.NIB, &e.NPWP, &e.Kelurahan, &e.Kecamatan, &e.Kota, &e.NPPs)
+	if err != nil {
+		return fmt.Errorf("casework: letter: %w", err)
+	}
+	l := letters.Letter{Kind: kind, Number: fmt.Sprintf("%s/%d/%d/%d", strings.ToUpper(strings.ReplaceAll(kind, "_", "")), c.ID, followUpID, issued.Year()),
+		IssuedOn: issued, DueOn: due, EmployerName: e.Nama, Address: e.Alamat,
+		Region: strings.Trim(strings.Join([]string{e.Kelurahan, e.Kecamatan, e.Kota}, ", "), ", "),
+		NIB:    deref(e.NIB), NPWP: deref(e.NPWP), NPPs: e.NPPs, OfficerName: u.Name, WorkingDays: r.Days, CalendarDays: r.DayKind != "working"}
+	for _, f := range c.OpenFlags() {
+		l.Findings = append(l.Findings, letters.Finding{Code: f.Code, Workers: f.Workers, ShortfallRp: f.ShortfallRp, Name: flagNames[f.Code]})
+	}
+	pdf, err := letters.PDF(l)
+	if err != nil {
+		return err
+	}
+	sum := sha256.Sum256(pdf)
+	_, err = tx.ExecContext(ctx, `INSERT INTO follow_up_letters (follow_up_id, pdf, sha256) VALUES ($1, $2, $3)`,
+		followUpID, pdf, hex.EncodeToString(sum[:]))
+	return err
+}
+
+// flagNames are the legal names of the flags as a letter states them.
+var flagNames = map[string]string{
+	"PWBD": "Perusahaan Wajib Belum Daftar", "PDS_TK": "Daftar Sebagian - Tenaga Kerja", "PDS_UPAH": "Daftar Sebagian - Upah",
+	"PDS_PROGRAM": "Daftar Sebagian - Program", "MENUNGGAK": "Menunggak iuran",
+}
+
+// Letter returns the letter of a follow-up of a case in the user's area.
+func (s *Store) Letter(ctx context.Context, u *auth.User, caseID, followUpID int64) ([]byte, error) {
+	if _, err := s.get(ctx, s.db, caseID, u.AreaPattern(), false); err != nil {
+		return nil, err
+	}
+	var pdf []byte
+	err := s.db.GetContext(ctx, &pdf, `SELECT l.pdf FROM follow_up_letters l JOIN follow_ups f ON f.id = l.follow_up_id
+		WHERE l.follow_up_id = $1 AND f.case_id = $2`, followUpID, caseID)
+	return pdf, db.NotFoundOr(err, "casework: letter")
 }
