@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/jmoiron/sqlx"
 
@@ -298,6 +299,9 @@ func TestEvidenceCheckedByContentAndScoped(t *testing.T) {
 	if err != nil || got.SHA256 != ev.SHA256 || len(data) != len(png) {
 		t.Fatalf("read back: %v", err)
 	}
+	if _, err := w.store.Close(ctx, w.admin, c.ID, "duplicate", "", c.Version); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // An employer known only from a complaint, or only from an NPP but with a case, survives the
@@ -321,5 +325,40 @@ func TestEmployersWithCasesSurviveImports(t *testing.T) {
 	dbtest.DB(t).Get(&n, `SELECT count(*) FROM imports WHERE status = 'failed'`)
 	if _, err := w.store.Get(ctx, c.ID, w.admin); err != nil || n != 0 {
 		t.Fatalf("after an import: case %v, failed imports %d", err, n)
+	}
+}
+
+func TestReviewQueue(t *testing.T) {
+	ctx := context.Background()
+	w := setup(t)
+	s := w.store
+	c, err := s.Open(ctx, w.supervisor, w.employerID, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, _ = s.Assign(ctx, w.supervisor, c.ID, "insp.timur", c.Version)
+	// Thirty days later nobody has visited, and a warning issued then is overdue.
+	s.Now = func() time.Time { return time.Now().AddDate(0, 0, 30) }
+	defer func() { s.Now = time.Now }()
+	_, _, unvisited, err := s.Review(ctx, w.supervisor)
+	if err != nil || len(unvisited) != 1 || unvisited[0].CaseID != c.ID {
+		t.Fatalf("unvisited: %+v %v", unvisited, err)
+	}
+	c, _ = s.AddFollowUp(ctx, w.timur, c.ID, "teguran_1", time.Now().Format("2006-01-02"), "", "", 0)
+	_, overdue, _, _ := s.Review(ctx, w.supervisor)
+	if len(overdue) != 1 || overdue[0].Detail != "teguran_1" {
+		t.Fatalf("overdue: %+v", overdue)
+	}
+	// Outside the area: nothing.
+	if a, o, u, _ := s.Review(ctx, &auth.User{Role: auth.Supervisor, Area: "31.71"}); len(a)+len(o)+len(u) != 0 {
+		t.Fatal("the queue shows another area")
+	}
+	c, _ = s.RequestClosure(ctx, w.timur, c.ID, "", c.Version)
+	awaiting, _, _, _ := s.Review(ctx, w.supervisor)
+	if len(awaiting) != 1 || awaiting[0].Detail != "requested" {
+		t.Fatalf("awaiting: %+v", awaiting)
+	}
+	if _, err := s.Close(ctx, w.supervisor, c.ID, "compliant", "", awaiting[0].Version); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -27,6 +27,7 @@ func (p *Pages) Register(g *gin.RouterGroup) {
 	g.POST("/cases", lead, p.open)
 	g.POST("/cases/bulk", lead, p.bulk)
 	g.POST("/cases/complaint", lead, p.complaint)
+	g.GET("/review", lead, p.review)
 	g.GET("/cases/complaint", lead, func(c *gin.Context) { p.complaintForm(c, http.StatusOK, "", map[string]string{}) })
 	g.GET("/cases/:id", p.show)
 	g.POST("/cases/:id/assign", lead, p.assign)
@@ -370,4 +371,14 @@ func (p *Pages) letter(c *gin.Context) {
 	}
 	c.Header("Content-Disposition", `inline; filename="surat-`+strconv.FormatInt(fid, 10)+`.pdf"`)
 	c.Data(http.StatusOK, "application/pdf", pdf)
+}
+
+// review is the supervisor's queue: what waits for a decision, what is late, what nobody visited.
+func (p *Pages) review(c *gin.Context) {
+	awaiting, overdue, unvisited, err := p.Store.Review(c.Request.Context(), auth.Current(c))
+	if err != nil {
+		web.Error(c, err)
+		return
+	}
+	web.HTML(c, http.StatusOK, "cases/review", gin.H{"Awaiting": awaiting, "Overdue": overdue, "Unvisited": unvisited})
 }

@@ -378,3 +378,45 @@ func (s *Store) NextFollowUp(ctx context.Context, id int64) (string, []string, e
 	err := s.db.SelectContext(ctx, &all, `SELECT kind FROM follow_up_rules ORDER BY position`)
 	return next, all, err
 }
+
+// ReviewItem is one line of a supervisor's review queue.
+type ReviewItem struct {
+	CaseID       int64   `db:"case_id"`
+	EmployerName string  `db:"employer_name"`
+	Assignee     *string `db:"assignee"`
+	Since        string  `db:"since"`
+	Detail       string  `db:"detail"`
+	FollowUpID   *int64  `db:"follow_up_id"`
+	Version      int     `db:"version"`
+}
+
+// Review lists, oldest first, the cases awaiting closure, the overdue follow-ups and the
+// assigned cases without a visit for more than the configured number of days.
+func (s *Store) Review(ctx context.Context, u *auth.User) (awaiting, overdue, unvisited []ReviewItem, err error) {
+	today := s.Now().Format("2006-01-02")
+	q := func(dst *[]ReviewItem, query string, args ...any) {
+		if err == nil {
+			*dst = []ReviewItem{}
+			err = s.db.SelectContext(ctx, dst, query, args...)
+		}
+	}
+	q(&awaiting, `SELECT c.id AS case_id, e.nama AS employer_name, u.username AS assignee, c.opened_at::date::text AS since,
+		CASE WHEN c.closure_requested THEN 'requested' ELSE 'resolved' END AS detail, NULL AS follow_up_id, c.version
+		FROM cases c JOIN employers e ON e.id = c.employer_id LEFT JOIN users u ON u.id = c.assignee_id
+		WHERE c.status = 'awaiting_closure' AND coalesce(e.kode_kelurahan, '') LIKE $1 ORDER BY c.opened_at, c.id`, u.AreaPattern())
+	q(&overdue, `SELECT c.id AS case_id, e.nama AS employer_name, u.username AS assignee, f.due_on::text AS since,
+		f.kind AS detail, f.id AS follow_up_id, f.version
+		FROM follow_ups f JOIN cases c ON c.id = f.case_id JOIN employers e ON e.id = c.employer_id LEFT JOIN users u ON u.id = c.assignee_id
+		WHERE f.status = 'open' AND f.due_on < $2 AND c.status <> 'closed' AND coalesce(e.kode_kelurahan, '') LIKE $1
+		ORDER BY f.due_on, f.id`, u.AreaPattern(), today)
+	q(&unvisited, `SELECT c.id AS case_id, e.nama AS employer_name, u.username AS assignee,
+		(SELECT max(assigned_at)::date::text FROM case_assignments a WHERE a.case_id = c.id) AS since, '' AS detail,
+		NULL AS follow_up_id, c.version
+		FROM cases c JOIN employers e ON e.id = c.employer_id LEFT JOIN users u ON u.id = c.assignee_id
+		WHERE c.status = 'assigned' AND coalesce(e.kode_kelurahan, '') LIKE $1
+		AND NOT EXISTS (SELECT 1 FROM visits v WHERE v.case_id = c.id)
+		AND (SELECT max(assigned_at) FROM case_assignments a WHERE a.case_id = c.id)
+		    < $2::date - (SELECT coalesce(value::int, 14) FROM settings WHERE key = 'visit_overdue_days')
+		ORDER BY since, c.id`, u.AreaPattern(), today)
+	return
+}
