@@ -116,3 +116,31 @@ func TestCasePermissions(t *testing.T) {
 		}
 	}
 }
+
+func TestCaseAndFollowUpExportsStayInTheArea(t *testing.T) {
+	loadSamples(t)
+	srv := server(t)
+	lead := newClient(t, srv)
+	lead.login(addUser(t, auth.Supervisor, ""), password)
+	// A case in Jakarta Pusat, opened by the supervisor of all Jakarta.
+	var pusat int64
+	dbtest.DB(t).Get(&pusat, `SELECT e.id FROM employers e JOIN employer_status s ON s.employer_id = e.id
+		WHERE s.kode_kota = '31.71' AND NOT EXISTS (SELECT 1 FROM cases c WHERE c.employer_id = e.id AND c.status <> 'closed') LIMIT 1`)
+	lead.do("POST", "/cases", url.Values{"employer_id": {itoa(pusat)}}, nil)
+	var name string
+	dbtest.DB(t).Get(&name, `SELECT nama FROM employers WHERE id = $1`, pusat)
+
+	res, body := lead.do("GET", "/cases/export/csv", nil, nil)
+	if res.StatusCode != 200 || !strings.HasPrefix(body, "kasus,pemberi_kerja") || !strings.Contains(body, name) {
+		t.Fatalf("lead's case export: %d %.200s", res.StatusCode, body)
+	}
+	timur := newClient(t, srv)
+	timur.login(addUser(t, auth.Inspector, "31.75"), password)
+	_, body = timur.do("GET", "/cases/export/csv?assignee=", nil, nil)
+	if strings.Contains(body, name) {
+		t.Fatal("an inspector of Jakarta Timur exported a Jakarta Pusat case")
+	}
+	if res, _ := timur.do("GET", "/follow-ups/export/xlsx", nil, nil); res.StatusCode != 200 {
+		t.Fatalf("follow-ups xlsx: %d", res.StatusCode)
+	}
+}

@@ -28,6 +28,8 @@ func (p *Pages) Register(g *gin.RouterGroup) {
 	g.POST("/cases/bulk", lead, p.bulk)
 	g.POST("/cases/complaint", lead, p.complaint)
 	g.GET("/review", lead, p.review)
+	g.GET("/cases/export/:format", p.export)
+	g.GET("/follow-ups/export/:format", p.export)
 	g.GET("/cases/complaint", lead, func(c *gin.Context) { p.complaintForm(c, http.StatusOK, "", map[string]string{}) })
 	g.GET("/cases/:id", p.show)
 	g.POST("/cases/:id/assign", lead, p.assign)
@@ -54,7 +56,7 @@ func (p *Pages) index(c *gin.Context) {
 		web.Error(c, err)
 		return
 	}
-	web.HTML(c, http.StatusOK, "cases/index", gin.H{"Cases": list, "Filter": f,
+	web.HTML(c, http.StatusOK, "cases/index", gin.H{"Cases": list, "Filter": f, "Query": c.Request.URL.RawQuery,
 		"Statuses": []string{StatusOpen, StatusAssigned, StatusInspected, StatusFollowUp, StatusAwaitingClosure, StatusClosed}})
 }
 

@@ -1,15 +1,11 @@
 package employer
 
 import (
-	"encoding/csv"
-	"fmt"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/gin-gonic/gin"
 	"github.com/jmoiron/sqlx"
-	"github.com/xuri/excelize/v2"
 
 	"patuh/internal/apperr"
 	"patuh/internal/audit"
@@ -61,16 +57,14 @@ func (h *Handler) export(c *gin.Context) {
 		web.Error(c, err)
 		return
 	}
-	name := "pemberi-kerja-" + time.Now().Format("2006-01-02") + "." + format
-	c.Header("Content-Disposition", `attachment; filename="`+name+`"`)
-	each := func(fn func([]any) error) error {
+	err = web.Export(c, format, "pemberi-kerja", exportHeader, func(add func([]any) error) error {
 		for {
 			list, next, err := h.Store.List(ctx, f, u.Area)
 			if err != nil {
 				return err
 			}
 			for _, e := range list {
-				if err := fn(exportRow(e)); err != nil {
+				if err := add(exportRow(e)); err != nil {
 					return err
 				}
 			}
@@ -79,47 +73,9 @@ func (h *Handler) export(c *gin.Context) {
 			}
 			f.Cursor = next
 		}
-	}
-	if format == "csv" {
-		c.Header("Content-Type", "text/csv; charset=utf-8")
-		w := csv.NewWriter(c.Writer)
-		w.Write(exportHeader)
-		err = each(func(row []any) error {
-			rec := make([]string, len(row))
-			for i, v := range row {
-				rec[i] = fmt.Sprint(v)
-			}
-			return w.Write(rec)
-		})
-		w.Flush()
-	} else {
-		c.Header("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-		x := excelize.NewFile()
-		defer x.Close()
-		sw, serr := x.NewStreamWriter("Sheet1")
-		if serr != nil {
-			web.Error(c, serr)
-			return
-		}
-		header := make([]any, len(exportHeader))
-		for i, h := range exportHeader {
-			header[i] = h
-		}
-		sw.SetRow("A1", header)
-		rowNum := 2
-		err = each(func(row []any) error {
-			cell, _ := excelize.CoordinatesToCellName(1, rowNum)
-			rowNum++
-			return sw.SetRow(cell, row)
-		})
-		if err == nil {
-			if err = sw.Flush(); err == nil {
-				err = x.Write(c.Writer)
-			}
-		}
-	}
+	})
 	if err != nil {
-		// Headers are gone; the truncated file is all the client gets. Log it.
+		// The headers are sent; a cut-off file is all the client gets. Logged.
 		c.Error(err)
 	}
 }

@@ -1,0 +1,55 @@
+package web
+
+import (
+	"encoding/csv"
+	"fmt"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/xuri/excelize/v2"
+)
+
+// Export streams rows as CSV or XLSX (format "csv" or "xlsx") under a dated file name. each
+// calls add once per row; text values should already have passed SafeCell. Identifiers are
+// expected as strings so that Excel keeps every digit.
+func Export(c *gin.Context, format, name string, header []string, each func(add func([]any) error) error) error {
+	c.Header("Content-Disposition", `attachment; filename="`+name+"-"+time.Now().Format("2006-01-02")+"."+format+`"`)
+	if format == "csv" {
+		c.Header("Content-Type", "text/csv; charset=utf-8")
+		w := csv.NewWriter(c.Writer)
+		w.Write(header)
+		err := each(func(row []any) error {
+			rec := make([]string, len(row))
+			for i, v := range row {
+				rec[i] = fmt.Sprint(v)
+			}
+			return w.Write(rec)
+		})
+		w.Flush()
+		return err
+	}
+	c.Header("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+	x := excelize.NewFile()
+	defer x.Close()
+	sw, err := x.NewStreamWriter("Sheet1")
+	if err != nil {
+		return err
+	}
+	head := make([]any, len(header))
+	for i, h := range header {
+		head[i] = h
+	}
+	sw.SetRow("A1", head)
+	row := 2
+	err = each(func(values []any) error {
+		cell, _ := excelize.CoordinatesToCellName(1, row)
+		row++
+		return sw.SetRow(cell, values)
+	})
+	if err == nil {
+		if err = sw.Flush(); err == nil {
+			err = x.Write(c.Writer)
+		}
+	}
+	return err
+}
