@@ -193,6 +193,65 @@ func (h *Handler) page(c *gin.Context) {
 		total.OverdueFollowUps += a.OverdueFollowUps
 		total.RecoveredWorkers += a.RecoveredWorkers
 	}
+	statuses, workload, months, err := h.Store.Casework(c.Request.Context(), auth.Current(c))
+	if err != nil {
+		web.Error(c, err)
+		return
+	}
 	web.HTML(c, http.StatusOK, "dashboard/index", gin.H{"Areas": areas, "Level": level, "Parent": parent,
+		"Statuses": statuses, "Workload": workload, "Months": months,
 		"Total": total, "Residents": residents, "ResidentPercent": int(residents.Share * 100), "Drill": level != "kelurahan"})
+}
+
+// StatusCount is how many cases of the area are in a state, and for how long on average.
+type StatusCount struct {
+	Status  string  `db:"status"`
+	Cases   int     `db:"cases"`
+	AgeDays float64 `db:"age_days"`
+}
+
+// Workload is one inspector's open work and what they finished in the last 30 days.
+type Workload struct {
+	Inspector   string `db:"inspector"`
+	Open        int    `db:"open"`
+	Overdue     int    `db:"overdue"`
+	Closed30    int    `db:"closed_30"`
+	Recovered30 int    `db:"recovered_30"`
+}
+
+// MonthFigure is the workers enrolled through the cases closed in a month.
+type MonthFigure struct {
+	Month     string `db:"month"`
+	Closed    int    `db:"closed"`
+	Recovered int    `db:"recovered"`
+}
+
+// Casework returns the case figures of the user's area.
+func (s *Store) Casework(ctx context.Context, u *auth.User) (statuses []StatusCount, workload []Workload, months []MonthFigure, err error) {
+	today := s.Now()
+	area := u.AreaPattern()
+	if err = s.db.SelectContext(ctx, &statuses, `SELECT c.status, count(*) AS cases,
+		round(avg(extract(epoch FROM $2::timestamptz - c.opened_at) / 86400)::numeric, 1)::float8 AS age_days
+		FROM cases c JOIN employers e ON e.id = c.employer_id
+		WHERE c.status <> 'closed' AND coalesce(e.kode_kelurahan, '') LIKE $1
+		GROUP BY c.status ORDER BY array_position(ARRAY['open','assigned','inspected','follow_up','awaiting_closure'], c.status)`,
+		area, today); err != nil {
+		return
+	}
+	if err = s.db.SelectContext(ctx, &workload, `SELECT u.username AS inspector,
+		count(*) FILTER (WHERE c.status <> 'closed') AS open,
+		count(*) FILTER (WHERE c.status <> 'closed' AND EXISTS (SELECT 1 FROM follow_ups f WHERE f.case_id = c.id
+		    AND f.status = 'open' AND f.due_on < $2::date)) AS overdue,
+		count(*) FILTER (WHERE c.closed_at > $2::timestamptz - interval '30 days') AS closed_30,
+		coalesce(sum(c.recovered_workers) FILTER (WHERE c.closed_at > $2::timestamptz - interval '30 days'), 0) AS recovered_30
+		FROM cases c JOIN users u ON u.id = c.assignee_id JOIN employers e ON e.id = c.employer_id
+		WHERE coalesce(e.kode_kelurahan, '') LIKE $1 GROUP BY u.username ORDER BY open DESC, u.username`, area, today); err != nil {
+		return
+	}
+	err = s.db.SelectContext(ctx, &months, `SELECT to_char(date_trunc('month', c.closed_at), 'YYYY-MM') AS month,
+		count(*) AS closed, sum(c.recovered_workers) AS recovered
+		FROM cases c JOIN employers e ON e.id = c.employer_id
+		WHERE c.status = 'closed' AND coalesce(e.kode_kelurahan, '') LIKE $1
+		GROUP BY 1 ORDER BY 1 DESC LIMIT 12`, area)
+	return
 }

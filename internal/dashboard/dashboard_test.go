@@ -77,3 +77,38 @@ func TestCoverageAndResidents(t *testing.T) {
 		t.Errorf("residents: %+v %v", r, err)
 	}
 }
+
+func TestCaseworkFigures(t *testing.T) {
+	ctx := context.Background()
+	d := dbtest.DB(t)
+	// Two cases on employers of the first test: one open for 10 days, one closed with 2 recovered.
+	var pusat, timur int64
+	d.Get(&pusat, `SELECT id FROM employers WHERE nib = '4000000000001'`)
+	d.Get(&timur, `SELECT id FROM employers WHERE nib = '4000000000003'`)
+	if pusat == 0 || timur == 0 {
+		t.Skip("needs TestCoverageAndResidents's data")
+	}
+	d.MustExec(`INSERT INTO users (username, name, role, area_kode, password_hash) VALUES ('insp.x', 'X', 'inspector', NULL, 'x')`)
+	d.MustExec(`INSERT INTO cases (employer_id, status, assignee_id, opened_at) SELECT $1, 'assigned', id, now() - interval '10 days' FROM users WHERE username = 'insp.x'`, pusat)
+	d.MustExec(`INSERT INTO cases (employer_id, status, assignee_id, outcome, recovered_workers, closed_at)
+		SELECT $1, 'closed', id, 'compliant', 2, now() FROM users WHERE username = 'insp.x'`, timur)
+	s := dashboard.NewStore(d)
+	statuses, workload, months, err := s.Casework(ctx, &auth.User{Role: auth.Admin})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(statuses) != 1 || statuses[0].Status != "assigned" || statuses[0].Cases != 1 || statuses[0].AgeDays < 9.9 || statuses[0].AgeDays > 10.1 {
+		t.Errorf("statuses: %+v", statuses)
+	}
+	if len(workload) != 1 || workload[0].Open != 1 || workload[0].Closed30 != 1 || workload[0].Recovered30 != 2 {
+		t.Errorf("workload: %+v", workload)
+	}
+	if len(months) != 1 || months[0].Closed != 1 || months[0].Recovered != 2 {
+		t.Errorf("months: %+v", months)
+	}
+	// Jakarta Timur's supervisor sees only the closed Timur case.
+	statuses, workload, _, _ = s.Casework(ctx, &auth.User{Role: auth.Supervisor, Area: "31.75"})
+	if len(statuses) != 0 || len(workload) != 1 || workload[0].Open != 0 {
+		t.Errorf("scoped: %+v %+v", statuses, workload)
+	}
+}
