@@ -205,18 +205,32 @@ func kelurahan() ([]string, error) {
 	return out, nil
 }
 
-// latency measures the employer list under a mix of filters a supervisor uses.
+// latency measures the employer list under a mix of filters a supervisor uses, then the
+// figures behind the dashboard.
 func latency(base, token string, n int) error {
-	paths := []string{
-		"/api/v1/employers",
-		"/api/v1/employers?flag=PDS_TK",
-		"/api/v1/employers?flag=PWBD&area=31.75",
-		"/api/v1/employers?area=31.71.01&skala=besar",
-		"/api/v1/employers?q=Sinar%20Karya",
-		"/api/v1/employers?q=1000000000007",
-		"/api/v1/employers?sort=name&area=31.74",
-		"/api/v1/employers?flag=MENUNGGAK&flag=PDS_UPAH",
+	if err := probe("employers list", base, token, n, employerPaths); err != nil {
+		return err
 	}
+	return probe("dashboard figures", base, token, n, []string{
+		"/api/v1/stats/coverage?level=kota",
+		"/api/v1/stats/coverage?level=kecamatan",
+		"/api/v1/stats/coverage?level=kelurahan",
+		"/api/v1/stats/residents",
+	})
+}
+
+var employerPaths = []string{
+	"/api/v1/employers",
+	"/api/v1/employers?flag=PDS_TK",
+	"/api/v1/employers?flag=PWBD&area=31.75",
+	"/api/v1/employers?area=31.71.01&skala=besar",
+	"/api/v1/employers?q=Sinar%20Karya",
+	"/api/v1/employers?q=1000000000007",
+	"/api/v1/employers?sort=name&area=31.74",
+	"/api/v1/employers?flag=MENUNGGAK&flag=PDS_UPAH",
+}
+
+func probe(name, base, token string, n int, paths []string) error {
 	client := &http.Client{Timeout: 30 * time.Second}
 	var all []time.Duration
 	perPath := map[string][]time.Duration{}
@@ -241,8 +255,8 @@ func latency(base, token string, n int) error {
 		slices.Sort(d)
 		return float64(d[int(q*float64(len(d)-1))].Microseconds()) / 1000
 	}
-	fmt.Printf("employers list: %d requests, p50 %.1f ms, p95 %.1f ms, p99 %.1f ms, max %.1f ms\n",
-		n, pct(all, 0.5), pct(all, 0.95), pct(all, 0.99), pct(all, 1))
+	fmt.Printf("%s: %d requests, p50 %.1f ms, p95 %.1f ms, p99 %.1f ms, max %.1f ms\n",
+		name, n, pct(all, 0.5), pct(all, 0.95), pct(all, 0.99), pct(all, 1))
 	for _, p := range paths {
 		fmt.Printf("  %-55s p50 %6.1f ms  p99 %6.1f ms\n", p, pct(perPath[p], 0.5), pct(perPath[p], 0.99))
 	}
