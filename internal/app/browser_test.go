@@ -60,13 +60,7 @@ func TestBrowserImportJourney(t *testing.T) {
 	ctx := browsertest.New(t, 1280, 900)
 	dir := t.TempDir()
 
-	browsertest.Run(t, ctx,
-		chromedp.Navigate(srv.URL+"/login"),
-		chromedp.SendKeys(chromedp.ID("username"), admin),
-		chromedp.SendKeys(chromedp.ID("password"), password),
-		chromedp.Click(chromedp.CSS("button.primary")),
-		chromedp.WaitVisible(chromedp.CSS("nav.nav")),
-	)
+	browsertest.Run(t, ctx, browserLogin(srv.URL, admin))
 	for _, kind := range demo.SampleOrder {
 		data, _ := fs.ReadFile(demo.Samples, "samples/"+kind+".csv")
 		if kind == "employers" {
@@ -142,22 +136,13 @@ func TestBrowserCaseJourney(t *testing.T) {
 	if employerID == 0 {
 		t.Fatal("no PDS_TK employer in Jakarta Timur among the samples")
 	}
-	login := func(ctx context.Context, user string) {
-		browsertest.Run(t, ctx,
-			chromedp.Navigate(srv.URL+"/login"),
-			chromedp.SendKeys(chromedp.ID("username"), user),
-			chromedp.SendKeys(chromedp.ID("password"), password),
-			chromedp.Click(chromedp.CSS("button.primary")),
-			chromedp.WaitVisible(chromedp.CSS("nav.nav")),
-		)
-	}
 	status := func(ctx context.Context, want string) {
 		t.Helper()
 		browsertest.Run(t, ctx, chromedp.WaitVisible(chromedp.CSS(`#case-status[data-status="`+want+`"]`)))
 	}
 
 	desk := browsertest.New(t, 1280, 900)
-	login(desk, supervisor)
+	browsertest.Run(t, desk, browserLogin(srv.URL, supervisor))
 	browsertest.Run(t, desk,
 		chromedp.Navigate(srv.URL+"/employers/"+itoa(employerID)),
 		chromedp.Click(chromedp.ID("open-case")),
@@ -167,7 +152,7 @@ func TestBrowserCaseJourney(t *testing.T) {
 	status(desk, "assigned")
 
 	phone := browsertest.New(t, 390, 844)
-	login(phone, inspector)
+	browsertest.Run(t, phone, browserLogin(srv.URL, inspector))
 	photo := filepath.Join(t.TempDir(), "papan-nama.png")
 	os.WriteFile(photo, append([]byte("\x89PNG\r\n\x1a\n"), make([]byte, 64)...), 0o600)
 	browsertest.Run(t, phone,
@@ -241,11 +226,7 @@ func TestBrowserDashboard(t *testing.T) {
 	}{{"desktop", 1280, 900}, {"phone", 390, 844}} {
 		ctx := browsertest.New(t, size.width, size.height)
 		browsertest.Run(t, ctx,
-			chromedp.Navigate(srv.URL+"/login"),
-			chromedp.SendKeys(chromedp.ID("username"), user),
-			chromedp.SendKeys(chromedp.ID("password"), password),
-			chromedp.Click(chromedp.CSS("button.primary")),
-			chromedp.WaitVisible(chromedp.CSS("nav.nav")),
+			browserLogin(srv.URL, user),
 			chromedp.Navigate(srv.URL+"/dashboard"),
 			chromedp.WaitVisible(chromedp.ID("area-table")),
 		)
@@ -276,4 +257,15 @@ func TestBrowserDashboard(t *testing.T) {
 		}
 		browsertest.Screenshot(t, ctx, "dashboard-jakarta-timur")
 	}
+}
+
+// browserLogin logs a user in through the login page.
+func browserLogin(srv string, user string) chromedp.Action[chromedp.Void] {
+	return chromedp.Steps(
+		chromedp.Navigate(srv+"/login"),
+		chromedp.SendKeys(chromedp.ID("username"), user),
+		chromedp.SendKeys(chromedp.ID("password"), password),
+		chromedp.Click(chromedp.CSS("button.primary")),
+		chromedp.WaitVisible(chromedp.CSS("nav.nav")),
+	)
 }

@@ -32,12 +32,12 @@ func (p *Pages) Register(g *gin.RouterGroup) {
 	g.GET("/follow-ups/export/:format", p.export)
 	g.GET("/cases/complaint", lead, func(c *gin.Context) { p.complaintForm(c, http.StatusOK, "", map[string]string{}) })
 	g.GET("/cases/:id", p.show)
-	g.POST("/cases/:id/assign", lead, p.assign)
-	g.POST("/cases/:id/visits", p.visit)
-	g.POST("/cases/:id/follow-ups", p.followUp)
-	g.POST("/cases/:id/follow-ups/:fid", p.followUpStatus)
-	g.POST("/cases/:id/close", lead, p.close)
-	g.POST("/cases/:id/request-closure", p.requestClosure)
+	g.POST("/cases/:id/assign", lead, p.formAction("case.assigned", p.assign))
+	g.POST("/cases/:id/visits", p.formAction("case.visit_saved", p.visit))
+	g.POST("/cases/:id/follow-ups", p.formAction("case.follow_up_saved", p.followUp))
+	g.POST("/cases/:id/follow-ups/:fid", p.formAction("case.follow_up_saved", p.followUpStatus))
+	g.POST("/cases/:id/close", lead, p.formAction("case.closed", p.close))
+	g.POST("/cases/:id/request-closure", p.formAction("case.closure_requested", p.requestClosure))
 	g.GET("/cases/:id/files/:fid", p.file)
 	g.GET("/cases/:id/follow-ups/:fid/letter.pdf", p.letter)
 }
@@ -249,22 +249,24 @@ func version(form map[string]string) int {
 	return v
 }
 
-func (p *Pages) assign(c *gin.Context) {
-	cs, ok := p.load(c)
-	if !ok {
-		return
+// formAction runs one of the case forms: load the case, read the form, act, then after.
+func (p *Pages) formAction(flash string, act func(c *gin.Context, cs *Case, form map[string]string) error) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		cs, ok := p.load(c)
+		if !ok {
+			return
+		}
+		form := formValues(c)
+		p.after(c, cs, act(c, cs, form), form, flash)
 	}
-	form := formValues(c)
-	_, err := p.Store.Assign(c.Request.Context(), auth.Current(c), cs.ID, form["assignee"], version(form))
-	p.after(c, cs, err, form, "case.assigned")
 }
 
-func (p *Pages) visit(c *gin.Context) {
-	cs, ok := p.load(c)
-	if !ok {
-		return
-	}
-	form := formValues(c)
+func (p *Pages) assign(c *gin.Context, cs *Case, form map[string]string) error {
+	_, err := p.Store.Assign(c.Request.Context(), auth.Current(c), cs.ID, form["assignee"], version(form))
+	return err
+}
+
+func (p *Pages) visit(c *gin.Context, cs *Case, form map[string]string) error {
 	v := Visit{VisitedOn: form["visited_on"], Kind: form["kind"], MetName: form["met_name"], MetPosition: form["met_position"],
 		Commitment: form["commitment"], Note: form["note"], SignedByEmployer: form["signed_by_employer"] == "on"}
 	if n, err := strconv.Atoi(form["workers_found"]); err == nil {
@@ -283,8 +285,7 @@ func (p *Pages) visit(c *gin.Context) {
 		v.Findings = append(v.Findings, Finding{Code: code, Workers: n, NIKs: strings.Fields(form["niks_"+code]), Note: form["note_"+code]})
 	}
 	if _, err := time.Parse("2006-01-02", v.VisitedOn); err != nil || (v.Kind != "lapangan" && v.Kind != "kantor" && v.Kind != "dokumen") {
-		p.after(c, cs, apperr.Fields(map[string]string{"visited_on": "case.date_invalid"}), form, "")
-		return
+		return apperr.Fields(map[string]string{"visited_on": "case.date_invalid"})
 	}
 	u := auth.Current(c)
 	updated, err := p.Store.AddVisit(c.Request.Context(), u, cs.ID, v, version(form))
@@ -301,48 +302,28 @@ func (p *Pages) visit(c *gin.Context) {
 			}
 		}
 	}
-	p.after(c, cs, err, form, "case.visit_saved")
+	return err
 }
 
-func (p *Pages) followUp(c *gin.Context) {
-	cs, ok := p.load(c)
-	if !ok {
-		return
-	}
-	form := formValues(c)
+func (p *Pages) followUp(c *gin.Context, cs *Case, form map[string]string) error {
 	_, err := p.Store.AddFollowUp(c.Request.Context(), auth.Current(c), cs.ID, form["kind"], form["issued_on"], form["note"], form["reason"], version(form))
-	p.after(c, cs, err, form, "case.follow_up_saved")
+	return err
 }
 
-func (p *Pages) followUpStatus(c *gin.Context) {
-	cs, ok := p.load(c)
-	if !ok {
-		return
-	}
-	form := formValues(c)
+func (p *Pages) followUpStatus(c *gin.Context, cs *Case, form map[string]string) error {
 	fid, _ := strconv.ParseInt(c.Param("fid"), 10, 64)
 	_, err := p.Store.SetFollowUpStatus(c.Request.Context(), auth.Current(c), cs.ID, fid, form["status"], version(form))
-	p.after(c, cs, err, form, "case.follow_up_saved")
+	return err
 }
 
-func (p *Pages) close(c *gin.Context) {
-	cs, ok := p.load(c)
-	if !ok {
-		return
-	}
-	form := formValues(c)
+func (p *Pages) close(c *gin.Context, cs *Case, form map[string]string) error {
 	_, err := p.Store.Close(c.Request.Context(), auth.Current(c), cs.ID, form["outcome"], form["note"], version(form))
-	p.after(c, cs, err, form, "case.closed")
+	return err
 }
 
-func (p *Pages) requestClosure(c *gin.Context) {
-	cs, ok := p.load(c)
-	if !ok {
-		return
-	}
-	form := formValues(c)
+func (p *Pages) requestClosure(c *gin.Context, cs *Case, form map[string]string) error {
 	_, err := p.Store.RequestClosure(c.Request.Context(), auth.Current(c), cs.ID, form["note"], version(form))
-	p.after(c, cs, err, form, "case.closure_requested")
+	return err
 }
 
 func (p *Pages) file(c *gin.Context) {
