@@ -198,7 +198,7 @@ func (h *Handler) page(c *gin.Context) {
 		web.Error(c, err)
 		return
 	}
-	web.HTML(c, http.StatusOK, "dashboard/index", gin.H{"Areas": areas, "Level": level, "Parent": parent,
+	web.HTML(c, http.StatusOK, "dashboard/index", gin.H{"Areas": areas, "Level": level, "Parent": parent, "Tiles": tiles(areas),
 		"Statuses": statuses, "Workload": workload, "Months": months,
 		"Total": total, "Residents": residents, "ResidentPercent": int(residents.Share * 100), "Drill": level != "kelurahan"})
 }
@@ -254,4 +254,32 @@ func (s *Store) Casework(ctx context.Context, u *auth.User) (statuses []StatusCo
 		WHERE c.status = 'closed' AND coalesce(e.kode_kelurahan, '') LIKE $1
 		GROUP BY 1 ORDER BY 1 DESC LIMIT 12`, area)
 	return
+}
+
+// Tile is an area on the schematic map: boundary geometry is not available offline, so the
+// dashboard draws each kota where it lies (Kepulauan Seribu north-west, Utara north, Barat
+// west, Pusat in the middle, Timur east, Selatan south) and, below kota level, the areas in a
+// plain grid; the shade is the area's share of the unenrolled workers shown.
+type Tile struct {
+	Area
+	Heat int // 0..5
+	Cell string
+}
+
+var kotaCells = map[string]string{"31.01": "nw", "31.72": "n", "31.73": "w", "31.71": "c", "31.75": "e", "31.74": "s"}
+
+func tiles(areas []Area) []Tile {
+	var most int64
+	for _, a := range areas {
+		most = max(most, a.UnenrolledWorkers)
+	}
+	out := make([]Tile, 0, len(areas))
+	for _, a := range areas {
+		heat := 0
+		if most > 0 {
+			heat = int((a.UnenrolledWorkers*5 + most - 1) / most)
+		}
+		out = append(out, Tile{Area: a, Heat: heat, Cell: kotaCells[a.Kode]})
+	}
+	return out
 }

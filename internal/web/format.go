@@ -66,6 +66,12 @@ func FormatDate(v any, lang string) string {
 			return ""
 		}
 		t = *x
+	case string: // a date column read as text: 2006-01-02
+		parsed, err := time.Parse("2006-01-02", x)
+		if err != nil {
+			return x
+		}
+		t = parsed
 	default:
 		return fmt.Sprint(v)
 	}

@@ -18,6 +18,9 @@ func TestIndonesianFormats(t *testing.T) {
 	if got := FormatDate(d, "id"); got != "13 Februari 2025" {
 		t.Errorf("FormatDate id = %q", got)
 	}
+	if got := FormatDate("2025-02-13", "id"); got != "13 Februari 2025" {
+		t.Errorf("FormatDate of a date string = %q", got)
+	}
 	if got := FormatDate(d, "en"); got != "13 February 2025" {
 		t.Errorf("FormatDate en = %q", got)
 	}
