@@ -256,6 +256,18 @@ func TestBrowserDashboard(t *testing.T) {
 			t.Fatalf("kecamatan of Jakarta Timur: %s", text)
 		}
 		browsertest.Screenshot(t, ctx, "dashboard-jakarta-timur")
+		// From a kecamatan to its employers, and their export (fetched with the session).
+		browsertest.Run(t, ctx,
+			chromedp.Click(chromedp.CSS(`#area-table a[href="/dashboard?parent=31.75.01"]`)),
+			chromedp.WaitVisible(chromedp.CSS(`#area-table a[href^="/employers?area=31.75.01."]`)),
+			chromedp.Click(chromedp.CSS(`#area-table a[href^="/employers?area=31.75.01."]`)),
+			chromedp.WaitVisible(chromedp.ID("export-csv")),
+		)
+		csv, err := chromedp.Run(ctx, chromedp.Evaluate[string](`fetch(document.getElementById("export-csv").href).then(r => r.text())`,
+			chromedp.EvalAwaitPromise))
+		if err != nil || !strings.HasPrefix(csv, "id,nib,npwp,nama") || strings.Contains(csv, ",31.71.") {
+			t.Fatalf("export from the kelurahan page: %v\n%.300s", err, csv)
+		}
 	}
 }
 

@@ -56,7 +56,8 @@ func (p *Pages) index(c *gin.Context) {
 		web.Error(c, err)
 		return
 	}
-	web.HTML(c, http.StatusOK, "cases/index", gin.H{"Cases": list, "Filter": f, "Query": c.Request.URL.RawQuery,
+	web.HTML(c, http.StatusOK, "cases/index", gin.H{"Cases": list, "Filter": f,
+		"ExportCSV": "/cases/export/csv?" + c.Request.URL.RawQuery, "ExportXLSX": "/cases/export/xlsx?" + c.Request.URL.RawQuery,
 		"Statuses": []string{StatusOpen, StatusAssigned, StatusInspected, StatusFollowUp, StatusAwaitingClosure, StatusClosed}})
 }
 

@@ -219,11 +219,14 @@ type Workload struct {
 	Recovered30 int    `db:"recovered_30"`
 }
 
-// MonthFigure is the workers enrolled through the cases closed in a month.
+// MonthFigure is what the cases closed in a month recovered: workers now enrolled, and the
+// monthly contributions no longer missing (the shortfall frozen at opening minus the
+// employer's shortfall now, never below zero).
 type MonthFigure struct {
-	Month     string `db:"month"`
-	Closed    int    `db:"closed"`
-	Recovered int    `db:"recovered"`
+	Month       string `db:"month"`
+	Closed      int    `db:"closed"`
+	Recovered   int    `db:"recovered"`
+	RecoveredRp int64  `db:"recovered_rp"`
 }
 
 // Casework returns the case figures of the user's area.
@@ -249,7 +252,9 @@ func (s *Store) Casework(ctx context.Context, u *auth.User) (statuses []StatusCo
 		return
 	}
 	err = s.db.SelectContext(ctx, &months, `SELECT to_char(date_trunc('month', c.closed_at), 'YYYY-MM') AS month,
-		count(*) AS closed, sum(c.recovered_workers) AS recovered
+		count(*) AS closed, sum(c.recovered_workers) AS recovered,
+		coalesce(sum(greatest(0, (SELECT coalesce(sum((f->>'shortfall_rp')::bigint), 0) FROM jsonb_array_elements(c.flags_at_open) f)
+			- coalesce((SELECT st.shortfall_rp FROM employer_status st WHERE st.employer_id = c.employer_id), 0))), 0) AS recovered_rp
 		FROM cases c JOIN employers e ON e.id = c.employer_id
 		WHERE c.status = 'closed' AND coalesce(e.kode_kelurahan, '') LIKE $1
 		GROUP BY 1 ORDER BY 1 DESC LIMIT 12`, area)

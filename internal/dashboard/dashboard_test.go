@@ -90,8 +90,9 @@ func TestCaseworkFigures(t *testing.T) {
 	}
 	d.MustExec(`INSERT INTO users (username, name, role, area_kode, password_hash) VALUES ('insp.x', 'X', 'inspector', NULL, 'x')`)
 	d.MustExec(`INSERT INTO cases (employer_id, status, assignee_id, opened_at) SELECT $1, 'assigned', id, now() - interval '10 days' FROM users WHERE username = 'insp.x'`, pusat)
-	d.MustExec(`INSERT INTO cases (employer_id, status, assignee_id, outcome, recovered_workers, closed_at)
-		SELECT $1, 'closed', id, 'compliant', 2, now() FROM users WHERE username = 'insp.x'`, timur)
+	// Opened with a shortfall of 100,000 a month; Timur Satu's shortfall now is 29,142.
+	d.MustExec(`INSERT INTO cases (employer_id, status, assignee_id, outcome, recovered_workers, closed_at, flags_at_open)
+		SELECT $1, 'closed', id, 'compliant', 2, now(), '[{"code": "PWBD", "shortfall_rp": 100000}]' FROM users WHERE username = 'insp.x'`, timur)
 	s := dashboard.NewStore(d)
 	statuses, workload, months, err := s.Casework(ctx, &auth.User{Role: auth.Admin})
 	if err != nil {
@@ -103,7 +104,7 @@ func TestCaseworkFigures(t *testing.T) {
 	if len(workload) != 1 || workload[0].Open != 1 || workload[0].Closed30 != 1 || workload[0].Recovered30 != 2 {
 		t.Errorf("workload: %+v", workload)
 	}
-	if len(months) != 1 || months[0].Closed != 1 || months[0].Recovered != 2 {
+	if len(months) != 1 || months[0].Closed != 1 || months[0].Recovered != 2 || months[0].RecoveredRp != 100000-29142 {
 		t.Errorf("months: %+v", months)
 	}
 	// Jakarta Timur's supervisor sees only the closed Timur case.

@@ -109,7 +109,9 @@ func (h *Handler) index(c *gin.Context) {
 	}
 	exportQuery := c.Request.URL.Query()
 	exportQuery.Del("cursor")
-	data["ExportQuery"] = exportQuery.Encode()
+	// Whole URLs: html/template would escape the "=" of a query spliced into an href.
+	data["ExportCSV"] = "/employers/export/csv?" + exportQuery.Encode()
+	data["ExportXLSX"] = "/employers/export/xlsx?" + exportQuery.Encode()
 	data["FlagURL"] = func(code string) string {
 		q := url.Values{}
 		for k, v := range c.Request.URL.Query() {
