@@ -393,15 +393,22 @@ func (im *Importer) Drain(ctx context.Context) error {
 }
 
 // Step does the oldest pending piece of work and reports whether there was any.
-func (im *Importer) Step(ctx context.Context) (bool, error) {
+func (im *Importer) Step(ctx context.Context) (did bool, err error) {
 	var imp Import
-	err := im.db.GetContext(ctx, &imp, `SELECT * FROM imports WHERE status IN ('queued', 'committing') ORDER BY id LIMIT 1`)
+	err = im.db.GetContext(ctx, &imp, `SELECT * FROM imports WHERE status IN ('queued', 'committing') ORDER BY id LIMIT 1`)
 	if errors.Is(err, errNoRows) {
 		return false, nil
 	}
 	if err != nil {
 		return false, err
 	}
+	// A bug met by one file must not stop the worker for every other import.
+	defer func() {
+		if r := recover(); r != nil {
+			slog.Error("import panicked", "import_id", imp.ID, "panic", r)
+			err = im.fail(ctx, &imp, "import.file.internal", "")
+		}
+	}()
 	if imp.Status == "queued" {
 		return true, im.validate(ctx, &imp)
 	}

@@ -134,8 +134,8 @@ func (r *csvReader) Next() (int, []Cell, error) {
 			if err == io.EOF {
 				return 0, nil, io.EOF
 			}
-			line, _ := r.c.FieldPos(0)
-			return 0, nil, csvError(err, line)
+			// No FieldPos here: after a failed Read it panics (found by FuzzCSVReader).
+			return 0, nil, csvError(err, 0)
 		}
 		line, _ := r.c.FieldPos(0)
 		if len(rec) == 1 && strings.TrimSpace(rec[0]) == "" {
