@@ -33,6 +33,8 @@ type App struct {
 	Handler  http.Handler
 	Sessions *scs.SessionManager
 	Importer *importer.Importer
+	// Routes lists every route, for the test that holds each to an authorization rule.
+	Routes   gin.RoutesInfo
 	sessions *postgresstore.PostgresStore
 }
 
@@ -116,7 +118,7 @@ func New(cfg config.Config, d *sqlx.DB) (*App, error) {
 	(&casework.Pages{Store: cases, Employers: employers}).Register(loggedIn)
 	(&dashboard.Handler{Store: dashboard.NewStore(d)}).Register(loggedIn, authed)
 
-	return &App{Handler: sm.LoadAndSave(e), Sessions: sm, Importer: im, sessions: store}, nil
+	return &App{Handler: sm.LoadAndSave(e), Sessions: sm, Importer: im, Routes: e.Routes(), sessions: store}, nil
 }
 
 // NewImporter is the importer with everything a commit must also do; the server, the

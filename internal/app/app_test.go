@@ -42,9 +42,13 @@ func serverWithoutWorker(t *testing.T) (*httptest.Server, *app.App) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return serverFor(t, a), a
+}
+
+func serverFor(t *testing.T, a *app.App) *httptest.Server {
 	srv := httptest.NewServer(a.Handler)
 	t.Cleanup(func() { srv.Close(); a.Close() })
-	return srv, a
+	return srv
 }
 
 // addUser creates a user with a name unique to the test, so tests never share throttling state.

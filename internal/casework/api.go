@@ -134,6 +134,20 @@ func (a *API) bind(c *gin.Context, v any) bool {
 	return true
 }
 
+// visibleCase reads the case id and checks, before the body is even read, that the case lies
+// in the caller's area: a caller outside it learns nothing, not even that the body was wrong.
+func (a *API) visibleCase(c *gin.Context) (int64, bool) {
+	id, ok := caseID(c)
+	if !ok {
+		return 0, false
+	}
+	if _, err := a.Store.get(c.Request.Context(), a.Store.db, id, auth.Current(c).AreaPattern(), false); err != nil {
+		web.Error(c, err)
+		return 0, false
+	}
+	return id, true
+}
+
 func caseID(c *gin.Context) (int64, bool) {
 	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
 	if err != nil {
@@ -216,7 +230,7 @@ func (a *API) assign(c *gin.Context) {
 		Assignee string `json:"assignee" validate:"required"`
 		Version  int    `json:"version" validate:"required,gt=0"`
 	}
-	if id, ok := caseID(c); ok && a.bind(c, &body) {
+	if id, ok := a.visibleCase(c); ok && a.bind(c, &body) {
 		cs, err := a.Store.Assign(c.Request.Context(), auth.Current(c), id, body.Assignee, body.Version)
 		reply(c, http.StatusOK, cs, err)
 	}
@@ -227,7 +241,7 @@ func (a *API) visit(c *gin.Context) {
 		Visit
 		Version int `json:"version" validate:"gte=0"`
 	}
-	if id, ok := caseID(c); ok && a.bind(c, &body) {
+	if id, ok := a.visibleCase(c); ok && a.bind(c, &body) {
 		cs, err := a.Store.AddVisit(c.Request.Context(), auth.Current(c), id, body.Visit, body.Version)
 		reply(c, http.StatusCreated, cs, err)
 	}
@@ -241,7 +255,7 @@ func (a *API) followUp(c *gin.Context) {
 		Reason   string `json:"reason" validate:"max=2000"`
 		Version  int    `json:"version" validate:"gte=0"`
 	}
-	if id, ok := caseID(c); ok && a.bind(c, &body) {
+	if id, ok := a.visibleCase(c); ok && a.bind(c, &body) {
 		cs, err := a.Store.AddFollowUp(c.Request.Context(), auth.Current(c), id, body.Kind, body.IssuedOn, body.Note, body.Reason, body.Version)
 		reply(c, http.StatusCreated, cs, err)
 	}
@@ -253,7 +267,7 @@ func (a *API) followUpStatus(c *gin.Context) {
 		Version int    `json:"version" validate:"required,gt=0"`
 	}
 	fid, err := strconv.ParseInt(c.Param("fid"), 10, 64)
-	if id, ok := caseID(c); ok && err == nil && a.bind(c, &body) {
+	if id, ok := a.visibleCase(c); ok && err == nil && a.bind(c, &body) {
 		cs, err := a.Store.SetFollowUpStatus(c.Request.Context(), auth.Current(c), id, fid, body.Status, body.Version)
 		reply(c, http.StatusOK, cs, err)
 	}
@@ -265,7 +279,7 @@ func (a *API) close(c *gin.Context) {
 		Note    string `json:"note" validate:"max=4000"`
 		Version int    `json:"version" validate:"required,gt=0"`
 	}
-	if id, ok := caseID(c); ok && a.bind(c, &body) {
+	if id, ok := a.visibleCase(c); ok && a.bind(c, &body) {
 		cs, err := a.Store.Close(c.Request.Context(), auth.Current(c), id, body.Outcome, body.Note, body.Version)
 		reply(c, http.StatusOK, cs, err)
 	}
@@ -276,7 +290,7 @@ func (a *API) requestClosure(c *gin.Context) {
 		Note    string `json:"note" validate:"max=4000"`
 		Version int    `json:"version" validate:"required,gt=0"`
 	}
-	if id, ok := caseID(c); ok && a.bind(c, &body) {
+	if id, ok := a.visibleCase(c); ok && a.bind(c, &body) {
 		cs, err := a.Store.RequestClosure(c.Request.Context(), auth.Current(c), id, body.Note, body.Version)
 		reply(c, http.StatusOK, cs, err)
 	}

@@ -1,0 +1,213 @@
+package app_test
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"mime/multipart"
+	"net/http"
+	"strings"
+	"testing"
+
+	"patuh/internal/app"
+	"patuh/internal/auth"
+	"patuh/internal/casework"
+	"patuh/internal/db/dbtest"
+)
+
+// TestAuthorizationMatrix holds every route to a rule for each kind of caller: anonymous, admin,
+// supervisor (all Jakarta), the assigned inspector of Jakarta Timur, and an inspector of
+// Jakarta Pusat. "ok" means access was granted (any answer but 401, 403, 404 or the login
+// page; writes carry a stale version or an invalid body so that nothing changes), "login" a
+// redirect to the login page. A route missing from the table fails the test.
+func TestAuthorizationMatrix(t *testing.T) {
+	loadSamples(t)
+	ctx := context.Background()
+	d := dbtest.DB(t)
+	a, err := app.New(testConfig(t), d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := serverFor(t, a)
+
+	users := map[string]string{"admin": addUser(t, auth.Admin, ""), "supervisor": addUser(t, auth.Supervisor, ""),
+		"inspector-in": addUser(t, auth.Inspector, "31.75"), "inspector-out": addUser(t, auth.Inspector, "31.71")}
+	store := auth.NewStore(d, "test-secret")
+	who := func(name string) *auth.User { u, _ := store.UserByUsername(ctx, users[name]); return u }
+
+	// A case in Jakarta Timur with a visit, a photo, a teguran and its letter.
+	var employerID int64
+	d.Get(&employerID, `SELECT e.id FROM employers e JOIN employer_status s ON s.employer_id = e.id
+		WHERE s.kode_kota = '31.75' AND cardinality(s.flag_codes) > 0
+		AND NOT EXISTS (SELECT 1 FROM cases c WHERE c.employer_id = e.id AND c.status <> 'closed') LIMIT 1`)
+	cases := casework.NewStore(d)
+	cs, err := cases.Open(ctx, who("supervisor"), employerID, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cs, _ = cases.Assign(ctx, who("supervisor"), cs.ID, users["inspector-in"], cs.Version)
+	cs, _ = cases.AddVisit(ctx, who("inspector-in"), cs.ID, casework.Visit{VisitedOn: "2026-11-20", Kind: "lapangan"}, 0)
+	png := append([]byte("\x89PNG\r\n\x1a\n"), make([]byte, 32)...)
+	ev, err := cases.AddEvidence(ctx, who("inspector-in"), cs.ID, cs.Visits[0].ID, "a.png", bytes.NewReader(png))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cs, _ = cases.AddFollowUp(ctx, who("inspector-in"), cs.ID, "teguran_1", "2026-11-23", "", "", 0)
+	var importID int64
+	d.Get(&importID, `SELECT max(id) FROM imports WHERE status = 'committed'`)
+
+	ids := strings.NewReplacer(":id/visits/:vid", itoa(cs.ID)+"/visits/"+itoa(cs.Visits[0].ID),
+		":id/files/:fid", itoa(cs.ID)+"/files/"+itoa(ev.ID), ":id/follow-ups/:fid", itoa(cs.ID)+"/follow-ups/"+itoa(cs.FollowUps[0].ID))
+	path := func(route string) string {
+		p := ids.Replace(route)
+		switch {
+		case strings.HasPrefix(p, "/regions/:kode"):
+			return "/regions/31.75"
+		case strings.Contains(p, "/employers/:id"):
+			return strings.Replace(p, ":id", itoa(employerID), 1)
+		case strings.Contains(p, "/imports/:id"):
+			return strings.Replace(p, ":id", itoa(importID), 1)
+		case strings.Contains(p, "/export/:format"):
+			return strings.Replace(p, ":format", "csv", 1)
+		case strings.HasPrefix(p, "/static/"):
+			return "/static/css/app.css"
+		}
+		return strings.Replace(p, ":id", itoa(cs.ID), 1)
+	}
+	// anonymous, admin, supervisor, inspector-in, inspector-out
+	rules := map[string]string{
+		"GET /healthz": "ok ok ok ok ok", "GET /readyz": "ok ok ok ok ok", "GET /login": "ok ok ok ok ok",
+		"GET /static/*path": "ok ok ok ok ok", "GET /api/v1/openapi.json": "ok ok ok ok ok", "POST /lang": "ok ok ok ok ok",
+		"POST /login": "any any any any any", "POST /logout": "login login login login login",
+		"GET /":                         "login ok ok ok ok",
+		"GET /regions":                  "login ok ok ok ok",
+		"GET /regions/:kode":            "login ok ok ok 404",
+		"GET /employers":                "login ok ok ok ok",
+		"GET /employers/:id":            "login ok ok ok 404",
+		"GET /employers/export/:format": "login ok ok ok ok",
+		"GET /dashboard":                "login ok ok ok ok",
+		"GET /review":                   "login ok ok 403 403",
+		"GET /cases":                    "login ok ok ok ok",
+		"GET /cases/:id":                "login ok ok ok 404",
+		"GET /cases/:id/files/:fid":     "login ok ok ok 404",
+		"GET /cases/:id/follow-ups/:fid/letter.pdf":        "login ok ok ok 404",
+		"GET /cases/complaint":                             "login ok ok 403 403",
+		"GET /cases/export/:format":                        "login ok ok ok ok",
+		"GET /follow-ups/export/:format":                   "login ok ok ok ok",
+		"GET /imports":                                     "login ok 403 403 403",
+		"GET /imports/:id":                                 "login ok 403 403 403",
+		"GET /imports/:id/errors.csv":                      "login ok 403 403 403",
+		"GET /imports/:id/progress":                        "login ok 403 403 403",
+		"POST /imports":                                    "login ok 403 403 403",
+		"POST /imports/:id/commit":                         "login ok 403 403 403",
+		"POST /imports/:id/discard":                        "login ok 403 403 403",
+		"POST /cases":                                      "login ok ok 403 403",
+		"POST /cases/bulk":                                 "login ok ok 403 403",
+		"POST /cases/complaint":                            "login ok ok 403 403",
+		"POST /cases/:id/assign":                           "login ok ok 403 403",
+		"POST /cases/:id/close":                            "login ok ok 403 403",
+		"POST /cases/:id/visits":                           "login ok ok ok 404",
+		"POST /cases/:id/follow-ups":                       "login ok ok ok 404",
+		"POST /cases/:id/follow-ups/:fid":                  "login ok ok ok 404",
+		"POST /cases/:id/request-closure":                  "login ok ok ok 404",
+		"GET /api/v1/me":                                   "401 ok ok ok ok",
+		"GET /api/v1/employers":                            "401 ok ok ok ok",
+		"GET /api/v1/employers/:id":                        "401 ok ok ok 404",
+		"GET /api/v1/stats/coverage":                       "401 ok ok ok ok",
+		"GET /api/v1/stats/residents":                      "401 ok ok ok ok",
+		"GET /api/v1/imports/:id":                          "401 ok 403 403 403",
+		"GET /api/v1/imports/:id/errors.csv":               "401 ok 403 403 403",
+		"POST /api/v1/imports":                             "401 ok 403 403 403",
+		"POST /api/v1/imports/:id/commit":                  "401 ok 403 403 403",
+		"POST /api/v1/imports/:id/discard":                 "401 ok 403 403 403",
+		"GET /api/v1/cases":                                "401 ok ok ok ok",
+		"GET /api/v1/cases/:id":                            "401 ok ok ok 404",
+		"GET /api/v1/cases/:id/files":                      "401 ok ok ok 404",
+		"GET /api/v1/cases/:id/files/:fid":                 "401 ok ok ok 404",
+		"GET /api/v1/cases/:id/follow-ups/:fid/letter.pdf": "401 ok ok ok 404",
+		"GET /api/v1/cases/:id/suggested-assignee":         "401 ok ok 403 403",
+		"POST /api/v1/cases":                               "401 ok ok 403 403",
+		"POST /api/v1/cases/:id/assign":                    "401 ok ok 403 403",
+		"POST /api/v1/cases/:id/close":                     "401 ok ok 403 403",
+		"POST /api/v1/cases/:id/visits":                    "401 ok ok ok 404",
+		"POST /api/v1/cases/:id/follow-ups":                "401 ok ok ok 404",
+		"PATCH /api/v1/cases/:id/follow-ups/:fid":          "401 ok ok ok 404",
+		"POST /api/v1/cases/:id/request-closure":           "401 ok ok ok 404",
+		"POST /api/v1/cases/:id/visits/:vid/files":         "401 ok ok ok 404",
+	}
+	callers := []string{"anonymous", "admin", "supervisor", "inspector-in", "inspector-out"}
+	clients := map[string]*client{}
+	tokens := map[string]string{}
+	for _, name := range callers {
+		clients[name] = newClient(t, srv)
+		if name != "anonymous" {
+			clients[name].login(users[name], password)
+			tokens[name] = token(t, users[name])
+		}
+	}
+	var logout []string
+	for _, r := range a.Routes {
+		key := r.Method + " " + r.Path
+		rule, ok := rules[key]
+		if !ok {
+			t.Errorf("%s has no rule in the authorization matrix", key)
+			continue
+		}
+		if r.Path == "/logout" {
+			logout = append(logout, key)
+			continue
+		}
+		for i, want := range strings.Fields(rule) {
+			got := call(t, clients[callers[i]], tokens[callers[i]], r.Method, path(r.Path), employerID)
+			if !matches(want, got) {
+				t.Errorf("%s as %s: %s, want %s", key, callers[i], got, want)
+			}
+		}
+	}
+	for _, key := range logout {
+		for i, want := range strings.Fields(rules[key]) {
+			if got := call(t, clients[callers[i]], "", "POST", "/logout", employerID); !matches(want, got) {
+				t.Errorf("%s as %s: %s, want %s", key, callers[i], got, want)
+			}
+		}
+	}
+}
+
+// call sends a request that a granted caller could make without changing anything: a stale
+// version, an invalid value, or an employer that already has its open case.
+func call(t *testing.T, c *client, tok, method, path string, employerID int64) string {
+	var body io.Reader
+	header := map[string]string{}
+	if tok != "" && strings.HasPrefix(path, "/api/") {
+		header["Authorization"] = "Bearer " + tok
+	}
+	switch {
+	case strings.HasSuffix(path, "/files") && method == "POST":
+		var buf bytes.Buffer
+		w := multipart.NewWriter(&buf)
+		fw, _ := w.CreateFormFile("file", "a.png")
+		fw.Write(append([]byte("\x89PNG\r\n\x1a\n"), make([]byte, 16)...))
+		w.Close()
+		body, header["Content-Type"] = &buf, w.FormDataContentType()
+	case strings.HasPrefix(path, "/api/") && (method == "POST" || method == "PATCH"):
+		body, header["Content-Type"] = strings.NewReader(`{"version": 999, "employer_id": `+itoa(employerID)+`}`), "application/json"
+	case method == "POST":
+		body = strings.NewReader("version=999&q=no-such-employer-zzz&count=1&employer_id=" + itoa(employerID))
+		header["Content-Type"] = "application/x-www-form-urlencoded"
+	}
+	res, _ := c.send(method, path, body, header)
+	if res.StatusCode == http.StatusSeeOther && strings.HasPrefix(res.Header.Get("Location"), "/login") {
+		return "login"
+	}
+	return itoa(int64(res.StatusCode))
+}
+
+func matches(want, got string) bool {
+	switch want {
+	case "any":
+		return true
+	case "ok":
+		return got != "login" && got != "401" && got != "403" && got != "404"
+	}
+	return want == got
+}
