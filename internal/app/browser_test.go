@@ -66,6 +66,10 @@ func TestBrowserImportJourney(t *testing.T) {
 		if kind == "employers" {
 			// One bad row, so this import waits for a person to commit it.
 			data = append(data, []byte("12345,,Nomor Salah,Jl. X,31.71.01.1001,,kecil,1\n")...)
+		} else {
+			// Other tests of the package may have imported these very bytes already: a blank
+			// line at the end makes a new file with the same rows.
+			data = append(data, '\n')
 		}
 		file := filepath.Join(dir, kind+".csv")
 		os.WriteFile(file, data, 0o600)
@@ -109,11 +113,16 @@ func TestBrowserImportJourney(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS("table.employers")),
 	)
 	chips, _ := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("nav.chips")))
-	for _, want := range []string{"Semua 303", "PWBD 64", "PDS_TK 60", "PDS_UPAH 22", "PDS_PROGRAM 21", "MENUNGGAK 18"} {
+	wants := []string{"Semua " + itoa(int64(count(t, `SELECT count(*) FROM employer_status`)))}
+	for _, code := range []string{"PWBD", "PDS_TK", "PDS_UPAH", "PDS_PROGRAM", "MENUNGGAK"} {
+		wants = append(wants, code+" "+itoa(int64(count(t, `SELECT count(*) FROM employer_status WHERE $1 = ANY (flag_codes)`, code))))
+	}
+	for _, want := range wants {
 		if !strings.Contains(strings.Join(strings.Fields(chips), " "), want) {
 			t.Errorf("flag counts %q lack %q", chips, want)
 		}
 	}
+	// On the samples alone these are 303, 64, 60, 22, 21 and 18 (TestSamplesImportCleanly).
 	first, _ := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("table.employers tbody tr")))
 	if !strings.Contains(first, "PT Abadi Elektrik 120") || !strings.Contains(first, "Rp 102.711.465") {
 		t.Errorf("top-ranked employer: %q", first)

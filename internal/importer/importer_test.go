@@ -79,6 +79,15 @@ func TestSamplesImportCleanly(t *testing.T) {
 	if n := count(t, `SELECT count(*) FROM employers e WHERE NOT EXISTS (SELECT 1 FROM employer_status s WHERE s.employer_id = e.id)`); n != 0 {
 		t.Errorf("%d employers without computed flags", n)
 	}
+	// The figures scripts/check-sample-flags.py confirms rule by rule in plain Python.
+	for code, want := range map[string]int{"PWBD": 64, "PDS_TK": 60, "PDS_UPAH": 22, "PDS_PROGRAM": 21, "MENUNGGAK": 18} {
+		if n := count(t, `SELECT count(*) FROM employer_flags WHERE code = $1`, code); n != want {
+			t.Errorf("%s: %d employers, want %d", code, n, want)
+		}
+	}
+	if n := count(t, `SELECT count(*) FROM employer_status`); n != 303 {
+		t.Errorf("%d employers, want 303", n)
+	}
 }
 
 // TestRowErrors checks that each bad value is reported with its line, column, value and message,
