@@ -3,11 +3,13 @@ package app_test
 import (
 	"context"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -366,3 +368,44 @@ func TestSessionSurvivesRestart(t *testing.T) {
 		t.Fatalf("session lost across a restart: %d", res.StatusCode)
 	}
 }
+
+// TestLogsHoldNoPersonalDataOrSecrets drives requests that carry a NIK, a password and a token
+// and reads every log line the server wrote.
+func TestLogsHoldNoPersonalDataOrSecrets(t *testing.T) {
+	var logs strings.Builder
+	var mu sync.Mutex
+	previous := slog.Default()
+	slog.SetDefault(slog.New(slog.NewJSONHandler(writerFunc(func(p []byte) (int, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		return logs.Write(p)
+	}), nil)))
+	defer slog.SetDefault(previous)
+
+	srv := server(t)
+	user := addUser(t, auth.Supervisor, "")
+	tok := token(t, user)
+	c := newClient(t, srv)
+	const nik = "3171010101900001"
+	c.login(user, password)
+	c.login(user, "a wrong password 123")
+	c.do("GET", "/employers?q="+nik, nil, nil)
+	c.do("GET", "/employers/999999?nik="+nik, nil, nil)
+	c.do("GET", "/api/v1/employers?q="+nik, nil, map[string]string{"Authorization": "Bearer " + tok})
+	c.do("GET", "/api/v1/me", nil, map[string]string{"Authorization": "Bearer " + tok + "x"})
+	mu.Lock()
+	out := logs.String()
+	mu.Unlock()
+	if !strings.Contains(out, `"route":"/employers"`) {
+		t.Fatalf("the requests were not logged:\n%s", out)
+	}
+	for _, secret := range []string{nik, password, "a wrong password", tok, strings.TrimPrefix(tok, "patuh_")} {
+		if strings.Contains(out, secret) {
+			t.Errorf("a log line holds %q", secret)
+		}
+	}
+}
+
+type writerFunc func([]byte) (int, error)
+
+func (f writerFunc) Write(p []byte) (int, error) { return f(p) }

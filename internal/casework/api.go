@@ -54,9 +54,12 @@ func (a *API) Register(api *gin.RouterGroup) {
 }
 
 func (a *API) upload(c *gin.Context) {
-	id, ok := caseID(c)
+	id, ok := a.visibleCase(c)
+	if !ok {
+		return
+	}
 	vid, err := strconv.ParseInt(c.Param("vid"), 10, 64)
-	if !ok || err != nil {
+	if err != nil {
 		web.Error(c, apperr.New(apperr.NotFound, "error.not_found"))
 		return
 	}
