@@ -1,13 +1,16 @@
 package importer_test
 
 import (
+	"archive/zip"
 	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -314,5 +317,73 @@ func TestRosterRowMustNameAKnownEmployer(t *testing.T) {
 	errs := rowErrors(t, im, imp)
 	if imp.RowsValid != 2 || len(errs) != 1 || errs[0].Line != 4 || errs[0].Column != "nib" || errs[0].Message != "import.err.employer_unknown" {
 		t.Fatalf("valid %d, errors %+v", imp.RowsValid, errs)
+	}
+}
+
+// zipOf builds an XLSX-shaped zip whose first sheet is sheet and, if given, shared strings.
+func zipOf(t *testing.T, sheet, shared string) []byte {
+	var buf bytes.Buffer
+	z := zip.NewWriter(&buf)
+	add := func(name, body string) {
+		w, err := z.Create(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.WriteString(w, body)
+	}
+	add("xl/workbook.xml", `<workbook xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets><sheet name="S" r:id="rId1"/></sheets></workbook>`)
+	add("xl/_rels/workbook.xml.rels", `<Relationships><Relationship Id="rId1" Target="worksheets/sheet1.xml"/></Relationships>`)
+	add("xl/worksheets/sheet1.xml", sheet)
+	if shared != "" {
+		add("xl/sharedStrings.xml", shared)
+	}
+	z.Close()
+	return buf.Bytes()
+}
+
+// TestHostileXLSX: a zip bomb (one cell or the shared strings decompressing to hundreds of
+// megabytes) and a row of thousands of columns are refused as a whole, quickly and in little
+// memory; nothing is staged.
+func TestHostileXLSX(t *testing.T) {
+	im := newImporter(t)
+	header := `<row r="1">`
+	for i, col := range []string{"nib", "nama", "kode_kelurahan", "skala", "jumlah_pekerja"} {
+		header += `<c r="` + string(rune('A'+i)) + `1" t="inlineStr"><is><t>` + col + `</t></is></c>`
+	}
+	header += `</row>`
+	cases := map[string]struct {
+		data    []byte
+		failure string
+	}{
+		"one huge cell": {zipOf(t, `<worksheet><sheetData>`+header+`<row r="2"><c r="A2" t="inlineStr"><is><t>`+
+			strings.Repeat("9", 50<<20)+`</t></is></c></row></sheetData></worksheet>`, ""), "import.file.line_too_long"},
+		"huge shared strings": {zipOf(t, `<worksheet><sheetData>`+header+`</sheetData></worksheet>`,
+			`<sst><si><t>`+strings.Repeat("a", 300<<20)+`</t></si></sst>`), "import.file.line_too_long"},
+		"too many columns": {zipOf(t, `<worksheet><sheetData>`+header+`<row r="2"><c r="ZZZ2"><v>1</v></c></row></sheetData></worksheet>`, ""),
+			"import.file.too_many_columns"},
+	}
+	for name, c := range cases {
+		var before runtime.MemStats
+		runtime.ReadMemStats(&before)
+		imp := load(t, im, "employers", name+".xlsx", c.data)
+		var after runtime.MemStats
+		runtime.ReadMemStats(&after)
+		if imp.Status != "failed" || imp.Failure != c.failure {
+			t.Errorf("%s (%d bytes zipped): %s %q, want failed %q", name, len(c.data), imp.Status, imp.Failure, c.failure)
+		}
+		if grew := int64(after.HeapAlloc) - int64(before.HeapAlloc); grew > 64<<20 {
+			t.Errorf("%s: the heap grew by %d MB", name, grew>>20)
+		}
+	}
+}
+
+// TestHugeCSVLine: a line over 1 MB is refused with its line number, never read whole.
+func TestHugeCSVLine(t *testing.T) {
+	im := newImporter(t)
+	data := "nib,nama,kode_kelurahan,skala,jumlah_pekerja\n2900000000001,Baik,31.71.01.1001,kecil,1\n2900000000002," +
+		strings.Repeat("x", 3<<20) + ",31.71.01.1001,kecil,1\n"
+	imp := load(t, im, "employers", "huge.csv", []byte(data))
+	if imp.Status != "failed" || imp.Failure != "import.file.line_too_long" || imp.FailureDetail != "3" {
+		t.Fatalf("huge line: %s %q %q", imp.Status, imp.Failure, imp.FailureDetail)
 	}
 }

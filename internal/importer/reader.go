@@ -169,6 +169,29 @@ func csvError(err error, line int) error {
 
 // --- XLSX ---
 
+// errTextRun is a run of text between two tags longer than maxLineBytes.
+var errTextRun = errors.New("text run too long")
+
+// boundedRuns refuses XML whose text between two tags exceeds max bytes: encoding/xml hands
+// over a text node whole, so one huge cell in a zip bomb would otherwise fill memory.
+type boundedRuns struct {
+	r   io.Reader
+	run int
+	max int
+}
+
+func (b *boundedRuns) Read(p []byte) (int, error) {
+	n, err := b.r.Read(p)
+	for _, c := range p[:n] {
+		if c == '<' {
+			b.run = 0
+		} else if b.run++; b.run > b.max {
+			return 0, errTextRun
+		}
+	}
+	return n, err
+}
+
 type xlsxReader struct {
 	zr      *zip.ReadCloser
 	sheet   io.ReadCloser
@@ -201,7 +224,7 @@ func newXLSXReader(name string) (*xlsxReader, error) {
 		return nil, err
 	}
 	x.sheet = f
-	x.dec = xml.NewDecoder(io.LimitReader(f, maxSheetBytes))
+	x.dec = xml.NewDecoder(&boundedRuns{r: io.LimitReader(f, maxSheetBytes), max: maxLineBytes})
 	_, cells, err := x.Next()
 	if err != nil {
 		x.Close()
@@ -284,7 +307,7 @@ func (x *xlsxReader) loadSharedStrings() error {
 	}
 	defer r.Close()
 	lr := &io.LimitedReader{R: r, N: maxSharedStringBytes}
-	dec := xml.NewDecoder(lr)
+	dec := xml.NewDecoder(&boundedRuns{r: lr, max: maxLineBytes})
 	var sb strings.Builder
 	inSI, inT := false, false
 	for {
@@ -293,7 +316,10 @@ func (x *xlsxReader) loadSharedStrings() error {
 			break
 		}
 		if err != nil {
-			if lr.N <= 0 {
+			switch {
+			case errors.Is(err, errTextRun):
+				return &fileError{"import.file.line_too_long", 0}
+			case lr.N <= 0:
 				return &fileError{"import.file.too_large", 0}
 			}
 			return &fileError{"import.file.not_xlsx", 0}
@@ -344,6 +370,9 @@ func (x *xlsxReader) Next() (int, []Cell, error) {
 		if err == io.EOF {
 			return 0, nil, io.EOF
 		}
+		if errors.Is(err, errTextRun) {
+			return 0, nil, &fileError{"import.file.line_too_long", rowNum + 1}
+		}
 		if err != nil {
 			return 0, nil, &fileError{"import.file.not_xlsx", rowNum}
 		}
@@ -379,6 +408,11 @@ func (x *xlsxReader) Next() (int, []Cell, error) {
 			}
 		case xml.CharData:
 			if inValue {
+				// One cell may not hold more than a CSV line may: a zip bomb of one huge cell
+				// would otherwise fill memory however the rest is streamed.
+				if value.Len()+len(t) > maxLineBytes {
+					return 0, nil, &fileError{"import.file.line_too_long", rowNum}
+				}
 				value.Write(t)
 			}
 		case xml.EndElement:
