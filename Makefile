@@ -6,7 +6,7 @@ export GOFLAGS := -mod=mod
 BIN := bin/patuh
 PG_ADMIN_URL = $(shell scripts/db.sh)
 
-.PHONY: run build test db-stop clean vendor bench-import
+.PHONY: run build test check db-stop clean vendor bench-import
 
 build:
 	go build -o $(BIN) ./cmd/patuh
@@ -28,6 +28,13 @@ test:
 	if [ -n "$$unformatted" ]; then echo "gofmt would change: $$unformatted"; exit 1; fi; \
 	go vet ./... && \
 	TEST_DATABASE_URL="$$admin" go test -count=1 -timeout 30m ./...
+
+# Static analysis: gofmt, go vet and staticcheck (fetched through the Go module proxy).
+check:
+	@unformatted=$$(gofmt -l cmd internal migrations static templates); \
+	if [ -n "$$unformatted" ]; then echo "gofmt would change: $$unformatted"; exit 1; fi
+	go vet ./...
+	go run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
 
 db-stop:
 	@d=.data/pg; [ -d $$d ] || exit 0; \

@@ -132,12 +132,12 @@ func TestLoginGoodAndBad(t *testing.T) {
 	user := addUser(t, auth.Admin, "")
 	c := newClient(t, srv)
 
-	res, body := c.do("GET", "/", nil, nil)
+	res, _ := c.do("GET", "/", nil, nil)
 	if res.StatusCode != http.StatusSeeOther || !strings.HasPrefix(res.Header.Get("Location"), "/login") {
 		t.Fatalf("anonymous home: %d %s", res.StatusCode, res.Header.Get("Location"))
 	}
 	res = c.login(user, "wrong password!!")
-	_, body = c.do("POST", "/login", url.Values{"username": {"nobody-" + user}, "password": {password}}, nil)
+	_, body := c.do("POST", "/login", url.Values{"username": {"nobody-" + user}, "password": {password}}, nil)
 	if res.StatusCode != http.StatusUnauthorized || !strings.Contains(body, "Nama pengguna atau kata sandi salah") {
 		t.Fatalf("bad login: %d", res.StatusCode)
 	}

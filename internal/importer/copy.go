@@ -6,9 +6,8 @@ import (
 	"database/sql/driver"
 	"errors"
 	"strconv"
+	"strings"
 	"time"
-
-	"github.com/lib/pq"
 )
 
 // rawCopy streams rows into COPY ... FROM STDIN on conn, inside the transaction already begun
@@ -21,7 +20,7 @@ func rawCopy(ctx context.Context, conn *sql.Conn, table string, columns []string
 		if !ok {
 			return errors.New("importer: driver cannot prepare COPY")
 		}
-		stmt, err := prep.PrepareContext(ctx, pq.CopyIn(table, columns...))
+		stmt, err := prep.PrepareContext(ctx, copyFrom(table, columns))
 		if err != nil {
 			return err
 		}
@@ -62,13 +61,20 @@ func rawCopy(ctx context.Context, conn *sql.Conn, table string, columns []string
 			stmt.Close()
 			return err
 		}
-		// An Exec without values ends the COPY and reports any error PostgreSQL found.
-		if _, err := stmt.(driver.Stmt).Exec(nil); err != nil { //nolint:staticcheck // the COPY protocol's end
+		// An Exec without values ends the COPY and reports any error PostgreSQL found; lib/pq's
+		// COPY statement has no ExecContext.
+		//lint:ignore SA1019 the only way to end lib/pq's COPY
+		if _, err := stmt.Exec(nil); err != nil {
 			stmt.Close()
 			return err
 		}
 		return stmt.Close()
 	})
+}
+
+// copyFrom is the COPY statement for a table and its columns, all names of our own schema.
+func copyFrom(table string, columns []string) string {
+	return "COPY " + table + " (" + strings.Join(columns, ", ") + ") FROM STDIN"
 }
 
 // appendCopyValue writes one value in COPY text format: \N for NULL, and backslash escapes for

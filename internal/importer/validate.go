@@ -10,8 +10,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/lib/pq"
 )
 
 var errNoRows = sql.ErrNoRows
@@ -65,7 +63,7 @@ func (im *Importer) validate(ctx context.Context, imp *Import) error {
 		return err
 	}
 	defer errTx.Rollback()
-	errCopy, err := errTx.Prepare(pq.CopyIn("import_errors", "import_id", "line", "col", "value", "message", "warning"))
+	errCopy, err := errTx.Prepare(copyFrom("import_errors", []string{"import_id", "line", "col", "value", "message", "warning"}))
 	if err != nil {
 		return err
 	}
