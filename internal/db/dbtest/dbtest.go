@@ -74,6 +74,9 @@ func DB(t testing.TB) *sqlx.DB {
 	return shared
 }
 
+// URL returns the package database's connection string, for a server started as a process.
+func URL() string { return sharedURL }
+
 // URLFor returns the connection string of another database on the same server.
 func URLFor(name string) string { return withDatabase(sharedURL, name) }
 
