@@ -6,7 +6,7 @@ export GOFLAGS := -mod=mod
 BIN := bin/patuh
 PG_ADMIN_URL = $(shell scripts/db.sh)
 
-.PHONY: run build test check db-stop clean vendor bench-import
+.PHONY: run build test check db-stop clean vendor bench-import load
 
 build:
 	go build -o $(BIN) ./cmd/patuh
@@ -49,3 +49,7 @@ clean:
 # Jakarta-scale import benchmark: prints rows/s against psql \copy, flag time, peak memory, latencies.
 bench-import:
 	scripts/bench-import.sh
+
+# Load test on the Jakarta-scale data: 200 requests/s, then the same during a large import.
+load:
+	scripts/load.sh

@@ -3,11 +3,14 @@
 //
 //	patuh-bench gen DIR            write employers, bpjs_employers, workers and participants CSVs
 //	patuh-bench latency URL TOKEN  time repeated GETs of the employer list with varied filters
+//	patuh-bench load URL RATE SECONDS SUPERVISOR_TOKEN INSPECTOR_TOKEN...
+//	                               a steady mix of supervisors and inspectors at RATE requests/s
 package main
 
 import (
 	"bufio"
 	"encoding/csv"
+	"encoding/json"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -16,6 +19,8 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
+	"sync"
 	"time"
 
 	"patuh/internal/importer"
@@ -30,6 +35,8 @@ func main() {
 	switch os.Args[1] {
 	case "gen":
 		err = generate(os.Args[2])
+	case "load":
+		err = load(os.Args[2:])
 	case "latency":
 		n := 400
 		if len(os.Args) > 4 {
@@ -260,5 +267,105 @@ func probe(name, base, token string, n int, paths []string) error {
 	for _, p := range paths {
 		fmt.Printf("  %-55s p50 %6.1f ms  p99 %6.1f ms\n", p, pct(perPath[p], 0.5), pct(perPath[p], 0.99))
 	}
+	return nil
+}
+
+// load drives a steady rate of requests, as supervisors (lists, filters, dashboard figures)
+// and inspectors (their cases, a case, a visit logged), and prints throughput, latency
+// percentiles and errors. Each inspector token must belong to an inspector with cases.
+func load(args []string) error {
+	if len(args) < 5 {
+		return fmt.Errorf("usage: load URL RATE SECONDS SUPERVISOR_TOKEN INSPECTOR_TOKEN...")
+	}
+	base := args[0]
+	rate, _ := strconv.Atoi(args[1])
+	seconds, _ := strconv.Atoi(args[2])
+	supervisor, inspectors := args[3], args[4:]
+	client := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 256}}
+	do := func(method, path, token, body string) (int, error) {
+		var r io.Reader
+		if body != "" {
+			r = strings.NewReader(body)
+		}
+		req, _ := http.NewRequest(method, base+path, r)
+		req.Header.Set("Authorization", "Bearer "+token)
+		if body != "" {
+			req.Header.Set("Content-Type", "application/json")
+		}
+		res, err := client.Do(req)
+		if err != nil {
+			return 0, err
+		}
+		defer res.Body.Close()
+		io.Copy(io.Discard, res.Body)
+		return res.StatusCode, nil
+	}
+	// Each inspector's open case ids, read once.
+	caseIDs := make([][]int64, len(inspectors))
+	for i, tok := range inspectors {
+		req, _ := http.NewRequest("GET", base+"/api/v1/cases?limit=50", nil)
+		req.Header.Set("Authorization", "Bearer "+tok)
+		res, err := client.Do(req)
+		if err != nil {
+			return err
+		}
+		var list struct{ Items []struct{ ID int64 } }
+		json.NewDecoder(res.Body).Decode(&list)
+		res.Body.Close()
+		for _, c := range list.Items {
+			caseIDs[i] = append(caseIDs[i], c.ID)
+		}
+		if len(caseIDs[i]) == 0 {
+			return fmt.Errorf("inspector token %d has no cases", i)
+		}
+	}
+	supervisorPaths := append(append([]string{}, employerPaths...), "/api/v1/stats/coverage?level=kecamatan", "/api/v1/cases?status=assigned")
+	type result struct {
+		took time.Duration
+		ok   bool
+	}
+	results := make(chan result, rate*seconds+1)
+	tick := time.NewTicker(time.Second / time.Duration(rate))
+	defer tick.Stop()
+	start := time.Now()
+	var wg sync.WaitGroup
+	for n := 0; n < rate*seconds; n++ {
+		<-tick.C
+		wg.Add(1)
+		go func(n int) {
+			defer wg.Done()
+			began := time.Now()
+			var code int
+			var err error
+			switch i := n % len(inspectors); {
+			case n%2 == 0: // half the traffic: supervisors on lists and figures
+				code, err = do("GET", supervisorPaths[n%len(supervisorPaths)], supervisor, "")
+			case n%10 == 1: // an inspector logs a visit
+				id := caseIDs[i][n%len(caseIDs[i])]
+				code, err = do("POST", fmt.Sprintf("/api/v1/cases/%d/visits", id), inspectors[i],
+					`{"visited_on": "2026-11-27", "kind": "lapangan", "met_name": "Beban", "note": "load test"}`)
+			case n%4 == 1: // an inspector's list of cases
+				code, err = do("GET", "/api/v1/cases", inspectors[i], "")
+			default: // an inspector opens one of their cases
+				code, err = do("GET", fmt.Sprintf("/api/v1/cases/%d", caseIDs[i][n%len(caseIDs[i])]), inspectors[i], "")
+			}
+			results <- result{time.Since(began), err == nil && code < 400}
+		}(n)
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	close(results)
+	var all []time.Duration
+	failed := 0
+	for r := range results {
+		all = append(all, r.took)
+		if !r.ok {
+			failed++
+		}
+	}
+	slices.Sort(all)
+	pct := func(q float64) float64 { return float64(all[int(q*float64(len(all)-1))].Microseconds()) / 1000 }
+	fmt.Printf("load: %d requests in %.1fs = %.0f req/s; p50 %.1f ms, p95 %.1f ms, p99 %.1f ms, max %.1f ms; errors %d\n",
+		len(all), elapsed.Seconds(), float64(len(all))/elapsed.Seconds(), pct(0.5), pct(0.95), pct(0.99), pct(1), failed)
 	return nil
 }
