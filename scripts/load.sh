@@ -36,16 +36,7 @@ for kota in 31.71 31.72 31.73 31.74 31.75; do
     name=load.insp.${kota//./}.$n
     tok=$(user "$name" inspector "$kota")
     inspectors+=("$tok")
-    # Twenty of the kota's employers with the largest shortfall that have no case yet.
-    ids=$(curl -sf -H "Authorization: Bearer $supervisor" "localhost:$port/api/v1/employers?area=$kota&limit=200" |
-      grep -o '"id":[0-9]*,"nib"[^}]*"open_case_id":null' | sed -E 's/"id":([0-9]+),.*/\1/' | sed -n "$(( (n - 1) * 20 + 1 )),$(( n * 20 ))p")
-    for id in $ids; do
-      res=$(curl -sf -H "Authorization: Bearer $supervisor" -H 'Content-Type: application/json' \
-        -d "{\"employer_id\": $id}" localhost:$port/api/v1/cases || true)
-      cid=$(echo "$res" | sed -nE 's/^\{"id":([0-9]+),.*/\1/p')
-      [ -n "$cid" ] && curl -sf -o /dev/null -H "Authorization: Bearer $supervisor" -H 'Content-Type: application/json' \
-        -d "{\"assignee\": \"$name\", \"version\": 1}" localhost:$port/api/v1/cases/$cid/assign || true
-    done
+    bin/patuh-bench cases http://localhost:$port "$supervisor" "$kota" "$name" 20
   done
 done
 
@@ -53,8 +44,9 @@ echo "steady load, $rate requests/s for $seconds s:"
 bin/patuh-bench load http://localhost:$port "$rate" "$seconds" "$supervisor" "${inspectors[@]}"
 
 echo "the same during an import of $(($(wc -l < .data/bench/participants.csv) - 1)) participants:"
-# A new snapshot: the same rows with one changed wage, so the bytes are new.
-sed '2s/,6000000,/,6000001,/; 2s/\(,[0-9]*,\)\(aktif\|nonaktif\)/\1\2/' .data/bench/participants.csv > .data/bench/participants-load.csv
+# A new snapshot: the same rows and one more of an NPP named by the clock, so the bytes are new.
+{ cat .data/bench/participants.csv; printf 'L%07d,3171010101900001,,Beban,6000000,aktif,\n' $(( $(date +%s) % 10000000 )); } \
+  > .data/bench/participants-load.csv
 curl -sf -o /dev/null -H "Authorization: Bearer $(user load.admin admin)" -F kind=participants \
   -F file=@.data/bench/participants-load.csv localhost:$port/api/v1/imports &
 sleep 3

@@ -3,6 +3,8 @@
 //
 //	patuh-bench gen DIR            write employers, bpjs_employers, workers and participants CSVs
 //	patuh-bench latency URL TOKEN  time repeated GETs of the employer list with varied filters
+//	patuh-bench cases URL SUPERVISOR_TOKEN AREA INSPECTOR N
+//	                               open N cases in AREA (largest shortfall first) for INSPECTOR
 //	patuh-bench load URL RATE SECONDS SUPERVISOR_TOKEN INSPECTOR_TOKEN...
 //	                               a steady mix of supervisors and inspectors at RATE requests/s
 package main
@@ -37,6 +39,8 @@ func main() {
 		err = generate(os.Args[2])
 	case "load":
 		err = load(os.Args[2:])
+	case "cases":
+		err = openCases(os.Args[2:])
 	case "latency":
 		n := 400
 		if len(os.Args) > 4 {
@@ -300,13 +304,22 @@ func load(args []string) error {
 		io.Copy(io.Discard, res.Body)
 		return res.StatusCode, nil
 	}
-	// Each inspector's open case ids, read once.
+	// Each inspector's own case ids, read once.
 	caseIDs := make([][]int64, len(inspectors))
 	for i, tok := range inspectors {
-		req, _ := http.NewRequest("GET", base+"/api/v1/cases?limit=50", nil)
-		req.Header.Set("Authorization", "Bearer "+tok)
-		res, err := client.Do(req)
+		get := func(path string) (*http.Response, error) {
+			req, _ := http.NewRequest("GET", base+path, nil)
+			req.Header.Set("Authorization", "Bearer "+tok)
+			return client.Do(req)
+		}
+		res, err := get("/api/v1/me")
 		if err != nil {
+			return err
+		}
+		var me struct{ Username string }
+		json.NewDecoder(res.Body).Decode(&me)
+		res.Body.Close()
+		if res, err = get("/api/v1/cases?limit=50&assignee=" + me.Username); err != nil {
 			return err
 		}
 		var list struct{ Items []struct{ ID int64 } }
@@ -367,5 +380,61 @@ func load(args []string) error {
 	pct := func(q float64) float64 { return float64(all[int(q*float64(len(all)-1))].Microseconds()) / 1000 }
 	fmt.Printf("load: %d requests in %.1fs = %.0f req/s; p50 %.1f ms, p95 %.1f ms, p99 %.1f ms, max %.1f ms; errors %d\n",
 		len(all), elapsed.Seconds(), float64(len(all))/elapsed.Seconds(), pct(0.5), pct(0.95), pct(0.99), pct(1), failed)
+	return nil
+}
+
+// openCases opens and assigns cases through the API, as a supervisor would.
+func openCases(args []string) error {
+	if len(args) != 5 {
+		return fmt.Errorf("usage: cases URL SUPERVISOR_TOKEN AREA INSPECTOR N")
+	}
+	base, tok, area, inspector := args[0], args[1], args[2], args[3]
+	want, _ := strconv.Atoi(args[4])
+	call := func(method, path, body string, v any) (int, error) {
+		var r io.Reader
+		if body != "" {
+			r = strings.NewReader(body)
+		}
+		req, _ := http.NewRequest(method, base+path, r)
+		req.Header.Set("Authorization", "Bearer "+tok)
+		req.Header.Set("Content-Type", "application/json")
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return 0, err
+		}
+		defer res.Body.Close()
+		if v != nil {
+			json.NewDecoder(res.Body).Decode(v)
+		}
+		return res.StatusCode, nil
+	}
+	var list struct {
+		Items []struct {
+			ID         int64  `json:"id"`
+			OpenCaseID *int64 `json:"open_case_id"`
+		}
+	}
+	if _, err := call("GET", "/api/v1/employers?limit=500&area="+area, "", &list); err != nil {
+		return err
+	}
+	opened := 0
+	for _, e := range list.Items {
+		if opened == want {
+			break
+		}
+		if e.OpenCaseID != nil {
+			continue
+		}
+		var c struct{ ID, Version int64 }
+		if code, err := call("POST", "/api/v1/cases", fmt.Sprintf(`{"employer_id": %d}`, e.ID), &c); err != nil || code != 201 {
+			continue
+		}
+		if code, err := call("POST", fmt.Sprintf("/api/v1/cases/%d/assign", c.ID),
+			fmt.Sprintf(`{"assignee": %q, "version": %d}`, inspector, c.Version), nil); err != nil || code != 200 {
+			return fmt.Errorf("assign case %d to %s: %d %v", c.ID, inspector, code, err)
+		}
+		opened++
+	}
+	fmt.Printf("%s: %d cases opened in %s\n", inspector, opened, area)
 	return nil
 }

@@ -130,13 +130,15 @@ func NewImporter(d *sqlx.DB, dir string) (*importer.Importer, error) {
 	}
 	// A new participants snapshot verifies the open cases of the employers it covers and
 	// refreshes the resident coverage figure.
+	// The resident count (seconds on a full snapshot) runs before the verification, which
+	// takes the audit lock.
+	im.OnCommit(dashboard.RefreshResidents)
 	im.OnCommit(func(ctx context.Context, tx *sqlx.Tx, imp *importer.Import) error {
 		if imp.Kind != "participants" {
 			return nil
 		}
 		return casework.Verify(ctx, tx, imp.ID)
 	})
-	im.OnCommit(dashboard.RefreshResidents)
 	return im, nil
 }
 

@@ -457,17 +457,20 @@ func (im *Importer) commit(ctx context.Context, imp *Import) error {
 		if err := flags.Recompute(ctx, tx, im.Now()); err != nil {
 			return err
 		}
-		for _, h := range im.hooks {
-			if err := h(ctx, tx, imp); err != nil {
-				return err
-			}
-		}
 		if err := clearStage(ctx, tx, kind, imp.ID); err != nil {
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE imports SET status = 'committed', committed_at = now(), version = version + 1
 			WHERE id = $1`, imp.ID); err != nil {
 			return err
+		}
+		// The hooks come last: they write audit records, and the audit chain's lock is then
+		// held by this transaction until it commits. Taken earlier, it would stop every audited
+		// change in the application for the whole of a long commit (found by `make load`).
+		for _, h := range im.hooks {
+			if err := h(ctx, tx, imp); err != nil {
+				return err
+			}
 		}
 		if err := audit.Record(ctx, tx, audit.Entry{Actor: "importer", Action: "import.committed", Entity: "import",
 			EntityID: fmt.Sprint(imp.ID), Detail: map[string]any{"kind": imp.Kind, "rows_valid": imp.RowsValid}}); err != nil {
