@@ -5,7 +5,6 @@ import (
 	"errors"
 	"io"
 	"net/http"
-	"path/filepath"
 	"strconv"
 
 	"github.com/gin-gonic/gin"
@@ -36,21 +35,8 @@ func (a *API) Register(api *gin.RouterGroup) {
 	api.POST("/cases/:id/request-closure", a.requestClosure)
 	api.POST("/cases/:id/visits/:vid/files", a.upload)
 	api.GET("/cases/:id/files", a.files)
-	api.GET("/cases/:id/files/:fid", a.download)
-	api.GET("/cases/:id/follow-ups/:fid/letter.pdf", func(c *gin.Context) {
-		id, ok := caseID(c)
-		fid, err := strconv.ParseInt(c.Param("fid"), 10, 64)
-		if !ok || err != nil {
-			web.Error(c, apperr.New(apperr.NotFound, "error.not_found"))
-			return
-		}
-		pdf, err := a.Store.Letter(c.Request.Context(), auth.Current(c), id, fid)
-		if err != nil {
-			web.Error(c, err)
-			return
-		}
-		c.Data(http.StatusOK, "application/pdf", pdf)
-	})
+	api.GET("/cases/:id/files/:fid", serveEvidence(a.Store))
+	api.GET("/cases/:id/follow-ups/:fid/letter.pdf", serveLetter(a.Store))
 }
 
 func (a *API) upload(c *gin.Context) {
@@ -92,24 +78,6 @@ func (a *API) files(c *gin.Context) {
 		}
 		c.JSON(http.StatusOK, gin.H{"items": list})
 	}
-}
-
-// download serves a file as an attachment with its checked type, never sniffed by the browser.
-func (a *API) download(c *gin.Context) {
-	id, ok := caseID(c)
-	fid, err := strconv.ParseInt(c.Param("fid"), 10, 64)
-	if !ok || err != nil {
-		web.Error(c, apperr.New(apperr.NotFound, "error.not_found"))
-		return
-	}
-	ev, data, err := a.Store.OpenEvidence(c.Request.Context(), auth.Current(c), id, fid)
-	if err != nil {
-		web.Error(c, err)
-		return
-	}
-	c.Header("Content-Disposition", `inline; filename="evidence-`+strconv.FormatInt(ev.ID, 10)+filepath.Ext(ev.Filename)+`"`)
-	c.Header("X-Checksum-SHA256", ev.SHA256)
-	c.Data(http.StatusOK, ev.ContentType, data)
 }
 
 // bind reads a JSON body: 415 for another media type, 400 for malformed JSON, 422 for values

@@ -38,8 +38,8 @@ func (p *Pages) Register(g *gin.RouterGroup) {
 	g.POST("/cases/:id/follow-ups/:fid", p.formAction("case.follow_up_saved", p.followUpStatus))
 	g.POST("/cases/:id/close", lead, p.formAction("case.closed", p.close))
 	g.POST("/cases/:id/request-closure", p.formAction("case.closure_requested", p.requestClosure))
-	g.GET("/cases/:id/files/:fid", p.file)
-	g.GET("/cases/:id/follow-ups/:fid/letter.pdf", p.letter)
+	g.GET("/cases/:id/files/:fid", serveEvidence(p.Store))
+	g.GET("/cases/:id/follow-ups/:fid/letter.pdf", serveLetter(p.Store))
 }
 
 // index lists cases; an inspector sees their own first (?assignee=me is the default for them).
@@ -325,36 +325,6 @@ func (p *Pages) close(c *gin.Context, cs *Case, form map[string]string) error {
 func (p *Pages) requestClosure(c *gin.Context, cs *Case, form map[string]string) error {
 	_, err := p.Store.RequestClosure(c.Request.Context(), auth.Current(c), cs.ID, form["note"], version(form))
 	return err
-}
-
-func (p *Pages) file(c *gin.Context) {
-	cs, ok := p.load(c)
-	if !ok {
-		return
-	}
-	fid, _ := strconv.ParseInt(c.Param("fid"), 10, 64)
-	ev, data, err := p.Store.OpenEvidence(c.Request.Context(), auth.Current(c), cs.ID, fid)
-	if err != nil {
-		web.Error(c, err)
-		return
-	}
-	c.Header("X-Checksum-SHA256", ev.SHA256)
-	c.Data(http.StatusOK, ev.ContentType, data)
-}
-
-func (p *Pages) letter(c *gin.Context) {
-	cs, ok := p.load(c)
-	if !ok {
-		return
-	}
-	fid, _ := strconv.ParseInt(c.Param("fid"), 10, 64)
-	pdf, err := p.Store.Letter(c.Request.Context(), auth.Current(c), cs.ID, fid)
-	if err != nil {
-		web.Error(c, err)
-		return
-	}
-	c.Header("Content-Disposition", `inline; filename="surat-`+strconv.FormatInt(fid, 10)+`.pdf"`)
-	c.Data(http.StatusOK, "application/pdf", pdf)
 }
 
 // review is the supervisor's queue: what waits for a decision, what is late, what nobody visited.

@@ -1,0 +1,59 @@
+package casework
+
+import (
+	"net/http"
+	"path/filepath"
+	"strconv"
+
+	"github.com/gin-gonic/gin"
+
+	"patuh/internal/apperr"
+	"patuh/internal/auth"
+	"patuh/internal/web"
+)
+
+// The evidence files and letters of a case are served alike to the pages and the API: the
+// store checks the case's area, the type is the one checked at upload, never sniffed.
+
+func caseAndFile(c *gin.Context) (int64, int64, bool) {
+	id, err1 := strconv.ParseInt(c.Param("id"), 10, 64)
+	fid, err2 := strconv.ParseInt(c.Param("fid"), 10, 64)
+	if err1 != nil || err2 != nil {
+		web.Error(c, apperr.New(apperr.NotFound, "error.not_found"))
+		return 0, 0, false
+	}
+	return id, fid, true
+}
+
+func serveEvidence(s *Store) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		id, fid, ok := caseAndFile(c)
+		if !ok {
+			return
+		}
+		ev, data, err := s.OpenEvidence(c.Request.Context(), auth.Current(c), id, fid)
+		if err != nil {
+			web.Error(c, err)
+			return
+		}
+		c.Header("Content-Disposition", `inline; filename="evidence-`+strconv.FormatInt(ev.ID, 10)+filepath.Ext(ev.Filename)+`"`)
+		c.Header("X-Checksum-SHA256", ev.SHA256)
+		c.Data(http.StatusOK, ev.ContentType, data)
+	}
+}
+
+func serveLetter(s *Store) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		id, fid, ok := caseAndFile(c)
+		if !ok {
+			return
+		}
+		pdf, err := s.Letter(c.Request.Context(), auth.Current(c), id, fid)
+		if err != nil {
+			web.Error(c, err)
+			return
+		}
+		c.Header("Content-Disposition", `inline; filename="surat-`+strconv.FormatInt(fid, 10)+`.pdf"`)
+		c.Data(http.StatusOK, "application/pdf", pdf)
+	}
+}
