@@ -13,6 +13,7 @@ import (
 	"bufio"
 	"encoding/csv"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -279,7 +280,7 @@ func probe(name, base, token string, n int, paths []string) error {
 // percentiles and errors. Each inspector token must belong to an inspector with cases.
 func load(args []string) error {
 	if len(args) < 5 {
-		return fmt.Errorf("usage: load URL RATE SECONDS SUPERVISOR_TOKEN INSPECTOR_TOKEN...")
+		return errors.New("usage: load URL RATE SECONDS SUPERVISOR_TOKEN INSPECTOR_TOKEN [INSPECTOR_TOKEN ...]")
 	}
 	base := args[0]
 	rate, _ := strconv.Atoi(args[1])
