@@ -29,12 +29,14 @@ test:
 	go vet ./... && \
 	TEST_DATABASE_URL="$$admin" go test -count=1 -timeout 30m ./...
 
-# Static analysis: gofmt, go vet and staticcheck (fetched through the Go module proxy).
+# Static analysis: gofmt, go vet, staticcheck (fetched through the Go module proxy) and
+# govulncheck against an offline database built from the golang.org/x/vulndb module.
 check:
 	@unformatted=$$(gofmt -l cmd internal migrations static templates); \
 	if [ -n "$$unformatted" ]; then echo "gofmt would change: $$unformatted"; exit 1; fi
 	go vet ./...
 	go run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
+	scripts/vulncheck.sh
 
 db-stop:
 	@d=.data/pg; [ -d $$d ] || exit 0; \

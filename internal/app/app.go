@@ -62,6 +62,7 @@ func New(cfg config.Config, d *sqlx.DB) (*App, error) {
 	store := postgresstore.NewWithCleanupInterval(d.DB, 10*time.Minute)
 	sm := scs.New()
 	sm.Store = store
+	sm.ErrorFunc = web.SessionStoreFailed
 	sm.Lifetime = cfg.SessionMaxAge
 	sm.IdleTimeout = cfg.SessionIdle
 	sm.Cookie.Name = SessionCookieName(cfg.SecureCookies)

@@ -2,19 +2,25 @@ package app_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"mime/multipart"
 	"net"
 	"net/http"
+	"net/http/cookiejar"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"patuh/internal/auth"
+	"patuh/internal/db"
 	"patuh/internal/db/dbtest"
 )
 
@@ -25,36 +31,11 @@ func TestServerKilledMidImport(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the server binary")
 	}
-	dir := t.TempDir()
-	bin := filepath.Join(dir, "patuh")
-	build := exec.Command("go", "build", "-o", bin, "./cmd/patuh")
-	build.Dir = filepath.Join("..", "..")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
+	bin := buildServer(t)
 	user := addUser(t, auth.Admin, "")
 	tok := token(t, user)
-
-	start := func() (*exec.Cmd, string) {
-		l, _ := net.Listen("tcp", "127.0.0.1:0")
-		addr := l.Addr().String()
-		l.Close()
-		cmd := exec.Command(bin, "serve")
-		cmd.Env = append(os.Environ(), "DATABASE_URL="+dbtest.URL(), "PATUH_ADDR="+addr, "PATUH_SECRET=test-secret",
-			"PATUH_DATA_DIR="+filepath.Join(dir, "files"), "PATUH_LOG_FORMAT=text")
-		cmd.Stderr = os.Stderr
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		for range 100 {
-			if res, err := http.Get("http://" + addr + "/readyz"); err == nil && res.StatusCode == 200 {
-				return cmd, "http://" + addr
-			}
-			time.Sleep(100 * time.Millisecond)
-		}
-		t.Fatal("server did not start")
-		return nil, ""
-	}
+	files := t.TempDir()
+	start := func() (*exec.Cmd, string) { return startServer(t, bin, dbtest.URL(), files) }
 	status := func(base string, id int64) (string, int) {
 		req, _ := http.NewRequest("GET", fmt.Sprintf("%s/api/v1/imports/%d", base, id), nil)
 		req.Header.Set("Authorization", "Bearer "+tok)
@@ -129,5 +110,183 @@ func TestServerKilledMidImport(t *testing.T) {
 	d.Get(&applied, `SELECT count(*) FROM participants WHERE import_id = $1`, created.ID)
 	if st != "committed" || applied != rows {
 		t.Fatalf("after restart: %s with %d rows, want committed with %d", st, applied, rows)
+	}
+}
+
+// buildServer builds cmd/patuh once per test into a temporary directory.
+func buildServer(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "patuh")
+	build := exec.Command("go", "build", "-o", bin, "./cmd/patuh")
+	build.Dir = filepath.Join("..", "..")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// startServer runs `patuh serve` on a free port against databaseURL and waits until it is ready.
+func startServer(t *testing.T, bin, databaseURL, files string) (*exec.Cmd, string) {
+	t.Helper()
+	l, _ := net.Listen("tcp", "127.0.0.1:0")
+	addr := l.Addr().String()
+	l.Close()
+	cmd := exec.Command(bin, "serve")
+	cmd.Env = append(os.Environ(), "DATABASE_URL="+databaseURL, "PATUH_ADDR="+addr, "PATUH_SECRET=test-secret",
+		"PATUH_DATA_DIR="+files, "PATUH_LOG_FORMAT=text")
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	for range 100 {
+		if res, err := http.Get("http://" + addr + "/readyz"); err == nil {
+			res.Body.Close()
+			if res.StatusCode == 200 {
+				return cmd, "http://" + addr
+			}
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatal("server did not start")
+	return nil, ""
+}
+
+// TestDatabaseRestart runs the real server on a PostgreSQL cluster of its own, keeps pages and
+// API requests going, stops PostgreSQL for two seconds and starts it again. During the outage
+// only 503s may come back (never a 500, never a dropped connection), and every kind of request
+// answers 200 again within seconds of the restart.
+func TestDatabaseRestart(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs a PostgreSQL cluster of its own and the server binary")
+	}
+	cluster := dbtest.StartCluster(t, os.Getenv("PATUH_REQUIRE_CLUSTER") == "1")
+	ctx := context.Background()
+	admin, err := db.Open(ctx, cluster.URL("postgres"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+	if _, err := admin.Exec(`CREATE DATABASE patuh`); err != nil {
+		t.Fatal(err)
+	}
+	d, err := db.Open(ctx, cluster.URL("patuh"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	if _, err := db.Migrate(ctx, d); err != nil {
+		t.Fatal(err)
+	}
+	store := auth.NewStore(d, "test-secret")
+	u, err := store.AddUser(ctx, "test", auth.NewUser{Username: "restart", Name: "Restart", Role: auth.Supervisor, Password: password}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := store.CreateToken(ctx, "test", u.ID, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.Close()
+
+	server, base := startServer(t, buildServer(t), cluster.URL("patuh"), t.TempDir())
+	defer func() { server.Process.Signal(syscall.SIGTERM); server.Wait() }()
+	jar, _ := cookiejar.New(nil)
+	browser := &http.Client{Jar: jar, Timeout: 10 * time.Second}
+	res, err := browser.PostForm(base+"/login", url.Values{"username": {"restart"}, "password": {password}})
+	if err != nil || res.StatusCode != 200 {
+		t.Fatalf("login: %v %v", res, err)
+	}
+	res.Body.Close()
+
+	requests := map[string]func() (*http.Response, error){
+		"page": func() (*http.Response, error) { return browser.Get(base + "/employers") },
+		"api": func() (*http.Response, error) {
+			req, _ := http.NewRequest("GET", base+"/api/v1/employers", nil)
+			req.Header.Set("Authorization", "Bearer "+tok)
+			return (&http.Client{Timeout: 10 * time.Second}).Do(req)
+		},
+	}
+	type outcome struct {
+		kind   string
+		status int // 0: no response
+		at     time.Time
+		csp    bool
+	}
+	var (
+		mu       sync.Mutex
+		outcomes []outcome
+		stop     = make(chan struct{})
+		wg       sync.WaitGroup
+	)
+	for kind, do := range requests {
+		for range 3 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for {
+					select {
+					case <-stop:
+						return
+					default:
+					}
+					o := outcome{kind: kind}
+					if res, err := do(); err == nil {
+						io.Copy(io.Discard, res.Body)
+						res.Body.Close()
+						o.status = res.StatusCode
+						o.csp = res.Header.Get("Content-Security-Policy") != ""
+					}
+					o.at = time.Now()
+					mu.Lock()
+					outcomes = append(outcomes, o)
+					mu.Unlock()
+					time.Sleep(20 * time.Millisecond)
+				}
+			}()
+		}
+	}
+	time.Sleep(time.Second)
+	stopped := time.Now()
+	cluster.Stop()
+	time.Sleep(2 * time.Second)
+	cluster.Start()
+	started := time.Now()
+	time.Sleep(5 * time.Second)
+	close(stop)
+	wg.Wait()
+
+	counts := map[string]map[int]int{}
+	recovered := map[string]time.Duration{}
+	for _, o := range outcomes {
+		if counts[o.kind] == nil {
+			counts[o.kind] = map[int]int{}
+		}
+		counts[o.kind][o.status]++
+		if o.status != 200 && o.status != 503 {
+			t.Errorf("%s request at %+.1fs after the stop: status %d (0 = no response)", o.kind, o.at.Sub(stopped).Seconds(), o.status)
+		}
+		if o.status == 503 && !o.csp {
+			t.Errorf("%s: a 503 without the security headers", o.kind)
+		}
+		if o.status == 200 && o.at.After(started) {
+			if _, ok := recovered[o.kind]; !ok {
+				recovered[o.kind] = o.at.Sub(started)
+			}
+		}
+	}
+	for kind := range requests {
+		t.Logf("%s: statuses %v, first 200 %.2fs after PostgreSQL was back", kind, counts[kind], recovered[kind].Seconds())
+		if counts[kind][503] == 0 {
+			t.Errorf("%s: no 503 during the outage: the outage was not exercised", kind)
+		}
+		if r, ok := recovered[kind]; !ok || r > 3*time.Second {
+			t.Errorf("%s: not recovered within 3 s of the restart", kind)
+		}
+	}
+	// Once recovered, nothing fails any more.
+	for _, o := range outcomes {
+		if r, ok := recovered[o.kind]; ok && o.at.Sub(started) > r+time.Second && o.status != 200 {
+			t.Errorf("%s: status %d at %+.1fs after the restart, after recovery", o.kind, o.status, o.at.Sub(started).Seconds())
+		}
 	}
 }

@@ -78,6 +78,21 @@ func Error(c *gin.Context, err error) {
 	c.Abort()
 }
 
+// SessionStoreFailed answers a request whose session could not be loaded or saved (scs calls it
+// before the gin engine runs, so neither the error page nor the user's language is at hand).
+// Without it scs answers a bare 500 while PostgreSQL restarts.
+func SessionStoreFailed(w http.ResponseWriter, r *http.Request, err error) {
+	setSecurityHeaders(w.Header())
+	status, text := http.StatusInternalServerError, "Terjadi kesalahan. / Something went wrong."
+	if databaseDown(err) {
+		status, text = http.StatusServiceUnavailable,
+			"Layanan sedang tidak tersedia; coba lagi sebentar lagi. / The service is unavailable; try again shortly."
+		w.Header().Set("Retry-After", "5")
+	}
+	slog.ErrorContext(r.Context(), "session store failed", "status", status, "err", err)
+	http.Error(w, text, status)
+}
+
 // databaseDown recognises a lost or refused database connection, which deserves a 503 and a
 // retry rather than a 500.
 func databaseDown(err error) bool {

@@ -119,7 +119,11 @@ const csp = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 's
 	"connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
 
 func securityHeaders(c *gin.Context) {
-	h := c.Writer.Header()
+	setSecurityHeaders(c.Writer.Header())
+	c.Next()
+}
+
+func setSecurityHeaders(h http.Header) {
 	h.Set("Content-Security-Policy", csp)
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("X-Frame-Options", "DENY")
@@ -128,7 +132,6 @@ func securityHeaders(c *gin.Context) {
 	h.Set("Permissions-Policy", "camera=(self), geolocation=(self), microphone=()")
 	// Pages may show personal data: never keep them in a cache. /static overrides this.
 	h.Set("Cache-Control", "no-store")
-	c.Next()
 }
 
 // logRequests writes one JSON line per request: the route template, never the raw path or
