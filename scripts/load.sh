@@ -49,7 +49,8 @@ echo "the same during an import of $(($(wc -l < .data/bench/participants.csv) - 
   > .data/bench/participants-load.csv
 curl -sf -o /dev/null -H "Authorization: Bearer $(user load.admin admin)" -F kind=participants \
   -F file=@.data/bench/participants-load.csv localhost:$port/api/v1/imports &
+upload=$!
 sleep 3
 bin/patuh-bench load http://localhost:$port "$rate" "$seconds" "$supervisor" "${inspectors[@]}"
-wait
+wait $upload
 echo "server peak memory (VmHWM): $(grep VmHWM /proc/$server/status | awk '{printf "%.0f MB", $2/1024}')"

@@ -333,38 +333,65 @@ func load(args []string) error {
 			return fmt.Errorf("inspector token %d has no cases", i)
 		}
 	}
-	supervisorPaths := append(append([]string{}, employerPaths...), "/api/v1/stats/coverage?level=kecamatan", "/api/v1/cases?status=assigned")
+	// Supervisors on lists, filters, searches for one employer and figures. The searches name
+	// one company each (a name and its number, a NIB), as a supervisor looking one up would;
+	// the broad "Sinar Karya" of the latency probe matches 1% of Jakarta and is measured there.
+	supervisorPaths := []string{
+		"/api/v1/employers",
+		"/api/v1/employers?flag=PDS_TK",
+		"/api/v1/employers?flag=PWBD&area=31.75",
+		"/api/v1/employers?area=31.71.01&skala=besar",
+		"/api/v1/employers?sort=name&area=31.74",
+		"/api/v1/employers?flag=MENUNGGAK&flag=PDS_UPAH",
+		"/api/v1/employers?q=Garmen+%d",
+		"/api/v1/employers?q=%d",
+		"/api/v1/stats/coverage?level=kecamatan",
+		"/api/v1/cases?status=assigned",
+	}
 	type result struct {
 		took time.Duration
 		ok   bool
 	}
+	// Seeded, so that every run sends the same requests in the same order; choices are random
+	// rather than taken round-robin, which aliased with the request counter (every visit went
+	// to the same two cases of one inspector).
+	rng := rand.New(rand.NewPCG(6, 200))
 	results := make(chan result, rate*seconds+1)
 	tick := time.NewTicker(time.Second / time.Duration(rate))
 	defer tick.Stop()
 	start := time.Now()
 	var wg sync.WaitGroup
-	for n := 0; n < rate*seconds; n++ {
+	for range rate * seconds {
+		method, path, token, body := "GET", "", supervisor, ""
+		i := rng.IntN(len(inspectors))
+		caseID := caseIDs[i][rng.IntN(len(caseIDs[i]))]
+		switch r := rng.IntN(100); {
+		case r < 50: // half the traffic: supervisors
+			path = supervisorPaths[rng.IntN(len(supervisorPaths))]
+			if strings.Contains(path, "%d") {
+				n := rng.IntN(233826)
+				if strings.HasSuffix(path, "q=%d") {
+					n = 1000000000000 + 7*n // the generator's NIBs
+				}
+				path = fmt.Sprintf(path, n)
+			}
+		case r < 60: // an inspector logs a visit
+			method, token = "POST", inspectors[i]
+			path = fmt.Sprintf("/api/v1/cases/%d/visits", caseID)
+			body = `{"visited_on": "2026-11-27", "kind": "lapangan", "met_name": "Beban", "note": "load test"}`
+		case r < 75: // an inspector's list of cases
+			path, token = "/api/v1/cases", inspectors[i]
+		default: // an inspector opens one of their cases
+			path, token = fmt.Sprintf("/api/v1/cases/%d", caseID), inspectors[i]
+		}
 		<-tick.C
 		wg.Add(1)
-		go func(n int) {
+		go func() {
 			defer wg.Done()
 			began := time.Now()
-			var code int
-			var err error
-			switch i := n % len(inspectors); {
-			case n%2 == 0: // half the traffic: supervisors on lists and figures
-				code, err = do("GET", supervisorPaths[n%len(supervisorPaths)], supervisor, "")
-			case n%10 == 1: // an inspector logs a visit
-				id := caseIDs[i][n%len(caseIDs[i])]
-				code, err = do("POST", fmt.Sprintf("/api/v1/cases/%d/visits", id), inspectors[i],
-					`{"visited_on": "2026-11-27", "kind": "lapangan", "met_name": "Beban", "note": "load test"}`)
-			case n%4 == 1: // an inspector's list of cases
-				code, err = do("GET", "/api/v1/cases", inspectors[i], "")
-			default: // an inspector opens one of their cases
-				code, err = do("GET", fmt.Sprintf("/api/v1/cases/%d", caseIDs[i][n%len(caseIDs[i])]), inspectors[i], "")
-			}
+			code, err := do(method, path, token, body)
 			results <- result{time.Since(began), err == nil && code < 400}
-		}(n)
+		}()
 	}
 	wg.Wait()
 	elapsed := time.Since(start)

@@ -328,6 +328,36 @@ func TestTokenAuth(t *testing.T) {
 	}
 }
 
+// A token's last use is kept to the minute: a burst of API calls writes it once, not per call.
+func TestTokenUseRecordedOncePerMinute(t *testing.T) {
+	srv := server(t)
+	user := addUser(t, auth.Supervisor, "")
+	tok := token(t, user)
+	c := newClient(t, srv)
+	lastUsed := func() (at time.Time) {
+		dbtest.DB(t).Get(&at, `SELECT t.last_used_at FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE u.username = $1`, user)
+		return at
+	}
+	for range 3 {
+		if res, body := c.do("GET", "/api/v1/me", nil, map[string]string{"Authorization": "Bearer " + tok}); res.StatusCode != 200 {
+			t.Fatalf("%d %s", res.StatusCode, body)
+		}
+		if lastUsed().IsZero() {
+			t.Fatal("last use not recorded")
+		}
+	}
+	first := lastUsed()
+	c.do("GET", "/api/v1/me", nil, map[string]string{"Authorization": "Bearer " + tok})
+	if !lastUsed().Equal(first) {
+		t.Fatal("last use rewritten within the minute")
+	}
+	dbtest.DB(t).MustExec(`UPDATE api_tokens SET last_used_at = now() - interval '2 minutes' WHERE last_used_at = $1`, first)
+	c.do("GET", "/api/v1/me", nil, map[string]string{"Authorization": "Bearer " + tok})
+	if !lastUsed().After(first) {
+		t.Fatal("last use not updated after a minute")
+	}
+}
+
 func TestHealthAndHeaders(t *testing.T) {
 	srv := server(t)
 	c := newClient(t, srv)

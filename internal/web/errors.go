@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"database/sql/driver"
 	"errors"
 	"log/slog"
@@ -19,6 +20,9 @@ var (
 	errMethod   = apperr.New(apperr.MethodNotAllowed, "error.method")
 	errPanic    = apperr.New(apperr.Internal, "error.internal")
 )
+
+// statusClientClosed is nginx's code for a request whose client left before the answer.
+const statusClientClosed = 499
 
 var statusOf = map[apperr.Code]int{
 	apperr.Invalid:          http.StatusUnprocessableEntity,
@@ -42,9 +46,15 @@ func IsAPI(c *gin.Context) bool { return strings.HasPrefix(c.Request.URL.Path, "
 // Only internal errors are logged, with the request id that the page shows; their text never
 // reaches the user.
 func Error(c *gin.Context, err error) {
+	if errors.Is(err, context.Canceled) && c.Request.Context().Err() != nil {
+		// The client went away (closed the tab, timed out): nobody reads an answer, and it is
+		// not a server fault to log as one. 499 is the usual mark for it in access logs.
+		c.AbortWithStatus(statusClientClosed)
+		return
+	}
 	e, ok := apperr.As(err)
 	if !ok {
-		if databaseDown(err) {
+		if databaseDown(err) || errors.Is(err, context.DeadlineExceeded) {
 			e = &apperr.Error{Code: apperr.Unavailable, Message: "error.unavailable", Err: err}
 		} else {
 			e = &apperr.Error{Code: apperr.Internal, Message: "error.internal", Err: err}
