@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"time"
 
-	"github.com/lib/pq"
 
 	"patuh/internal/flags"
 )
@@ -53,7 +52,6 @@ type Case struct {
 	AssigneeID       *int64          `db:"assignee_id" json:"-"`
 	Assignee         *string         `db:"assignee" json:"assignee"`
 	FlagsAtOpen      json.RawMessage `db:"flags_at_open" json:"flags_at_open"`
-	TargetNIKs       pq.StringArray  `db:"target_niks" json:"-"`
 	RecoveredWorkers int             `db:"recovered_workers" json:"recovered_workers"`
 	Source           string          `db:"source" json:"source"`
 	Complaint        *Complaint      `db:"-" json:"complaint,omitempty"`

@@ -103,8 +103,10 @@ func TestCaseJourney(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Status != "open" || !strings.Contains(string(c.FlagsAtOpen), "PDS_TK") || len(c.TargetNIKs) != 2 {
-		t.Fatalf("opened: %+v", c)
+	var watched int
+	dbtest.DB(t).Get(&watched, `SELECT cardinality(target_niks) FROM cases WHERE id = $1`, c.ID)
+	if c.Status != "open" || !strings.Contains(string(c.FlagsAtOpen), "PDS_TK") || watched != 2 {
+		t.Fatalf("opened: %+v, %d watched NIKs", c, watched)
 	}
 	_, err = s.Open(ctx, w.admin, w.employerID, "")
 	if e, ok := apperr.As(err); !ok || e.Code != apperr.Conflict || e.Current.(map[string]int64)["open_case_id"] != c.ID {

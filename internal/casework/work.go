@@ -29,7 +29,8 @@ func (s *Store) AddVisit(ctx context.Context, u *auth.User, id int64, v Visit, v
 		if c.Status == StatusClosed || c.Status == StatusOpen {
 			return nil, apperr.New(apperr.Conflict, "case.transition_refused")
 		}
-		findings, _ := json.Marshal(orEmpty(v.Findings))
+		findingsJSON, _ := json.Marshal(orEmpty(v.Findings))
+		findings := string(findingsJSON) // text: a []byte would go as binary jsonb
 		var visitID int64
 		if err := tx.GetContext(ctx, &visitID, `INSERT INTO visits (case_id, visited_on, kind, met_name, met_position,
 			workers_found, findings, commitment, commitment_due, lat, lon, signed_by_employer, note, created_by)

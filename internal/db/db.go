@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"strings"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -19,7 +20,7 @@ import (
 
 // Open connects and checks the connection, with pool limits sized for a 2-core server.
 func Open(ctx context.Context, url string) (*sqlx.DB, error) {
-	d, err := sqlx.Open("postgres", url)
+	d, err := sqlx.Open("postgres", withSessionDefaults(url))
 	if err != nil {
 		return nil, fmt.Errorf("db: open: %w", err)
 	}
@@ -33,6 +34,31 @@ func Open(ctx context.Context, url string) (*sqlx.DB, error) {
 		return nil, fmt.Errorf("db: connect: %w", err)
 	}
 	return d, nil
+}
+
+// withSessionDefaults adds to the URL, unless it sets them itself:
+//   - binary_parameters=yes: lib/pq then sends a query with arguments in one round trip
+//     instead of two (parse, then execute). []byte arguments go as binary, right for bytea;
+//     JSON must be passed as a string.
+//   - max_parallel_workers_per_gather=0: on a two-core server a request's query that starts
+//     parallel workers takes both cores from everyone else (and the workers cost more to
+//     start than a list query takes); imports do not need them either.
+func withSessionDefaults(url string) string {
+	for _, opt := range []string{"binary_parameters=yes", "max_parallel_workers_per_gather=0"} {
+		key, _, _ := strings.Cut(opt, "=")
+		if strings.Contains(url, key+"=") {
+			continue
+		}
+		switch {
+		case !strings.Contains(url, "://"): // key=value form
+			url += " " + opt
+		case strings.Contains(url, "?"):
+			url += "&" + opt
+		default:
+			url += "?" + opt
+		}
+	}
+	return url
 }
 
 func provider(d *sql.DB) (*goose.Provider, error) {

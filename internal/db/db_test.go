@@ -76,3 +76,32 @@ func TestMigrationsFromZero(t *testing.T) {
 		t.Fatalf("up again: %v", err)
 	}
 }
+
+// Every connection of the pool runs without parallel workers and sends arguments with the
+// query in one round trip; a URL that sets either keeps its own value.
+func TestSessionDefaults(t *testing.T) {
+	d, err := db.Open(context.Background(), dbtest.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	var workers string
+	if err := d.Get(&workers, `SHOW max_parallel_workers_per_gather`); err != nil || workers != "0" {
+		t.Fatalf("max_parallel_workers_per_gather = %q (%v), want 0", workers, err)
+	}
+	// A JSON string and a bytea []byte both arrive intact with binary parameters.
+	var text string
+	var raw []byte
+	if err := d.QueryRow(`SELECT $1::jsonb::text, $2::bytea`, `{"a": 1}`, []byte{0, 1, 255}).Scan(&text, &raw); err != nil ||
+		text != `{"a": 1}` || string(raw) != "\x00\x01\xff" {
+		t.Fatalf("round trip: %q %v %v", text, raw, err)
+	}
+	own, err := db.Open(context.Background(), dbtest.URL()+"&max_parallel_workers_per_gather=1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer own.Close()
+	if err := own.Get(&workers, `SHOW max_parallel_workers_per_gather`); err != nil || workers != "1" {
+		t.Fatalf("a URL's own setting: %q (%v), want 1", workers, err)
+	}
+}

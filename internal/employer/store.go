@@ -4,7 +4,6 @@ package employer
 
 import (
 	"context"
-	"database/sql"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -171,20 +170,6 @@ func likeEscape(s string) string {
 	return strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`).Replace(s)
 }
 
-// quickRead runs the list queries without parallel workers: starting them costs more (tens of
-// ms on two cores) than a page of 50 rows takes to find.
-func (s *Store) quickRead(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
-	tx, err := s.db.BeginTxx(ctx, &sql.TxOptions{ReadOnly: true})
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	if _, err := tx.ExecContext(ctx, `SET LOCAL max_parallel_workers_per_gather = 0`); err != nil {
-		return err
-	}
-	return fn(tx)
-}
-
 // List returns one page, ranked by shortfall (or by name), and the cursor of the next page.
 func (s *Store) List(ctx context.Context, f Filter, scope string) ([]Employer, string, error) {
 	where, args := f.where(scope, true)
@@ -211,7 +196,7 @@ func (s *Store) List(ctx context.Context, f Filter, scope string) ([]Employer, s
 		return nil, "", err
 	}
 	var out []Employer
-	if err := s.quickRead(ctx, func(tx *sqlx.Tx) error { return tx.SelectContext(ctx, &out, tx.Rebind(query), qargs...) }); err != nil {
+	if err := s.db.SelectContext(ctx, &out, s.db.Rebind(query), qargs...); err != nil {
 		return nil, "", fmt.Errorf("employer: list: %w", err)
 	}
 	next := ""
@@ -292,7 +277,7 @@ func (s *Store) Counts(ctx context.Context, f Filter, scope string) (map[string]
 		PDSProgram int `db:"pds_program"`
 		Menunggak  int `db:"menunggak"`
 	}
-	if err := s.quickRead(ctx, func(tx *sqlx.Tx) error { return tx.GetContext(ctx, &c, tx.Rebind(named), qargs...) }); err != nil {
+	if err := s.db.GetContext(ctx, &c, s.db.Rebind(named), qargs...); err != nil {
 		return nil, 0, fmt.Errorf("employer: counts: %w", err)
 	}
 	return map[string]int{"PWBD": c.PWBD, "PDS_TK": c.PDSTK, "PDS_UPAH": c.PDSUpah, "PDS_PROGRAM": c.PDSProgram,
