@@ -232,12 +232,12 @@ func (s *Store) tokenHash(token string) []byte {
 func (s *Store) UserByToken(ctx context.Context, token string) (*User, error) {
 	hash := s.tokenHash(token)
 	var t struct {
-		UserID int64 `db:"user_id"`
-		Stale  bool  `db:"stale"`
+		User
+		Stale bool `db:"token_stale"`
 	}
-	err := s.db.GetContext(ctx, &t, `SELECT t.user_id,
-		t.last_used_at IS NULL OR t.last_used_at < now() - interval '1 minute' AS stale
-		FROM api_tokens t JOIN users u ON u.id = t.user_id
+	err := s.db.GetContext(ctx, &t, `SELECT `+userColumns+`,
+		t.last_used_at IS NULL OR t.last_used_at < now() - interval '1 minute' AS token_stale
+		FROM api_tokens t JOIN users u ON u.id = t.user_id LEFT JOIN regions r ON r.kode = u.area_kode
 		WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND u.active`, hash)
 	if err != nil {
 		if apperr.CodeOf(db.NotFoundOr(err, "")) == apperr.NotFound {
@@ -252,5 +252,5 @@ func (s *Store) UserByToken(ctx context.Context, token string) (*User, error) {
 			return nil, fmt.Errorf("auth: token use: %w", err)
 		}
 	}
-	return s.UserByID(ctx, t.UserID)
+	return &t.User, nil
 }

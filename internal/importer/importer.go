@@ -98,6 +98,9 @@ type Importer struct {
 	hooks []CommitHook
 	// Now is the day whose rates and UMP the flags use; tests fix it.
 	Now func() time.Time
+	// Yield, when set, is called after every yieldEvery validated rows with the time they took;
+	// it may sleep, so that a large import leaves the CPU to the people using the application.
+	Yield func(worked time.Duration)
 	// failCommit, set by tests, makes a commit fail after its last statement.
 	failCommit error
 }

@@ -13,6 +13,7 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/xuri/excelize/v2"
 
@@ -385,5 +386,23 @@ func TestHugeCSVLine(t *testing.T) {
 	imp := load(t, im, "employers", "huge.csv", []byte(data))
 	if imp.Status != "failed" || imp.Failure != "import.file.line_too_long" || imp.FailureDetail != "3" {
 		t.Fatalf("huge line: %s %q %q", imp.Status, imp.Failure, imp.FailureDetail)
+	}
+}
+
+// A large file's validation offers to give way every 5,000 rows, with the time the rows took.
+func TestValidationYields(t *testing.T) {
+	im := newImporter(t)
+	var calls []time.Duration
+	im.Yield = func(worked time.Duration) { calls = append(calls, worked) }
+	var csv bytes.Buffer
+	csv.WriteString("npp,nik,nama,upah,status\n")
+	for i := range 12000 {
+		fmt.Fprintf(&csv, "Y%07d,317101%02d%02d%02d%04d,Peserta,6000000,aktif\n", i%50, 1+i%28, 1+(i/28)%12, 60+(i/336)%40, 1+i/13440)
+	}
+	if imp := load(t, im, "participants", "yield.csv", csv.Bytes()); imp.Status != "committed" {
+		t.Fatalf("status %s", imp.Status)
+	}
+	if len(calls) != 2 || calls[0] <= 0 || calls[1] <= 0 {
+		t.Fatalf("yield calls %v, want two with the time worked", calls)
 	}
 }

@@ -17,6 +17,9 @@ var errNoRows = sql.ErrNoRows
 // progressEvery is how many rows pass between two progress updates.
 const progressEvery = 20000
 
+// yieldEvery is how many rows pass between two calls of Importer.Yield (about 50 ms of work).
+const yieldEvery = 5000
+
 // validate reads the stored file once, streaming: each valid row goes to the staging table by
 // COPY and each bad value to import_errors by a second COPY, so memory stays flat whatever the
 // file size. Both transactions commit together at the end; a server killed before that leaves
@@ -84,6 +87,7 @@ func (im *Importer) validate(ctx context.Context, imp *Import) error {
 	}
 	values := make([]any, 0, len(kind.stageCols)+2)
 	var fileErr error
+	batchStart := time.Now()
 	err = rawCopy(ctx, stageConn, kind.stage, append([]string{"import_id", "line"}, kind.stageCols...), func(add func([]any) error) error {
 		for {
 			line, cells, err := rows.Next()
@@ -110,6 +114,10 @@ func (im *Importer) validate(ctx context.Context, imp *Import) error {
 				if err := add(values); err != nil {
 					return err
 				}
+			}
+			if total%yieldEvery == 0 && im.Yield != nil {
+				im.Yield(time.Since(batchStart))
+				batchStart = time.Now()
 			}
 			if total%progressEvery == 0 {
 				if _, err := im.db.ExecContext(ctx, `UPDATE imports SET rows_processed = $2 WHERE id = $1`, imp.ID, total); err != nil {

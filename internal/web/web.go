@@ -138,6 +138,7 @@ func setSecurityHeaders(h http.Header) {
 // query, so that no NIK or token ever reaches the log.
 func logRequests(c *gin.Context) {
 	start := time.Now()
+	noteRequest(start)
 	c.Next()
 	route := c.FullPath()
 	if route == "" {
