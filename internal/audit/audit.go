@@ -31,25 +31,26 @@ type Entry struct {
 // Record appends an entry inside the caller's transaction, so the change and its record
 // commit or vanish together. Writers queue on a transaction-level lock to keep the chain linear.
 func Record(ctx context.Context, tx sqlx.ExtContext, e Entry) error {
+	detail, err := json.Marshal(orEmpty(e.Detail))
+	if err != nil {
+		return fmt.Errorf("audit: detail: %w", err)
+	}
+	// jsonb normalises the text; hash what PostgreSQL will hand back. Done before taking the
+	// chain's lock, which every audited change in the application queues on.
+	var normalised string
+	if err := sqlx.GetContext(ctx, tx, &normalised, `SELECT $1::jsonb::text`, string(detail)); err != nil {
+		return fmt.Errorf("audit: normalise: %w", err)
+	}
 	if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(74208)`); err != nil {
 		return fmt.Errorf("audit: lock: %w", err)
 	}
 	var prev []byte
-	err := sqlx.GetContext(ctx, tx, &prev, `SELECT hash FROM audit_log ORDER BY id DESC LIMIT 1`)
+	err = sqlx.GetContext(ctx, tx, &prev, `SELECT hash FROM audit_log ORDER BY id DESC LIMIT 1`)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return fmt.Errorf("audit: last hash: %w", err)
 	}
 	if prev == nil {
 		prev = []byte{}
-	}
-	detail, err := json.Marshal(orEmpty(e.Detail))
-	if err != nil {
-		return fmt.Errorf("audit: detail: %w", err)
-	}
-	// jsonb normalises the text; hash what PostgreSQL will hand back.
-	var normalised string
-	if err := sqlx.GetContext(ctx, tx, &normalised, `SELECT $1::jsonb::text`, string(detail)); err != nil {
-		return fmt.Errorf("audit: normalise: %w", err)
 	}
 	at := time.Now().UTC().Truncate(time.Microsecond)
 	var actorID sql.NullInt64
