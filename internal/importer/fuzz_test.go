@@ -11,8 +11,9 @@ import (
 )
 
 // The fuzz targets check the parsers' promises on any input: no panic, and a value that is
-// accepted is in its stored form (and parses again to itself). `go test` runs the committed
-// seed corpora in testdata/fuzz; `go test -fuzz=FuzzParseMoney ./internal/importer` explores.
+// accepted is in its stored form (and parses again to itself). `go test` runs the seed corpora
+// of the f.Add calls (and any failing input Go saved under testdata/fuzz);
+// `go test -fuzz=FuzzParseMoney ./internal/importer` explores.
 
 func FuzzParseNIK(f *testing.F) {
 	for _, s := range []string{"3171010101900001", "3171014101900001", "3171010101900000", "31710101019000", "", "abcdefghijklmnop"} {
