@@ -105,3 +105,13 @@ func TestSessionDefaults(t *testing.T) {
 		t.Fatalf("a URL's own setting: %q (%v), want 1", workers, err)
 	}
 }
+
+// Cases and follow-ups leave room on each page for their frequent version bumps.
+func TestHotUpdateRoom(t *testing.T) {
+	for table, want := range map[string]string{"cases": "{fillfactor=70}", "follow_ups": "{fillfactor=80}"} {
+		var got string
+		if err := dbtest.DB(t).Get(&got, `SELECT coalesce(reloptions::text, '') FROM pg_class WHERE relname = $1`, table); err != nil || got != want {
+			t.Errorf("%s reloptions %q (%v), want %q", table, got, err, want)
+		}
+	}
+}
