@@ -85,7 +85,7 @@ func Recompute(ctx context.Context, tx *sqlx.Tx, today time.Time) error {
 			return err
 		}
 	}
-	if _, err := tx.ExecContext(ctx, `DROP TABLE IF EXISTS flag_rates, flag_active, flag_facts`); err != nil {
+	if _, err := tx.ExecContext(ctx, `DROP TABLE IF EXISTS flag_rates, flag_active, flag_facts, flag_new`); err != nil {
 		return err
 	}
 	if _, err := tx.ExecContext(ctx, queries["load-rates"], *r.JKK, *r.JKM, *r.JHT, *r.JP, r.JPCap, *r.UMP, r.MenunggakMinMonths); err != nil {
@@ -96,7 +96,7 @@ func Recompute(ctx context.Context, tx *sqlx.Tx, today time.Time) error {
 		return err
 	}
 	for _, name := range []string{"active", "index-active", "facts", "index-facts", "clear", "pwbd", "pds-tk-roster",
-		"pds-tk-reported", "pds-upah", "pds-program", "menunggak", "summarise", "refresh-counts"} {
+		"pds-tk-reported", "pds-upah", "pds-program", "menunggak", "apply", "summarise", "refresh-counts"} {
 		start := time.Now()
 		for _, stmt := range strings.SplitAfter(queries[name], ";\n") {
 			if strings.TrimSpace(stmt) == "" {

@@ -55,11 +55,14 @@ CREATE UNIQUE INDEX ON flag_facts (id);
 ANALYZE flag_facts;
 
 -- name: clear
-DELETE FROM employer_flags WHERE employer_id IN (SELECT id FROM flag_targets);
+-- The rules below write the targets' flags here; apply then changes only what differs.
+CREATE TEMP TABLE flag_new ON COMMIT DROP AS
+SELECT employer_id, code, workers, shortfall_rp, detail FROM employer_flags WITH NO DATA;
+ALTER TABLE flag_new ADD PRIMARY KEY (employer_id, code);
 
 -- name: pwbd
 -- Workers but no NPP: the reported workforce or the roster, whichever is larger, at the UMP.
-INSERT INTO employer_flags (employer_id, code, workers, shortfall_rp, detail)
+INSERT INTO flag_new (employer_id, code, workers, shortfall_rp, detail)
 SELECT f.id, 'PWBD', w.n, floor(w.n * contribution(r.ump, f.mandatory, r.jkk, r.jkm, r.jht, r.jp, r.jp_cap)),
        format('reported workforce %s, roster %s, no NPP', coalesce(f.jumlah_pekerja, 0), f.roster)
 FROM flag_facts f, flag_rates r, LATERAL (SELECT greatest(coalesce(f.jumlah_pekerja, 0), f.roster) AS n) w
@@ -67,7 +70,7 @@ WHERE f.npps = 0 AND w.n >= 1;
 
 -- name: pds-tk-roster
 -- Roster workers who are not active participants, at their roster wage.
-INSERT INTO employer_flags (employer_id, code, workers, shortfall_rp, detail)
+INSERT INTO flag_new (employer_id, code, workers, shortfall_rp, detail)
 SELECT f.id, 'PDS_TK', count(*), floor(sum(contribution(w.upah, f.mandatory, r.jkk, r.jkm, r.jht, r.jp, r.jp_cap))),
        format('%s of %s roster workers not active participants', count(*), f.roster)
 FROM flag_facts f
@@ -79,7 +82,7 @@ GROUP BY f.id, f.roster;
 
 -- name: pds-tk-reported
 -- Without a roster: reported workforce minus active participants, at the UMP.
-INSERT INTO employer_flags (employer_id, code, workers, shortfall_rp, detail)
+INSERT INTO flag_new (employer_id, code, workers, shortfall_rp, detail)
 SELECT f.id, 'PDS_TK', f.jumlah_pekerja - f.active,
        floor((f.jumlah_pekerja - f.active) * contribution(r.ump, f.mandatory, r.jkk, r.jkm, r.jht, r.jp, r.jp_cap)),
        format('reported workforce %s, active participants %s, no roster', f.jumlah_pekerja, f.active)
@@ -89,7 +92,7 @@ WHERE f.npps > 0 AND f.roster = 0 AND f.jumlah_pekerja - f.active > 0;
 -- name: pds-upah
 -- Active participants reported below their roster wage, or (not on the roster) below the UMP
 -- where the UMP binds: not for mikro and kecil.
-INSERT INTO employer_flags (employer_id, code, workers, shortfall_rp, detail)
+INSERT INTO flag_new (employer_id, code, workers, shortfall_rp, detail)
 SELECT f.id, 'PDS_UPAH', count(*),
        floor(sum(contribution(p.paid, f.mandatory, r.jkk, r.jkm, r.jht, r.jp, r.jp_cap)
                - contribution(a.upah, f.mandatory, r.jkk, r.jkm, r.jht, r.jp, r.jp_cap))),
@@ -105,7 +108,7 @@ GROUP BY f.id;
 
 -- name: pds-program
 -- Programs mandatory for the scale that none of the NPPs has, on every active participant's wage.
-INSERT INTO employer_flags (employer_id, code, workers, shortfall_rp, detail)
+INSERT INTO flag_new (employer_id, code, workers, shortfall_rp, detail)
 SELECT f.id, 'PDS_PROGRAM', f.active,
        floor(coalesce((SELECT sum(contribution(a.upah, m.missing, r.jkk, r.jkm, r.jht, r.jp, r.jp_cap))
                        FROM flag_active a WHERE a.employer_id = f.id), 0)),
@@ -117,11 +120,25 @@ WHERE f.npps > 0 AND cardinality(m.missing) > 0;
 
 -- name: menunggak
 -- Arrears: the monthly amount is the arrears divided by the months.
-INSERT INTO employer_flags (employer_id, code, workers, shortfall_rp, detail)
+INSERT INTO flag_new (employer_id, code, workers, shortfall_rp, detail)
 SELECT f.id, 'MENUNGGAK', 0, floor(f.arrears_rp::numeric / f.max_months),
        format('%s months in arrears, Rp %s', f.max_months, f.arrears_rp)
 FROM flag_facts f, flag_rates r
 WHERE f.npps > 0 AND f.max_months >= r.menunggak_min_months AND f.max_months > 0;
+
+-- name: apply
+-- Only what changed is written. A new snapshot mostly repeats the last one, and every flag
+-- rewritten is a dead row, and work for everyone reading a list while the import's long
+-- transaction is open (deleting and reinserting all of Jakarta's flags made each list query
+-- step over a second version of every row).
+DELETE FROM employer_flags ef
+WHERE ef.employer_id IN (SELECT id FROM flag_targets)
+  AND NOT EXISTS (SELECT 1 FROM flag_new n WHERE n.employer_id = ef.employer_id AND n.code = ef.code);
+INSERT INTO employer_flags AS ef (employer_id, code, workers, shortfall_rp, detail)
+SELECT employer_id, code, workers, shortfall_rp, detail FROM flag_new
+ON CONFLICT (employer_id, code) DO UPDATE SET
+    workers = excluded.workers, shortfall_rp = excluded.shortfall_rp, detail = excluded.detail
+WHERE (ef.workers, ef.shortfall_rp, ef.detail) IS DISTINCT FROM (excluded.workers, excluded.shortfall_rp, excluded.detail);
 
 -- name: summarise
 -- The status row carries the flag codes (in the spec's order) and the total, for fast lists;
