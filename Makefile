@@ -6,7 +6,7 @@ export GOFLAGS := -mod=mod
 BIN := bin/patuh
 PG_ADMIN_URL = $(shell scripts/db.sh)
 
-.PHONY: run build test check db-stop clean vendor bench-import load
+.PHONY: run build test check fuzz db-stop clean vendor bench-import load
 
 build:
 	go build -o $(BIN) ./cmd/patuh
@@ -37,6 +37,15 @@ check:
 	go vet ./...
 	go run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
 	scripts/vulncheck.sh
+
+# Explores every fuzz target for FUZZTIME each (make test runs only their seed corpora).
+FUZZTIME ?= 15s
+fuzz:
+	@admin='$(PG_ADMIN_URL)'; [ -n "$$admin" ] || exit 1; \
+	for target in $$(grep -ho '^func Fuzz[A-Za-z]*' internal/importer/fuzz_test.go | cut -c6-); do \
+		echo "fuzzing $$target for $(FUZZTIME)"; \
+		TEST_DATABASE_URL="$$admin" go test -run '^$$' -fuzz "^$$target$$" -fuzztime $(FUZZTIME) ./internal/importer || exit 1; \
+	done
 
 db-stop:
 	@d=.data/pg; [ -d $$d ] || exit 0; \

@@ -129,7 +129,7 @@ func NewImporter(d *sqlx.DB, dir string) (*importer.Importer, error) {
 	if err != nil {
 		return nil, err
 	}
-	im.Yield = yieldToRequests
+	im.Busy = func() bool { return web.RequestsPerSecond(time.Now()) >= busyRequestsPerSecond }
 	// A new participants snapshot verifies the open cases of the employers it covers and
 	// refreshes the resident coverage figure.
 	// The resident count (seconds on a full snapshot) runs before the verification, which
@@ -144,16 +144,8 @@ func NewImporter(d *sqlx.DB, dir string) (*importer.Importer, error) {
 	return im, nil
 }
 
-// yieldToRequests paces an import's validation while people use the application: with more
-// than a few requests a second it sleeps twice as long as it worked, leaving about two thirds
-// of its CPU (and of PostgreSQL's, which the COPY feeds) to them. Alone, it runs at full speed.
-func yieldToRequests(worked time.Duration) {
-	if web.RequestsPerSecond(time.Now()) >= busyRequestsPerSecond {
-		time.Sleep(2 * worked)
-	}
-}
-
-// busyRequestsPerSecond is more than an import page polling its progress makes.
+// busyRequestsPerSecond is when the application counts as in use, for the importer to give
+// way: more than an import page polling its progress makes.
 const busyRequestsPerSecond = 5
 
 //go:embed openapi.json

@@ -379,6 +379,15 @@ func TestHealthAndHeaders(t *testing.T) {
 	if res, body := c.do("GET", "/nope", nil, nil); res.StatusCode != 404 || !strings.Contains(body, "tidak ditemukan") {
 		t.Fatalf("404 page: %d", res.StatusCode)
 	}
+	// Error responses (a page and the API) carry the same headers. The 503s of a database
+	// outage are checked by TestDatabaseRestart.
+	for _, path := range []string{"/login", "/api/v1/me"} {
+		res, _ := c.do("PUT", path, nil, nil)
+		if res.StatusCode < 400 || res.Header.Get("X-Content-Type-Options") != "nosniff" ||
+			!strings.Contains(res.Header.Get("Content-Security-Policy"), "frame-ancestors 'none'") {
+			t.Errorf("PUT %s: %d without the security headers: %v", path, res.StatusCode, res.Header)
+		}
+	}
 }
 
 // Sessions live in PostgreSQL, so a restarted server keeps everyone logged in.

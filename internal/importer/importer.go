@@ -98,9 +98,10 @@ type Importer struct {
 	hooks []CommitHook
 	// Now is the day whose rates and UMP the flags use; tests fix it.
 	Now func() time.Time
-	// Yield, when set, is called after every yieldEvery validated rows with the time they took;
-	// it may sleep, so that a large import leaves the CPU to the people using the application.
-	Yield func(worked time.Duration)
+	// Busy, when set, says whether people are using the application right now. A large import
+	// then gives way to them: validation sleeps twice as long as it works, and a commit that
+	// starts while they are busy runs without parallel workers (one core, not both).
+	Busy func() bool
 	// failCommit, set by tests, makes a commit fail after its last statement.
 	failCommit error
 }
@@ -447,6 +448,12 @@ func (im *Importer) commit(ctx context.Context, imp *Import) error {
 		if _, err := tx.ExecContext(ctx, `SET LOCAL work_mem = '256MB'`); err != nil {
 			return err
 		}
+		// The pool runs without parallel workers (see db.Open); alone, a commit may use both cores.
+		if !im.busy() {
+			if _, err := tx.ExecContext(ctx, `SET LOCAL max_parallel_workers_per_gather = 2`); err != nil {
+				return err
+			}
+		}
 		if err := flags.PrepareTargets(ctx, tx); err != nil {
 			return err
 		}
@@ -488,6 +495,8 @@ func (im *Importer) commit(ctx context.Context, imp *Import) error {
 	slog.Info("import committed", "import_id", imp.ID, "kind", imp.Kind, "rows", imp.RowsValid, "seconds", time.Since(start).Seconds())
 	return nil
 }
+
+func (im *Importer) busy() bool { return im.Busy != nil && im.Busy() }
 
 // clearStage drops an import's staged rows. Millions of deleted rows would slow the next
 // import's checks until autovacuum came by, so a staging table left empty is truncated.

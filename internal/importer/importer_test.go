@@ -13,8 +13,8 @@ import (
 	"runtime"
 	"strings"
 	"testing"
-	"time"
 
+	"github.com/jmoiron/sqlx"
 	"github.com/xuri/excelize/v2"
 
 	"patuh/internal/apperr"
@@ -389,20 +389,33 @@ func TestHugeCSVLine(t *testing.T) {
 	}
 }
 
-// A large file's validation offers to give way every 5,000 rows, with the time the rows took.
-func TestValidationYields(t *testing.T) {
-	im := newImporter(t)
-	var calls []time.Duration
-	im.Yield = func(worked time.Duration) { calls = append(calls, worked) }
+// While people use the application, a large file's validation looks every 5,000 rows and gives
+// way (it takes at least twice as long as the work), and its commit runs without parallel
+// workers; alone, it runs at full speed with them.
+func TestImportGivesWayWhenBusy(t *testing.T) {
 	var csv bytes.Buffer
 	csv.WriteString("npp,nik,nama,upah,status\n")
 	for i := range 12000 {
 		fmt.Fprintf(&csv, "Y%07d,317101%02d%02d%02d%04d,Peserta,6000000,aktif\n", i%50, 1+i%28, 1+(i/28)%12, 60+(i/336)%40, 1+i/13440)
 	}
-	if imp := load(t, im, "participants", "yield.csv", csv.Bytes()); imp.Status != "committed" {
-		t.Fatalf("status %s", imp.Status)
-	}
-	if len(calls) != 2 || calls[0] <= 0 || calls[1] <= 0 {
-		t.Fatalf("yield calls %v, want two with the time worked", calls)
+	for _, busy := range []bool{false, true} {
+		im := newImporter(t)
+		looks := 0
+		im.Busy = func() bool { looks++; return busy }
+		var workers string
+		im.OnCommit(func(ctx context.Context, tx *sqlx.Tx, imp *importer.Import) error {
+			return tx.GetContext(ctx, &workers, `SHOW max_parallel_workers_per_gather`)
+		})
+		data := append([]byte{}, csv.Bytes()...)
+		if busy {
+			data = append(data, "Y9999999,3171010101900001,Beda,6000000,aktif\n"...) // new bytes, new import
+		}
+		if imp := load(t, im, "participants", "busy.csv", data); imp.Status != "committed" {
+			t.Fatalf("busy %v: status %s", busy, imp.Status)
+		}
+		want := map[bool]string{false: "2", true: "0"}[busy]
+		if looks < 3 || workers != want {
+			t.Errorf("busy %v: %d looks, commit with %s parallel workers; want ≥ 3 looks and %s", busy, looks, workers, want)
+		}
 	}
 }

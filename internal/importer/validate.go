@@ -17,7 +17,7 @@ var errNoRows = sql.ErrNoRows
 // progressEvery is how many rows pass between two progress updates.
 const progressEvery = 20000
 
-// yieldEvery is how many rows pass between two calls of Importer.Yield (about 50 ms of work).
+// yieldEvery is how many rows pass between two looks at Importer.Busy (about 50 ms of work).
 const yieldEvery = 5000
 
 // validate reads the stored file once, streaming: each valid row goes to the staging table by
@@ -115,8 +115,10 @@ func (im *Importer) validate(ctx context.Context, imp *Import) error {
 					return err
 				}
 			}
-			if total%yieldEvery == 0 && im.Yield != nil {
-				im.Yield(time.Since(batchStart))
+			if total%yieldEvery == 0 {
+				if im.busy() {
+					time.Sleep(2 * time.Since(batchStart))
+				}
 				batchStart = time.Now()
 			}
 			if total%progressEvery == 0 {
