@@ -64,6 +64,7 @@ type employerList struct {
 		ID            int64   `json:"id"`
 		KodeKelurahan *string `json:"kode_kelurahan"`
 		ShortfallRp   int64   `json:"shortfall_rp"`
+		Nama          string  `json:"nama"`
 		NPPs          []string
 		Flags         []struct {
 			Code string `json:"code"`
@@ -127,6 +128,24 @@ func TestEmployersAPIRankingPagingAndFilters(t *testing.T) {
 	apiGet(t, c, tok, "/api/v1/employers?q=93036256", &byNPP)
 	if len(byNPP.Items) != 1 || len(byNPP.Items[0].NPPs) == 0 {
 		t.Fatalf("search by NPP: %+v", byNPP)
+	}
+	// A name search: every match, in the order asked for, whichever way the store finds them.
+	for _, sort := range []string{"-shortfall", "name"} {
+		var found employerList
+		if code := apiGet(t, c, tok, "/api/v1/employers?limit=500&q=karya&sort="+sort, &found); code != 200 {
+			t.Fatalf("search sorted by %q: status %d", sort, code)
+		}
+		if want := count(t, `SELECT count(*) FROM employers e JOIN employer_status s ON s.employer_id = e.id
+			WHERE e.nama ILIKE '%karya%'`); len(found.Items) != want || want == 0 {
+			t.Fatalf("search sorted by %q: %d items, want %d", sort, len(found.Items), want)
+		}
+		for i := 1; i < len(found.Items); i++ {
+			a, b := found.Items[i-1], found.Items[i]
+			if !strings.Contains(strings.ToLower(b.Nama), "karya") ||
+				(sort == "-shortfall" && a.ShortfallRp < b.ShortfallRp) || (sort == "name" && a.Nama > b.Nama) {
+				t.Fatalf("search sorted by %q: out of order or not matching at %d: %+v, %+v", sort, i, a, b)
+			}
+		}
 	}
 	if code := apiGet(t, c, tok, "/api/v1/employers?flag=NOPE", nil); code != 422 {
 		t.Fatalf("unknown flag: %d", code)

@@ -170,12 +170,34 @@ func likeEscape(s string) string {
 	return strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`).Replace(s)
 }
 
+// sparseMatches is the number of name matches below which a search sorts its matches rather
+// than walking the ranking (which then reads about a page × 240,000 / matches rows).
+const sparseMatches = 2000
+
 // List returns one page, ranked by shortfall (or by name), and the cursor of the next page.
 func (s *Store) List(ctx context.Context, f Filter, scope string) ([]Employer, string, error) {
 	where, args := f.where(scope, true)
 	order := " ORDER BY s.shortfall_rp DESC, s.employer_id DESC"
 	if f.Sort == "name" {
 		order = " ORDER BY e.nama, e.id"
+	}
+	if like, byName := args["qlike"]; byName {
+		// The planner cannot tell a rare name from a common one. For a rare one it sometimes
+		// walked the whole ranking, filtering every employer by name until it had a page
+		// (seconds for "Garmen 12"); for a common one that walk is the fast way. So look:
+		// with fewer than sparseMatches matches, find them all in the trigram index and sort
+		// them ("+ 0" and "|| ''" keep the ranking's indexes out of it).
+		var sparse bool
+		if err := s.db.GetContext(ctx, &sparse, `SELECT count(*) < $2 FROM (
+			SELECT 1 FROM employers WHERE nama ILIKE $1 LIMIT $2) m`, like, sparseMatches); err != nil {
+			return nil, "", fmt.Errorf("employer: search size: %w", err)
+		}
+		if sparse {
+			order = " ORDER BY s.shortfall_rp + 0 DESC, s.employer_id DESC"
+			if f.Sort == "name" {
+				order = " ORDER BY e.nama || '', e.id"
+			}
+		}
 	}
 	if f.Cursor != "" {
 		var c cursor
