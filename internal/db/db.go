@@ -42,7 +42,7 @@ func Open(ctx context.Context, url string) (*sqlx.DB, error) {
 //     JSON must be passed as a string.
 //   - max_parallel_workers_per_gather=0: on a two-core server a request's query that starts
 //     parallel workers takes both cores from everyone else (and the workers cost more to
-//     start than a list query takes); imports do not need them either.
+//     start than a list query takes). An import commit running alone turns them back on.
 func withSessionDefaults(url string) string {
 	for _, opt := range []string{"binary_parameters=yes", "max_parallel_workers_per_gather=0"} {
 		key, _, _ := strings.Cut(opt, "=")
