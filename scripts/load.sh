@@ -44,7 +44,7 @@ done
 # flags). Autovacuum would clear them, but this machine's PostgreSQL runs without it, and stale
 # statistics then turn plans bad: vacuum by hand so that every run starts from the same state.
 [ "$(psql "$url" -Atc 'SHOW autovacuum')" = on ] || echo "note: autovacuum is off on this server; vacuuming by hand first"
-psql "$url" -qc "VACUUM (ANALYZE)"
+psql "$url" -qc "VACUUM (ANALYZE)" -c "CHECKPOINT" # and write its pages now, not during the first window
 
 echo "steady load, $rate requests/s for $seconds s:"
 bin/patuh-bench load http://localhost:$port "$rate" "$seconds" "$supervisor" "${inspectors[@]}"
