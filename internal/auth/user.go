@@ -42,6 +42,15 @@ func (u *User) Covers(regionCode string) bool {
 // stores to put in their WHERE clause: `kode_kelurahan LIKE :area_pattern`.
 func (u *User) AreaPattern() string { return u.Area + "%" }
 
+// EmployerInArea is the SQL condition that the employer aliased e lies within the area pattern
+// passed as param ("$1", "$2", …). An employer known only from a complaint may have no
+// kelurahan: only the all-Jakarta pattern reaches it. Written without coalesce so that the
+// planner estimates the prefix from the column's statistics: with coalesce it guessed 0.2% of
+// employers and scanned them all (an inspector's case list went from 3 to 57 ms).
+func EmployerInArea(param string) string {
+	return "(e.kode_kelurahan LIKE " + param + " OR e.kode_kelurahan IS NULL AND " + param + " = '%')"
+}
+
 // MaySeeAll reports whether the user may see the whole record, complainants' identities and
 // unmasked NIKs included.
 func (u *User) MaySeeAll() bool { return u.Role == Admin || u.Role == Supervisor }

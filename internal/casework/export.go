@@ -34,7 +34,7 @@ func (s *Store) FollowUps(ctx context.Context, u *auth.User, overdueOnly bool) (
 		f.issued_on::text, f.due_on::text, f.status, f.status = 'open' AND f.due_on < $2 AND c.status <> 'closed' AS overdue
 		FROM follow_ups f JOIN cases c ON c.id = f.case_id JOIN employers e ON e.id = c.employer_id
 		LEFT JOIN users us ON us.id = c.assignee_id
-		WHERE (e.kode_kelurahan LIKE $1 OR e.kode_kelurahan IS NULL AND $1 = '%')
+		WHERE `+auth.EmployerInArea("$1")+`
 		  AND (NOT $3 OR (f.status = 'open' AND f.due_on < $2 AND c.status <> 'closed'))
 		ORDER BY f.due_on, f.id`, u.AreaPattern(), s.Now().Format("2006-01-02"), overdueOnly)
 	return out, db.NotFoundOr(err, "casework: follow-ups")

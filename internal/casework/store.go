@@ -35,11 +35,8 @@ const caseColumns = `c.id, c.employer_id, e.nama AS employer_name, e.kode_kelura
 
 const caseFrom = ` FROM cases c JOIN employers e ON e.id = c.employer_id LEFT JOIN users u ON u.id = c.assignee_id`
 
-// inArea scopes a case to the user's area by its employer's kelurahan (an employer known only
-// from a complaint may have none: only an all-Jakarta pattern reaches it). Written without
-// coalesce so that the planner can estimate the prefix from the column's statistics: with
-// coalesce it guessed 0.2% of employers and scanned them all in parallel (3 → 57 ms).
-const inArea = ` (e.kode_kelurahan LIKE $2 OR e.kode_kelurahan IS NULL AND $2 = '%')`
+// inArea scopes a case to the user's area (passed as $2) by its employer's kelurahan.
+var inArea = " " + auth.EmployerInArea("$2")
 
 func (s *Store) get(ctx context.Context, q sqlx.QueryerContext, id int64, areaPattern string, lock bool) (*Case, error) {
 	query := `SELECT ` + caseColumns + caseFrom + ` WHERE c.id = $1 AND` + inArea
@@ -339,7 +336,7 @@ type ListFilter struct {
 func (s *Store) List(ctx context.Context, u *auth.User, f ListFilter) ([]Case, error) {
 	out := []Case{}
 	err := s.db.SelectContext(ctx, &out, `SELECT `+caseColumns+caseFrom+` WHERE true AND`+inArea+`
-		AND ($3 = '' OR c.status = $3) AND ($4 = '' OR u.username = $4) AND (e.kode_kelurahan LIKE $5 OR e.kode_kelurahan IS NULL AND $5 = '%')
+		AND ($3 = '' OR c.status = $3) AND ($4 = '' OR u.username = $4) AND `+auth.EmployerInArea("$5")+`
 		AND (NOT $6 OR (c.status <> 'closed' AND EXISTS (
 			SELECT 1 FROM follow_ups f WHERE f.case_id = c.id AND f.status = 'open' AND f.due_on < $7)))
 		AND ($1 = 0 OR c.id < $1)
@@ -407,17 +404,17 @@ func (s *Store) Review(ctx context.Context, u *auth.User) (awaiting, overdue, un
 	q(&awaiting, `SELECT c.id AS case_id, e.nama AS employer_name, u.username AS assignee, c.opened_at::date::text AS since,
 		CASE WHEN c.closure_requested THEN 'requested' ELSE 'resolved' END AS detail, NULL AS follow_up_id, c.version
 		FROM cases c JOIN employers e ON e.id = c.employer_id LEFT JOIN users u ON u.id = c.assignee_id
-		WHERE c.status = 'awaiting_closure' AND (e.kode_kelurahan LIKE $1 OR e.kode_kelurahan IS NULL AND $1 = '%') ORDER BY c.opened_at, c.id`, u.AreaPattern())
+		WHERE c.status = 'awaiting_closure' AND `+auth.EmployerInArea("$1")+` ORDER BY c.opened_at, c.id`, u.AreaPattern())
 	q(&overdue, `SELECT c.id AS case_id, e.nama AS employer_name, u.username AS assignee, f.due_on::text AS since,
 		f.kind AS detail, f.id AS follow_up_id, f.version
 		FROM follow_ups f JOIN cases c ON c.id = f.case_id JOIN employers e ON e.id = c.employer_id LEFT JOIN users u ON u.id = c.assignee_id
-		WHERE f.status = 'open' AND f.due_on < $2 AND c.status <> 'closed' AND (e.kode_kelurahan LIKE $1 OR e.kode_kelurahan IS NULL AND $1 = '%')
+		WHERE f.status = 'open' AND f.due_on < $2 AND c.status <> 'closed' AND `+auth.EmployerInArea("$1")+`
 		ORDER BY f.due_on, f.id`, u.AreaPattern(), today)
 	q(&unvisited, `SELECT c.id AS case_id, e.nama AS employer_name, u.username AS assignee,
 		(SELECT max(assigned_at)::date::text FROM case_assignments a WHERE a.case_id = c.id) AS since, '' AS detail,
 		NULL AS follow_up_id, c.version
 		FROM cases c JOIN employers e ON e.id = c.employer_id LEFT JOIN users u ON u.id = c.assignee_id
-		WHERE c.status = 'assigned' AND (e.kode_kelurahan LIKE $1 OR e.kode_kelurahan IS NULL AND $1 = '%')
+		WHERE c.status = 'assigned' AND `+auth.EmployerInArea("$1")+`
 		AND NOT EXISTS (SELECT 1 FROM visits v WHERE v.case_id = c.id)
 		AND (SELECT max(assigned_at) FROM case_assignments a WHERE a.case_id = c.id)
 		    < $2::date - (SELECT coalesce(value::int, 14) FROM settings WHERE key = 'visit_overdue_days')

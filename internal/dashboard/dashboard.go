@@ -239,7 +239,7 @@ func (s *Store) Casework(ctx context.Context, u *auth.User) (statuses []StatusCo
 	if err = s.db.SelectContext(ctx, &statuses, `SELECT c.status, count(*) AS cases,
 		round(avg(extract(epoch FROM $2::timestamptz - c.opened_at) / 86400)::numeric, 1)::float8 AS age_days
 		FROM cases c JOIN employers e ON e.id = c.employer_id
-		WHERE c.status <> 'closed' AND (e.kode_kelurahan LIKE $1 OR e.kode_kelurahan IS NULL AND $1 = '%')
+		WHERE c.status <> 'closed' AND `+auth.EmployerInArea("$1")+`
 		GROUP BY c.status ORDER BY array_position(ARRAY['open','assigned','inspected','follow_up','awaiting_closure'], c.status)`,
 		area, today); err != nil {
 		return
@@ -251,7 +251,7 @@ func (s *Store) Casework(ctx context.Context, u *auth.User) (statuses []StatusCo
 		count(*) FILTER (WHERE c.closed_at > $2::timestamptz - interval '30 days') AS closed_30,
 		coalesce(sum(c.recovered_workers) FILTER (WHERE c.closed_at > $2::timestamptz - interval '30 days'), 0) AS recovered_30
 		FROM cases c JOIN users u ON u.id = c.assignee_id JOIN employers e ON e.id = c.employer_id
-		WHERE (e.kode_kelurahan LIKE $1 OR e.kode_kelurahan IS NULL AND $1 = '%') GROUP BY u.username ORDER BY open DESC, u.username`, area, today); err != nil {
+		WHERE `+auth.EmployerInArea("$1")+` GROUP BY u.username ORDER BY open DESC, u.username`, area, today); err != nil {
 		return
 	}
 	err = s.db.SelectContext(ctx, &months, `SELECT to_char(date_trunc('month', c.closed_at), 'YYYY-MM') AS month,
@@ -259,7 +259,7 @@ func (s *Store) Casework(ctx context.Context, u *auth.User) (statuses []StatusCo
 		coalesce(sum(greatest(0, (SELECT coalesce(sum((f->>'shortfall_rp')::bigint), 0) FROM jsonb_array_elements(c.flags_at_open) f)
 			- coalesce((SELECT st.shortfall_rp FROM employer_status st WHERE st.employer_id = c.employer_id), 0))), 0) AS recovered_rp
 		FROM cases c JOIN employers e ON e.id = c.employer_id
-		WHERE c.status = 'closed' AND (e.kode_kelurahan LIKE $1 OR e.kode_kelurahan IS NULL AND $1 = '%')
+		WHERE c.status = 'closed' AND `+auth.EmployerInArea("$1")+`
 		GROUP BY 1 ORDER BY 1 DESC LIMIT 12`, area)
 	return
 }
