@@ -130,12 +130,11 @@ func NewImporter(d *sqlx.DB, dir string) (*importer.Importer, error) {
 		return nil, err
 	}
 	im.Busy = func() bool { return web.RequestsPerSecond(time.Now()) >= busyRequestsPerSecond }
-	// A new participants snapshot verifies the open cases of the employers it covers and
-	// refreshes the resident coverage figure.
-	// The resident count (seconds on a full snapshot) runs before the verification, which
-	// takes the audit lock.
-	im.OnCommit(dashboard.RefreshResidents)
-	im.OnCommit(func(ctx context.Context, tx *sqlx.Tx, imp *importer.Import) error {
+	// A new participants snapshot, once its flags are computed, verifies the open cases of the
+	// employers it covers and refreshes the resident coverage figure. The resident count
+	// (seconds on a full snapshot) runs before the verification, which takes the audit lock.
+	im.OnSettled(dashboard.RefreshResidents)
+	im.OnSettled(func(ctx context.Context, tx *sqlx.Tx, imp *importer.Import) error {
 		if imp.Kind != "participants" {
 			return nil
 		}

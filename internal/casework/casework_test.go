@@ -54,7 +54,7 @@ func setup(t *testing.T) *world {
 	if err != nil {
 		t.Fatal(err)
 	}
-	im.OnCommit(func(ctx context.Context, tx *sqlx.Tx, imp *importer.Import) error {
+	im.OnSettled(func(ctx context.Context, tx *sqlx.Tx, imp *importer.Import) error {
 		if imp.Kind == "participants" {
 			return casework.Verify(ctx, tx, imp.ID)
 		}

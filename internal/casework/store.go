@@ -152,6 +152,9 @@ func (s *Store) OpenFromComplaint(ctx context.Context, u *auth.User, employerID 
 			if err := flags.Recompute(ctx, tx, s.Now()); err != nil {
 				return err
 			}
+			if err := flags.RefreshCounts(ctx, tx); err != nil {
+				return err
+			}
 			return audit.Record(ctx, tx, audit.Entry{ActorID: u.ID, Actor: u.Username, Action: "employer.from_complaint",
 				Entity: "employer", EntityID: fmt.Sprint(employerID), Detail: map[string]any{"nama": newEmployer.Nama}})
 		})

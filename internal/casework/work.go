@@ -149,7 +149,7 @@ func (s *Store) SetFollowUpStatus(ctx context.Context, u *auth.User, id, followU
 	return s.Get(ctx, id, u)
 }
 
-// Verify runs in the commit of a participants snapshot: each open case of an employer whose
+// Verify runs after the commit of a participants snapshot, once its flags are computed: each open case of an employer whose
 // NPPs the snapshot covers counts the watched NIKs now active, and a case whose opening flags
 // are all gone from the employer waits for a supervisor to close it.
 func Verify(ctx context.Context, tx *sqlx.Tx, importID int64) error {

@@ -129,7 +129,7 @@ func (s *Store) Residents(ctx context.Context) (*Residents, error) {
 	return r, nil
 }
 
-// RefreshResidents runs in the commit of a participants snapshot: the distinct Jakarta NIKs
+// RefreshResidents runs after the commit of a participants snapshot: the distinct Jakarta NIKs
 // (prefix 31) active in the snapshots in force.
 func RefreshResidents(ctx context.Context, tx *sqlx.Tx, imp *importer.Import) error {
 	if imp.Kind != "participants" {

@@ -23,7 +23,7 @@ func TestCoverageAndResidents(t *testing.T) {
 		t.Fatal(err)
 	}
 	im.Now = func() time.Time { return time.Date(2025, 6, 1, 0, 0, 0, 0, time.UTC) }
-	im.OnCommit(dashboard.RefreshResidents)
+	im.OnSettled(dashboard.RefreshResidents)
 	for _, f := range []struct{ kind, csv string }{
 		{"employers", "nib,nama,kode_kelurahan,skala,jumlah_pekerja\n" +
 			"4000000000001,Pusat Satu,31.71.01.1001,besar,3\n" + // PWBD 3 × 498,660.7164 = 1,495,982

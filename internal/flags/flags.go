@@ -49,7 +49,48 @@ func RecomputeAll(ctx context.Context, tx *sqlx.Tx, today time.Time) error {
 	if _, err := tx.ExecContext(ctx, `INSERT INTO flag_targets SELECT id FROM employers`); err != nil {
 		return err
 	}
-	return Recompute(ctx, tx, today)
+	if err := Recompute(ctx, tx, today); err != nil {
+		return err
+	}
+	return RefreshCounts(ctx, tx)
+}
+
+// Enqueue moves the employers in flag_targets to the queue that RecomputeQueued works off:
+// an import's commit stays short, and its flags follow in transactions of their own.
+func Enqueue(ctx context.Context, tx *sqlx.Tx) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO flag_queue SELECT id FROM flag_targets ON CONFLICT DO NOTHING`)
+	return err
+}
+
+// RecomputeQueued recomputes up to batch queued employers in one transaction and says how many
+// it took; 0 when the queue is empty.
+func RecomputeQueued(ctx context.Context, d *sqlx.DB, today time.Time, batch int) (int, error) {
+	var n int64
+	err := db.WithTx(ctx, d, func(tx *sqlx.Tx) error {
+		if err := PrepareTargets(ctx, tx); err != nil {
+			return err
+		}
+		res, err := tx.ExecContext(ctx, `WITH taken AS (
+			DELETE FROM flag_queue WHERE employer_id IN (
+				SELECT employer_id FROM flag_queue ORDER BY employer_id LIMIT $1 FOR UPDATE SKIP LOCKED)
+			RETURNING employer_id
+		)
+		INSERT INTO flag_targets SELECT employer_id FROM taken`, batch)
+		if err != nil {
+			return err
+		}
+		if n, _ = res.RowsAffected(); n == 0 {
+			return nil
+		}
+		return Recompute(ctx, tx, today)
+	})
+	return int(n), err
+}
+
+// RefreshCounts recounts the flagged employers per area and scale that lists show.
+func RefreshCounts(ctx context.Context, tx *sqlx.Tx) error {
+	_, err := tx.ExecContext(ctx, queries["refresh-counts"])
+	return err
 }
 
 // Recompute replaces the flags of the employers in flag_targets, with the rates and UMP in
@@ -96,7 +137,7 @@ func Recompute(ctx context.Context, tx *sqlx.Tx, today time.Time) error {
 		return err
 	}
 	for _, name := range []string{"active", "index-active", "facts", "index-facts", "clear", "pwbd", "pds-tk-roster",
-		"pds-tk-reported", "pds-upah", "pds-program", "menunggak", "apply", "summarise", "refresh-counts"} {
+		"pds-tk-reported", "pds-upah", "pds-program", "menunggak", "apply", "summarise"} {
 		start := time.Now()
 		for _, stmt := range strings.SplitAfter(queries[name], ";\n") {
 			if strings.TrimSpace(stmt) == "" {

@@ -100,37 +100,28 @@ ANALYZE bpjs_employers;
 
 -- name: drop-orphans
 -- An NPP-only employer whose NPPs now link elsewhere has nothing left to say, unless a case
--- (or the complaint that created it) still speaks of it.
-DELETE FROM employers e
-WHERE NOT e.in_register AND NOT e.from_complaint
-  AND NOT EXISTS (SELECT 1 FROM bpjs_employers b WHERE b.employer_id = e.id)
-  AND NOT EXISTS (SELECT 1 FROM cases c WHERE c.employer_id = e.id);
+-- (or the complaint that created it) still speaks of it. A roster may name it; it goes too.
+WITH gone AS (
+    DELETE FROM employers e
+    WHERE NOT e.in_register AND NOT e.from_complaint
+      AND NOT EXISTS (SELECT 1 FROM bpjs_employers b WHERE b.employer_id = e.id)
+      AND NOT EXISTS (SELECT 1 FROM cases c WHERE c.employer_id = e.id)
+    RETURNING id
+)
+DELETE FROM workers WHERE employer_id IN (SELECT id FROM gone);
 DELETE FROM flag_targets t WHERE NOT EXISTS (SELECT 1 FROM employers e WHERE e.id = t.id);
 
--- name: workers-replace
--- The file replaces the roster of every employer in it; other employers keep theirs. A row names
--- its employer by NIB, else NPWP; the crossChecks of validation refused rows naming none.
-DROP TABLE IF EXISTS roster;
-CREATE TEMP TABLE roster ON COMMIT DROP AS
-SELECT s.line, s.nik, s.nama, s.upah, s.mulai_bekerja, coalesce(en.id, o.id) AS employer_id
-FROM stage_workers s
-LEFT JOIN employers en ON s.nib IS NOT NULL AND en.nib = s.nib
-LEFT JOIN npwp_owner o ON s.npwp IS NOT NULL AND o.npwp = s.npwp
-WHERE s.import_id = $1;
-INSERT INTO flag_targets SELECT DISTINCT employer_id FROM roster WHERE employer_id IS NOT NULL ON CONFLICT DO NOTHING;
-DELETE FROM workers WHERE employer_id IN (SELECT id FROM flag_targets);
-INSERT INTO workers (employer_id, nik, nama, upah, mulai_bekerja)
-SELECT DISTINCT ON (employer_id, nik) employer_id, nik, nama, upah, mulai_bekerja
-FROM roster WHERE employer_id IS NOT NULL
-ORDER BY employer_id, nik, line DESC;
-ANALYZE workers;
+-- name: register-changed
+-- Whether an employers or BPJS file was committed after workers import $1 read the register.
+SELECT EXISTS (
+    SELECT 1 FROM imports i, imports w
+    WHERE w.id = $1 AND i.kind IN ('employers', 'bpjs_employers') AND i.status = 'committed' AND i.committed_at >= w.validated_at
+);
 
 -- name: participants-snapshot
--- A full snapshot of every NPP in the file; earlier snapshots are kept.
-INSERT INTO participant_snapshots (npp, import_id) SELECT DISTINCT npp, $1::bigint FROM stage_participants WHERE import_id = $1;
-INSERT INTO participants (import_id, npp, nik, kpj, nama, upah, status, tanggal_kepesertaan)
-SELECT DISTINCT ON (npp, nik) $1::bigint, npp, nik, kpj, nama, upah, status, tanggal_kepesertaan
-FROM stage_participants WHERE import_id = $1 ORDER BY npp, nik, line DESC;
+-- The file's rows are the attached partition of import $1: a full snapshot of every NPP in
+-- it; earlier snapshots are kept.
+INSERT INTO participant_snapshots (npp, import_id) SELECT DISTINCT npp, $1::bigint FROM participants WHERE import_id = $1;
 INSERT INTO latest_snapshots (npp, import_id) SELECT npp, import_id FROM participant_snapshots WHERE import_id = $1
 ON CONFLICT (npp) DO UPDATE SET import_id = excluded.import_id;
 ANALYZE participants;

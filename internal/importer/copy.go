@@ -10,17 +10,17 @@ import (
 	"time"
 )
 
-// rawCopy streams rows into COPY ... FROM STDIN on conn, inside the transaction already begun
-// on it, encoding PostgreSQL's text format itself and handing lib/pq 32 KB at a time: going
+// rawCopy streams rows into a COPY ... FROM STDIN statement on conn, inside the transaction
+// already begun on it, encoding PostgreSQL's text format itself and handing lib/pq 32 KB at a time: going
 // through database/sql's Exec for each row cost more than reading and checking the row.
 // fill is called with a function that adds one row; rawCopy returns when fill does.
-func rawCopy(ctx context.Context, conn *sql.Conn, table string, columns []string, fill func(add func(values []any) error) error) error {
+func rawCopy(ctx context.Context, conn *sql.Conn, copyStmt string, fill func(add func(values []any) error) error) error {
 	return conn.Raw(func(dc any) error {
 		prep, ok := dc.(driver.ConnPrepareContext)
 		if !ok {
 			return errors.New("importer: driver cannot prepare COPY")
 		}
-		stmt, err := prep.PrepareContext(ctx, copyFrom(table, columns))
+		stmt, err := prep.PrepareContext(ctx, copyStmt)
 		if err != nil {
 			return err
 		}

@@ -1,4 +1,15 @@
 package importer
 
+import (
+	"context"
+
+	"github.com/jmoiron/sqlx"
+)
+
 // FailCommitWith injects an error at the very end of every commit transaction.
-func (im *Importer) FailCommitWith(err error) { im.failCommit = err }
+func (im *Importer) FailCommitWith(err error) {
+	im.endOfCommit = func(context.Context, *sqlx.Tx, *Import) error { return err }
+}
+
+// AtEndOfCommit runs h in every commit transaction after its last statement.
+func (im *Importer) AtEndOfCommit(h CommitHook) { im.endOfCommit = h }

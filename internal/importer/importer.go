@@ -47,7 +47,10 @@ type Import struct {
 	CreatedBy            *int64     `db:"created_by" json:"-"`
 	CreatedAt            time.Time  `db:"created_at" json:"created_at"`
 	CommittedAt          *time.Time `db:"committed_at" json:"committed_at"`
-	Version              int        `db:"version" json:"-"`
+	ValidatedAt          *time.Time `db:"validated_at" json:"-"`
+	// SettledAt is when the flags the commit queued were computed and the work reading them done.
+	SettledAt *time.Time `db:"settled_at" json:"-"`
+	Version   int        `db:"version" json:"-"`
 }
 
 // Finished reports whether nothing more will happen to the import by itself.
@@ -83,11 +86,11 @@ type RowError struct {
 var commitSQL string
 
 var q = db.MustQueries(commitSQL, "lock", "key-maps", "employers-by-nib", "employers-by-npwp", "bpjs-upsert",
-	"bpjs-targets", "relink", "npp-only-employers", "analyze-register", "drop-orphans", "workers-replace",
+	"bpjs-targets", "relink", "npp-only-employers", "analyze-register", "drop-orphans", "register-changed",
 	"participants-snapshot")
 
-// CommitHook runs inside the commit transaction after the flags are recomputed (casework uses
-// it to verify open cases against a new participants snapshot).
+// CommitHook runs after a commit once the flags it queued are computed, in one transaction
+// (casework uses it to verify open cases against a new participants snapshot).
 type CommitHook func(ctx context.Context, tx *sqlx.Tx, imp *Import) error
 
 // Importer owns the imports, import_errors and stage_* tables and the stored files.
@@ -102,9 +105,13 @@ type Importer struct {
 	// then gives way to them: validation sleeps twice as long as it works, and a commit that
 	// starts while they are busy runs without parallel workers (one core, not both).
 	Busy func() bool
-	// failCommit, set by tests, makes a commit fail after its last statement.
-	failCommit error
+	// endOfCommit, set by tests, runs after a commit's last statement: to look, or to fail it.
+	endOfCommit CommitHook
 }
+
+// flagBatch is how many employers' flags one transaction recomputes after a commit: a few
+// seconds of work, so no transaction holds back the cleanup of dead rows for long.
+const flagBatch = 40000
 
 // MaxUpload bounds one file; 4 million roster rows are about 300 MB.
 const MaxUpload = 1 << 30
@@ -116,8 +123,8 @@ func New(d *sqlx.DB, dir string) (*Importer, error) {
 	return &Importer{db: d, dir: dir, wake: make(chan struct{}, 1), Now: time.Now}, nil
 }
 
-// OnCommit adds a hook that runs in every commit transaction.
-func (im *Importer) OnCommit(h CommitHook) { im.hooks = append(im.hooks, h) }
+// OnSettled adds a hook that runs once a commit's flags are computed, in one transaction.
+func (im *Importer) OnSettled(h CommitHook) { im.hooks = append(im.hooks, h) }
 
 func (im *Importer) path(imp *Import) string {
 	return filepath.Join(im.dir, imp.SHA256+"."+imp.Format)
@@ -290,7 +297,7 @@ func (im *Importer) Commit(ctx context.Context, id, actorID int64, actor string)
 func (im *Importer) Discard(ctx context.Context, id, actorID int64, actor string) (*Import, error) {
 	imp, err := im.decide(ctx, id, actorID, actor, "discarded", "import.discard")
 	if err == nil {
-		err = clearStage(ctx, im.db, Kinds[imp.Kind], id)
+		err = clearRows(ctx, im.db, id)
 	}
 	return imp, err
 }
@@ -351,14 +358,36 @@ func clearValidation(ctx context.Context, tx sqlx.ExecerContext, id int64) error
 	if _, err := tx.ExecContext(ctx, `DELETE FROM import_errors WHERE import_id = $1`, id); err != nil {
 		return err
 	}
+	return clearRows(ctx, tx, id)
+}
+
+// clearRows drops an import's valid rows waiting for a commit.
+func clearRows(ctx context.Context, tx sqlx.ExecerContext, id int64) error {
+	if _, err := tx.ExecContext(ctx, `DELETE FROM import_employers WHERE import_id = $1`, id); err != nil {
+		return err
+	}
 	// A plain DELETE: validate may still hold its staging transaction open when it fails, and
-	// a TRUNCATE would wait for it forever.
+	// a TRUNCATE would wait for it forever. (The table of a partitioned kind is created in that
+	// transaction, so it is either gone with it or not in use.)
 	for _, k := range Kinds {
-		if _, err := tx.ExecContext(ctx, `DELETE FROM `+k.stage+` WHERE import_id = $1`, id); err != nil {
+		if k.partitioned {
+			if err := dropUnattached(ctx, tx, k.table(id)); err != nil {
+				return err
+			}
+		} else if _, err := tx.ExecContext(ctx, `DELETE FROM `+k.stage+` WHERE import_id = $1`, id); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// dropUnattached drops an import's table unless it is already a partition of committed data.
+func dropUnattached(ctx context.Context, tx sqlx.ExecerContext, table string) error {
+	_, err := tx.ExecContext(ctx, fmt.Sprintf(`DO $$ BEGIN
+		IF to_regclass('%[1]s') IS NOT NULL AND NOT EXISTS (SELECT 1 FROM pg_inherits WHERE inhrelid = to_regclass('%[1]s')) THEN
+			DROP TABLE %[1]s;
+		END IF; END $$`, table))
+	return err
 }
 
 // Run is the background worker: it validates queued imports and commits the ones asked for,
@@ -398,7 +427,19 @@ func (im *Importer) Drain(ctx context.Context) error {
 
 // Step does the oldest pending piece of work and reports whether there was any.
 func (im *Importer) Step(ctx context.Context) (did bool, err error) {
+	// The flags of a commit come before the next import, then what reads them.
+	n, err := flags.RecomputeQueued(ctx, im.db, im.Now(), flagBatch)
+	if err != nil || n > 0 {
+		return n > 0, err
+	}
 	var imp Import
+	err = im.db.GetContext(ctx, &imp, `SELECT * FROM imports WHERE status = 'committed' AND settled_at IS NULL ORDER BY id LIMIT 1`)
+	if err == nil {
+		return true, im.settle(ctx, &imp)
+	}
+	if !errors.Is(err, errNoRows) {
+		return false, err
+	}
 	err = im.db.GetContext(ctx, &imp, `SELECT * FROM imports WHERE status IN ('queued', 'committing') ORDER BY id LIMIT 1`)
 	if errors.Is(err, errNoRows) {
 		return false, nil
@@ -434,15 +475,28 @@ func (im *Importer) fail(ctx context.Context, imp *Import, message, detail strin
 func (im *Importer) commit(ctx context.Context, imp *Import) error {
 	kind := Kinds[imp.Kind]
 	start := time.Now()
+	requeued := false
+	var emptied []string // partitions of rosters all replaced
 	err := db.WithTx(ctx, im.db, func(tx *sqlx.Tx) error {
 		steps := map[string][]string{
 			"employers":      {"employers-by-nib", "employers-by-npwp", "analyze-register", "key-maps", "relink", "npp-only-employers", "key-maps", "relink", "drop-orphans"},
 			"bpjs_employers": {"bpjs-upsert", "analyze-register", "key-maps", "relink", "npp-only-employers", "key-maps", "relink", "bpjs-targets", "drop-orphans"},
-			"workers":        {"key-maps", "workers-replace"},
-			"participants":   {"participants-snapshot"},
+			"workers":        {"replace-rosters"},
+			"participants":   {"attach", "participants-snapshot"},
 		}[kind.Name]
 		if err := execAll(ctx, tx, q["lock"], imp.ID); err != nil {
 			return err
+		}
+		if kind.Name == "workers" {
+			// Its rows name employers by id, as the register stood when it was validated.
+			var stale bool
+			if err := tx.GetContext(ctx, &stale, q["register-changed"], imp.ID); err != nil {
+				return err
+			}
+			if stale {
+				requeued = true
+				return nil
+			}
 		}
 		// Sorts and hashes over millions of rows stay in memory.
 		if _, err := tx.ExecContext(ctx, `SET LOCAL work_mem = '256MB'`); err != nil {
@@ -459,41 +513,140 @@ func (im *Importer) commit(ctx context.Context, imp *Import) error {
 		}
 		for _, name := range steps {
 			stepStart := time.Now()
-			if err := execAll(ctx, tx, q[name], imp.ID); err != nil {
+			var err error
+			switch name {
+			case "attach":
+				err = attach(ctx, tx, kind, imp.ID)
+			case "replace-rosters":
+				emptied, err = replaceRosters(ctx, tx, imp.ID)
+			default:
+				err = execAll(ctx, tx, q[name], imp.ID)
+			}
+			if err != nil {
 				return fmt.Errorf("importer: %s: %w", name, err)
 			}
 			slog.DebugContext(ctx, "commit step", "step", name, "seconds", time.Since(stepStart).Seconds())
 		}
-		if err := flags.Recompute(ctx, tx, im.Now()); err != nil {
+		// The flags of the employers touched are recomputed after the commit, in batches (Step).
+		if err := flags.Enqueue(ctx, tx); err != nil {
 			return err
 		}
-		if err := clearStage(ctx, tx, kind, imp.ID); err != nil {
-			return err
+		if !kind.partitioned {
+			if err := clearStage(ctx, tx, kind, imp.ID); err != nil {
+				return err
+			}
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE imports SET status = 'committed', committed_at = now(), version = version + 1
 			WHERE id = $1`, imp.ID); err != nil {
 			return err
 		}
-		// The hooks come last: they write audit records, and the audit chain's lock is then
-		// held by this transaction until it commits. Taken earlier, it would stop every audited
-		// change in the application for the whole of a long commit (found by `make load`).
-		for _, h := range im.hooks {
-			if err := h(ctx, tx, imp); err != nil {
-				return err
-			}
-		}
 		if err := audit.Record(ctx, tx, audit.Entry{Actor: "importer", Action: "import.committed", Entity: "import",
 			EntityID: fmt.Sprint(imp.ID), Detail: map[string]any{"kind": imp.Kind, "rows_valid": imp.RowsValid}}); err != nil {
 			return err
 		}
-		return im.failCommit
+		if im.endOfCommit != nil {
+			if err := im.endOfCommit(ctx, tx, imp); err != nil {
+				return err
+			}
+		}
+		// Dropping partitions locks their parent until the end: done last. The parent is
+		// locked first: a reader holding it and waiting for one of these partitions would
+		// otherwise deadlock with us.
+		if len(emptied) > 0 {
+			if _, err := tx.ExecContext(ctx, `LOCK TABLE workers IN ACCESS EXCLUSIVE MODE`); err != nil {
+				return err
+			}
+			_, err := tx.ExecContext(ctx, `DROP TABLE `+strings.Join(emptied, ", "))
+			return err
+		}
+		return nil
 	})
 	if err != nil {
 		slog.Error("import commit failed; nothing of it was applied", "import_id", imp.ID, "err", err)
 		return im.fail(ctx, imp, "import.file.commit_failed", "")
 	}
+	if requeued {
+		slog.Info("the register changed since this roster was checked: checking it again", "import_id", imp.ID)
+		return db.WithTx(ctx, im.db, func(tx *sqlx.Tx) error {
+			if err := clearValidation(ctx, tx, imp.ID); err != nil {
+				return err
+			}
+			_, err := tx.ExecContext(ctx, `UPDATE imports SET status = 'queued', rows_processed = 0, version = version + 1 WHERE id = $1`, imp.ID)
+			return err
+		})
+	}
 	slog.Info("import committed", "import_id", imp.ID, "kind", imp.Kind, "rows", imp.RowsValid, "seconds", time.Since(start).Seconds())
 	return nil
+}
+
+// attach makes an import's own table a partition of its kind's table. Its primary key and
+// CHECK on import_id were made at validation, so nothing is scanned or built here.
+func attach(ctx context.Context, tx *sqlx.Tx, kind *Kind, importID int64) error {
+	_, err := tx.ExecContext(ctx, fmt.Sprintf(`ALTER TABLE %s ATTACH PARTITION %s FOR VALUES IN (%d)`,
+		kind.stage, kind.table(importID), importID))
+	return err
+}
+
+// replaceRosters makes a workers file the roster of every employer it names: their rows leave
+// the older partitions, and a partition left with none of its employers is dropped whole
+// rather than emptied row by row, so a file of all of Jakarta replaces 4 million rows at once.
+// The emptied partitions are returned for the commit to drop.
+func replaceRosters(ctx context.Context, tx *sqlx.Tx, importID int64) (emptied []string, err error) {
+	if _, err := tx.ExecContext(ctx, `INSERT INTO flag_targets SELECT employer_id FROM import_employers WHERE import_id = $1
+		ON CONFLICT DO NOTHING`, importID); err != nil {
+		return nil, err
+	}
+	var older []string
+	if err := tx.SelectContext(ctx, &older, `SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+		WHERE i.inhparent = 'workers'::regclass ORDER BY c.relname`); err != nil {
+		return nil, err
+	}
+	for _, p := range older {
+		var keeps bool
+		if err := tx.GetContext(ctx, &keeps, `SELECT EXISTS (SELECT 1 FROM `+p+` w WHERE NOT EXISTS (
+			SELECT 1 FROM import_employers n WHERE n.import_id = $1 AND n.employer_id = w.employer_id))`, importID); err != nil {
+			return nil, err
+		}
+		if !keeps {
+			emptied = append(emptied, p)
+			continue
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM `+p+` WHERE employer_id IN (
+			SELECT employer_id FROM import_employers WHERE import_id = $1)`, importID); err != nil {
+			return nil, err
+		}
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM import_employers WHERE import_id = $1`, importID); err != nil {
+		return nil, err
+	}
+	if err := attach(ctx, tx, Kinds["workers"], importID); err != nil {
+		return nil, err
+	}
+	_, err = tx.ExecContext(ctx, `ANALYZE workers`)
+	return emptied, err
+}
+
+// settle finishes a committed import once the flags it queued are computed: the rates check
+// (new rates or UMP recompute everyone), the flag counts, and the hooks that read the flags.
+func (im *Importer) settle(ctx context.Context, imp *Import) error {
+	return db.WithTx(ctx, im.db, func(tx *sqlx.Tx) error {
+		if err := flags.PrepareTargets(ctx, tx); err != nil {
+			return err
+		}
+		if err := flags.Recompute(ctx, tx, im.Now()); err != nil {
+			return err
+		}
+		if err := flags.RefreshCounts(ctx, tx); err != nil {
+			return err
+		}
+		for _, h := range im.hooks {
+			if err := h(ctx, tx, imp); err != nil {
+				return err
+			}
+		}
+		_, err := tx.ExecContext(ctx, `UPDATE imports SET settled_at = now() WHERE id = $1`, imp.ID)
+		return err
+	})
 }
 
 func (im *Importer) busy() bool { return im.Busy != nil && im.Busy() }

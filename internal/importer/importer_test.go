@@ -20,6 +20,7 @@ import (
 	"patuh/internal/apperr"
 	"patuh/internal/db/dbtest"
 	"patuh/internal/demo"
+	"patuh/internal/flags"
 	"patuh/internal/importer"
 )
 
@@ -403,7 +404,7 @@ func TestImportGivesWayWhenBusy(t *testing.T) {
 		looks := 0
 		im.Busy = func() bool { looks++; return busy }
 		var workers string
-		im.OnCommit(func(ctx context.Context, tx *sqlx.Tx, imp *importer.Import) error {
+		im.AtEndOfCommit(func(ctx context.Context, tx *sqlx.Tx, imp *importer.Import) error {
 			return tx.GetContext(ctx, &workers, `SHOW max_parallel_workers_per_gather`)
 		})
 		data := append([]byte{}, csv.Bytes()...)
@@ -417,5 +418,148 @@ func TestImportGivesWayWhenBusy(t *testing.T) {
 		if looks < 3 || workers != want {
 			t.Errorf("busy %v: %d looks, commit with %s parallel workers; want ≥ 3 looks and %s", busy, looks, workers, want)
 		}
+	}
+}
+
+// TestPartitionedLoads: a workers or participants file loads into a table of its own that the
+// commit attaches; a duplicate key is a warning and the later row wins; a roster file naming
+// every employer of an older one drops that partition whole, one naming some takes their rows.
+func TestPartitionedLoads(t *testing.T) {
+	im := newImporter(t)
+	load(t, im, "employers", "e.csv", []byte("nib,nama,kode_kelurahan,skala,jumlah_pekerja\n"+
+		"2900000000001,Satu,31.71.01.1001,kecil,2\n2900000000002,Dua,31.71.01.1001,kecil,2\n"))
+	// attached says which of these imports' tables are partitions of parent.
+	attached := func(parent string, imports ...*importer.Import) (names []string) {
+		for _, imp := range imports {
+			name := fmt.Sprintf("%s_%d", parent, imp.ID)
+			if count(t, `SELECT count(*) FROM pg_inherits WHERE inhparent = $1::regclass AND inhrelid = to_regclass($2)`, parent, name) == 1 {
+				names = append(names, name)
+			}
+		}
+		return names
+	}
+	rows := func(nik string) int {
+		return count(t, `SELECT count(*) FROM workers w JOIN employers e ON e.id = w.employer_id WHERE e.nib LIKE '29000000000%' AND w.nik LIKE $1`, nik)
+	}
+	first := load(t, im, "workers", "w1.csv", []byte("nib,nik,nama,upah\n"+
+		"2900000000001,3171010101950001,Lama,6000000\n"+
+		"2900000000001,3171010101950001,Baru,6100000\n"+ // same employer and NIK: this one wins
+		"2900000000002,3171010101950002,Dua,6000000\n"))
+	if first.Status != "committed" || first.Warnings != 1 {
+		t.Fatalf("first roster: %s with %d warnings", first.Status, first.Warnings)
+	}
+	if errs := rowErrors(t, im, first); len(errs) != 1 || errs[0].Line != 2 || errs[0].Value != "line 3" {
+		t.Errorf("duplicate warning: %+v", errs)
+	}
+	var name string
+	dbtest.DB(t).Get(&name, `SELECT nama FROM workers WHERE nik = '3171010101950001'`)
+	if got := attached("workers", first); name != "Baru" || len(got) != 1 || rows("%") != 2 {
+		t.Fatalf("after the first roster: %q wins, partitions %v, %d rows", name, got, rows("%"))
+	}
+
+	second := load(t, im, "workers", "w2.csv", []byte("nib,nik,nama,upah\n2900000000002,3171010101950003,Dua Baru,6000000\n"))
+	if got := attached("workers", first, second); len(got) != 2 || rows("%") != 2 || rows("3171010101950002") != 0 {
+		t.Fatalf("after replacing one roster: partitions %v, %d rows", got, rows("%"))
+	}
+	third := load(t, im, "workers", "w3.csv", []byte("nib,nik,nama,upah\n2900000000001,3171010101950004,Satu Baru,6000000\n"))
+	// The first file has no employer left; the second keeps employer 2.
+	if got := attached("workers", first, second, third); len(got) != 2 || count(t, `SELECT count(*) FROM pg_class WHERE relname = $1`,
+		fmt.Sprintf("workers_%d", first.ID)) != 0 || rows("%") != 2 {
+		t.Fatalf("after replacing the other roster: partitions %v", got)
+	}
+
+	snap := load(t, im, "participants", "p.csv", []byte("npp,nik,nama,upah,status\n"+
+		"Z0000001,3171010101950001,A,6000000,nonaktif\nZ0000001,3171010101950001,A,6000000,aktif\n"))
+	if snap.Status != "committed" || snap.Warnings != 1 || len(attached("participants", snap)) != 1 ||
+		count(t, `SELECT count(*) FROM participants WHERE npp = 'Z0000001' AND status = 'aktif'`) != 1 ||
+		count(t, `SELECT count(*) FROM latest_snapshots WHERE npp = 'Z0000001' AND import_id = $1`, snap.ID) != 1 {
+		t.Fatalf("participants: %s, %d warnings", snap.Status, snap.Warnings)
+	}
+	// A file discarded after review leaves no table behind.
+	review := load(t, im, "participants", "bad.csv", []byte("npp,nik,nama,upah,status\nZ0000002,3171010101950001,A,6000000,aktif\nZ0000002,1,B,1,aktif\n"))
+	if _, err := im.Discard(context.Background(), review.ID, 0, "test"); err != nil {
+		t.Fatal(err)
+	}
+	if n := count(t, `SELECT count(*) FROM pg_class WHERE relname = $1`, fmt.Sprintf("participants_%d", review.ID)); n != 0 {
+		t.Fatal("a discarded import's table is left")
+	}
+}
+
+// TestRosterCheckedAgainstTheRegisterInForce: roster rows name employers by id as the register
+// stood at validation; if the register changes before the commit, the file is checked again.
+func TestRosterCheckedAgainstTheRegisterInForce(t *testing.T) {
+	im := newImporter(t)
+	ctx := context.Background()
+	load(t, im, "employers", "e.csv", []byte("npwp,nama,kode_kelurahan,skala,jumlah_pekerja\n01.138.595.2-351.000,Lama,31.71.01.1001,kecil,2\n"))
+	// The NIB is not in the register yet: the rows fall back to the NPWP's employer.
+	roster := load(t, im, "workers", "w.csv", []byte("nib,npwp,nik,nama,upah\n"+
+		"2910000000001,0011385952351000,3171010101900001,A,6000000\n2910000000001,0011385952351000,3171010101900002,B,6000000\n"+
+		"2910000000001,0011385952351000,1,C,1\n"))
+	if roster.Status != "needs_review" {
+		t.Fatalf("roster: %s", roster.Status)
+	}
+	// Now the register has an employer with that NIB: the rows name it.
+	load(t, im, "employers", "e2.csv", []byte("nib,npwp,nama,kode_kelurahan,skala,jumlah_pekerja\n"+
+		"2910000000001,01.138.595.2-351.000,Baru,31.71.01.1001,kecil,2\n"))
+	if _, err := im.Commit(ctx, roster.ID, 0, "test"); err != nil {
+		t.Fatal(err)
+	}
+	im.Drain(ctx)
+	roster, _ = im.Get(ctx, roster.ID)
+	if roster.Status != "needs_review" {
+		t.Fatalf("after the register changed: %s, want checked again and waiting for review", roster.Status)
+	}
+	if _, err := im.Commit(ctx, roster.ID, 0, "test"); err != nil {
+		t.Fatal(err)
+	}
+	im.Drain(ctx)
+	if n := count(t, `SELECT count(*) FROM workers w JOIN employers e ON e.id = w.employer_id WHERE e.nama = 'Baru'`); n != 2 {
+		t.Fatalf("%d roster rows on the employer of the NIB, want 2", n)
+	}
+}
+
+// TestFlagsFollowTheCommit: a commit queues the employers it touched and leaves their flags to
+// the worker's next steps, batch by batch, then settles the import.
+func TestFlagsFollowTheCommit(t *testing.T) {
+	im := newImporter(t)
+	ctx := context.Background()
+	var queued, computed int
+	im.AtEndOfCommit(func(ctx context.Context, tx *sqlx.Tx, imp *importer.Import) error {
+		if err := tx.GetContext(ctx, &queued, `SELECT count(*) FROM flag_queue q JOIN employers e ON e.id = q.employer_id
+			WHERE e.nib LIKE '29200000000%'`); err != nil {
+			return err
+		}
+		return tx.GetContext(ctx, &computed, `SELECT count(*) FROM employer_status s JOIN employers e ON e.id = s.employer_id
+			WHERE e.nib LIKE '29200000000%'`)
+	})
+	imp, _, err := im.Create(ctx, 0, "test", "employers", "e.csv", strings.NewReader("nib,nama,kode_kelurahan,skala,jumlah_pekerja\n"+
+		"2920000000001,Satu,31.71.01.1001,kecil,2\n2920000000002,Dua,31.71.01.1001,kecil,2\n2920000000003,Tiga,31.71.01.1001,kecil,2\n"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 2 { // validate, commit
+		if _, err := im.Step(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if queued != 3 || computed != 0 {
+		t.Fatalf("in the commit: %d queued, %d computed; want 3 and 0", queued, computed)
+	}
+	for _, want := range []int{2, 1, 0} {
+		n, err := flags.RecomputeQueued(ctx, dbtest.DB(t), im.Now(), 2)
+		if err != nil || n != want {
+			t.Fatalf("batch of %d, want %d (%v)", n, want, err)
+		}
+	}
+	if n := count(t, `SELECT count(*) FROM employer_status s JOIN employers e ON e.id = s.employer_id WHERE e.nib LIKE '29200000000%'`); n != 3 {
+		t.Fatalf("%d employers computed, want 3", n)
+	}
+	if imp, _ = im.Get(ctx, imp.ID); imp.SettledAt != nil {
+		t.Fatal("settled before the worker's settle step")
+	}
+	im.Drain(ctx)
+	if imp, _ = im.Get(ctx, imp.ID); imp.SettledAt == nil ||
+		count(t, `SELECT sum(employers) FROM employer_counts`) != count(t, `SELECT count(*) FROM employer_status`) {
+		t.Fatalf("not settled, or counts not refreshed: %v", imp.SettledAt)
 	}
 }

@@ -1,6 +1,7 @@
 package importer
 
 import (
+	"fmt"
 	"math"
 	"strconv"
 	"strings"
@@ -14,7 +15,14 @@ type Kind struct {
 	columns []string // every known column
 	// required columns must be present in the header.
 	required []string
-	stage    string
+	// stage is the staging table, or for a partitioned kind the parent table: its file loads
+	// into a table of its own (see partition) that the commit attaches.
+	stage       string
+	partitioned bool
+	// primaryKey is the parent's, in its order, for a partitioned kind.
+	primaryKey string
+	// key is what a later row of the same file replaces an earlier one by.
+	key string
 	// stageCols are the staging table's columns after import_id and line.
 	stageCols []string
 	parse     func(r *row) []any
@@ -26,6 +34,7 @@ var Kinds = map[string]*Kind{
 		columns:   []string{"nib", "npwp", "nama", "alamat", "kode_kelurahan", "kbli", "skala", "jumlah_pekerja"},
 		required:  []string{"nama", "kode_kelurahan", "skala", "jumlah_pekerja"},
 		stage:     "stage_employers",
+		key:       "coalesce(nib, 'npwp:' || npwp)",
 		stageCols: []string{"nib", "npwp", "nama", "alamat", "kode_kelurahan", "kbli", "skala", "jumlah_pekerja"},
 		parse: func(r *row) []any {
 			nib, npwp := r.employerKey()
@@ -34,15 +43,17 @@ var Kinds = map[string]*Kind{
 		},
 	},
 	"workers": {
-		Name:      "workers",
-		columns:   []string{"nib", "npwp", "nik", "nama", "upah", "mulai_bekerja"},
-		required:  []string{"nik", "nama", "upah"},
-		stage:     "stage_workers",
-		stageCols: []string{"nib", "npwp", "nik", "nama", "upah", "mulai_bekerja"},
+		Name:        "workers",
+		columns:     []string{"nib", "npwp", "nik", "nama", "upah", "mulai_bekerja"},
+		required:    []string{"nik", "nama", "upah"},
+		stage:       "workers",
+		partitioned: true,
+		primaryKey:  "employer_id, nik, import_id",
+		key:         "employer_id, nik",
+		stageCols:   []string{"employer_id", "nik", "nama", "upah", "mulai_bekerja"},
 		parse: func(r *row) []any {
 			nib, npwp := r.employerKey()
-			r.knownEmployer(nib, npwp)
-			return []any{nib, npwp, r.ident("nik", true, ParseNIK), r.text("nama", true), r.money("upah", true), r.date("mulai_bekerja")}
+			return []any{r.employerID(nib, npwp), r.ident("nik", true, ParseNIK), r.text("nama", true), r.money("upah", true), r.date("mulai_bekerja")}
 		},
 	},
 	"bpjs_employers": {
@@ -50,6 +61,7 @@ var Kinds = map[string]*Kind{
 		columns:   []string{"npp", "nib", "npwp", "nama", "kode_kelurahan", "jkk", "jkm", "jht", "jp", "jkp", "tunggakan_bulan", "tunggakan_rp"},
 		required:  []string{"npp", "nama"},
 		stage:     "stage_bpjs_employers",
+		key:       "npp",
 		stageCols: []string{"npp", "nib", "npwp", "nama", "kode_kelurahan", "jkk", "jkm", "jht", "jp", "jkp", "tunggakan_bulan", "tunggakan_rp"},
 		parse: func(r *row) []any {
 			npp := r.ident("npp", true, ParseNPP)
@@ -61,16 +73,28 @@ var Kinds = map[string]*Kind{
 		},
 	},
 	"participants": {
-		Name:      "participants",
-		columns:   []string{"npp", "nik", "kpj", "nama", "upah", "status", "tanggal_kepesertaan"},
-		required:  []string{"npp", "nik", "upah", "status"},
-		stage:     "stage_participants",
-		stageCols: []string{"npp", "nik", "kpj", "nama", "upah", "status", "tanggal_kepesertaan"},
+		Name:        "participants",
+		columns:     []string{"npp", "nik", "kpj", "nama", "upah", "status", "tanggal_kepesertaan"},
+		required:    []string{"npp", "nik", "upah", "status"},
+		stage:       "participants",
+		partitioned: true,
+		primaryKey:  "npp, import_id, nik",
+		key:         "npp, nik",
+		stageCols:   []string{"npp", "nik", "kpj", "nama", "upah", "status", "tanggal_kepesertaan"},
 		parse: func(r *row) []any {
 			return []any{r.ident("npp", true, ParseNPP), r.ident("nik", true, ParseNIK), r.ident("kpj", false, ParseKPJ),
 				r.text("nama", false), r.money("upah", true), r.parsed("status", true, ParseStatus), r.date("tanggal_kepesertaan")}
 		},
 	},
+}
+
+// table is where an import's valid rows wait for its commit: the staging table, or for a
+// partitioned kind the import's own table, named for the parent and the import.
+func (k *Kind) table(importID int64) string {
+	if k.partitioned {
+		return fmt.Sprintf("%s_%d", k.stage, importID)
+	}
+	return k.stage
 }
 
 // orDefault stands in for an optional value left empty.
@@ -178,19 +202,19 @@ func (r *row) employerKey() (any, any) {
 	return nib, npwp
 }
 
-// knownEmployer checks that a valid NIB or NPWP names an employer of the register.
-func (r *row) knownEmployer(nib, npwp any) {
+// employerID is the employer a valid NIB, else NPWP, names; a row naming none is refused.
+func (r *row) employerID(nib, npwp any) any {
 	if len(r.errs) > 0 || (nib == nil && npwp == nil) {
-		return
+		return nil
 	}
 	if nib != nil {
-		if _, ok := r.employers.nib[digitsKey(nib.(string))]; ok {
-			return
+		if id, ok := r.employers.nib[digitsKey(nib.(string))]; ok {
+			return id
 		}
 	}
 	if npwp != nil {
-		if _, ok := r.employers.npwp[digitsKey(npwp.(string))]; ok {
-			return
+		if id, ok := r.employers.npwp[digitsKey(npwp.(string))]; ok {
+			return id
 		}
 	}
 	col, value := "nib", r.cell("nib").Text
@@ -198,6 +222,7 @@ func (r *row) knownEmployer(nib, npwp any) {
 		col, value = "npwp", r.cell("npwp").Text
 	}
 	r.fail(col, value, "import.err.employer_unknown")
+	return nil
 }
 
 func (r *row) money(col string, required bool) any {

@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/lib/pq"
 )
 
 var errNoRows = sql.ErrNoRows
@@ -85,10 +87,23 @@ func (im *Importer) validate(ctx context.Context, imp *Import) error {
 			return err
 		}
 	}
+	table := kind.table(imp.ID)
+	copyStmt := copyFrom(table, append([]string{"import_id", "line"}, kind.stageCols...))
+	if kind.partitioned {
+		// New in this transaction: a server killed before its end leaves nothing. FREEZE
+		// writes the rows as visible to all, so no later pass rewrites every page to say so.
+		if _, err := stageTx.ExecContext(ctx, fmt.Sprintf(`CREATE TABLE %s (LIKE %s, CHECK (import_id = %d))`,
+			table, kind.stage, imp.ID)); err != nil {
+			return err
+		}
+		copyStmt += " WITH (FREEZE)"
+	}
+	// The employers a roster file names: its commit replaces their rosters.
+	named := map[int64]struct{}{}
 	values := make([]any, 0, len(kind.stageCols)+2)
 	var fileErr error
 	batchStart := time.Now()
-	err = rawCopy(ctx, stageConn, kind.stage, append([]string{"import_id", "line"}, kind.stageCols...), func(add func([]any) error) error {
+	err = rawCopy(ctx, stageConn, copyStmt, func(add func([]any) error) error {
 		for {
 			line, cells, err := rows.Next()
 			if err == io.EOF {
@@ -114,6 +129,9 @@ func (im *Importer) validate(ctx context.Context, imp *Import) error {
 				if err := add(values); err != nil {
 					return err
 				}
+				if r.employers != nil {
+					named[parsed[0].(int64)] = struct{}{}
+				}
 			}
 			if total%yieldEvery == 0 {
 				if im.busy() {
@@ -138,18 +156,36 @@ func (im *Importer) validate(ctx context.Context, imp *Import) error {
 		return err
 	}
 	slog.DebugContext(ctx, "validate step", "step", "read and copy", "seconds", time.Since(start).Seconds())
+	if len(named) > 0 {
+		err := rawCopy(ctx, stageConn, copyFrom("import_employers", []string{"import_id", "employer_id"}), func(add func([]any) error) error {
+			for id := range named {
+				if err := add([]any{imp.ID, id}); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	}
 	// Set-based checks that need the whole file.
 	checkStart := time.Now()
 	if _, err := stageTx.ExecContext(ctx, `SET LOCAL work_mem = '256MB'`); err != nil {
 		return err
 	}
-	dups, err := duplicateWarnings(ctx, stageTx, kind, imp.ID)
+	var dups int
+	if kind.partitioned {
+		dups, err = im.addPrimaryKey(ctx, stageTx, kind, imp.ID)
+	} else {
+		dups, err = duplicateWarnings(ctx, stageTx, kind, table, imp.ID)
+	}
 	if err != nil {
 		return err
 	}
 	slog.DebugContext(ctx, "validate step", "step", "duplicates", "seconds", time.Since(checkStart).Seconds())
 	// The commit's plans need to know how many rows are staged.
-	if _, err := stageTx.ExecContext(ctx, `ANALYZE `+kind.stage); err != nil {
+	if _, err := stageTx.ExecContext(ctx, `ANALYZE `+table); err != nil {
 		return err
 	}
 	warnings += dups
@@ -169,8 +205,9 @@ func (im *Importer) validate(ctx context.Context, imp *Import) error {
 	if total == 0 {
 		return im.fail(ctx, imp, "import.file.no_rows", "")
 	}
+	// validated_at is when this transaction began, before the register was read.
 	if _, err := stageTx.ExecContext(ctx, `UPDATE imports SET status = $2, rows_total = $3, rows_valid = $4,
-		rows_invalid = $5, rows_processed = $3, warnings = $6, version = version + 1 WHERE id = $1`,
+		rows_invalid = $5, rows_processed = $3, warnings = $6, validated_at = now(), version = version + 1 WHERE id = $1`,
 		imp.ID, status, total, valid, invalid, warnings); err != nil {
 		return err
 	}
@@ -241,9 +278,10 @@ func truncate(s string, n int) string {
 
 func utf8Start(b byte) bool { return b&0xC0 != 0x80 }
 
-// employerKeys holds every NIB and NPWP of the register as numbers (both are at most 16
-// digits), which keeps the set small: about 10 MB for Jakarta.
-type employerKeys struct{ nib, npwp map[uint64]struct{} }
+// employerKeys maps every NIB and NPWP of the register, as numbers (both are at most 16
+// digits), to the employer it names: about 20 MB for Jakarta. An NPWP shared by several
+// employers names the register's one, else the oldest (as the commit's relinking does).
+type employerKeys struct{ nib, npwp map[uint64]int64 }
 
 func digitsKey(s string) uint64 {
 	n, _ := strconv.ParseUint(s, 10, 64)
@@ -251,45 +289,73 @@ func digitsKey(s string) uint64 {
 }
 
 func (im *Importer) loadEmployerKeys(ctx context.Context) (*employerKeys, error) {
-	rows, err := im.db.QueryContext(ctx, `SELECT coalesce(nib, ''), coalesce(npwp, '') FROM employers`)
+	rows, err := im.db.QueryContext(ctx, `SELECT id, coalesce(nib, ''), coalesce(npwp, '') FROM employers ORDER BY in_register DESC, id`)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	k := &employerKeys{nib: map[uint64]struct{}{}, npwp: map[uint64]struct{}{}}
+	k := &employerKeys{nib: map[uint64]int64{}, npwp: map[uint64]int64{}}
 	for rows.Next() {
+		var id int64
 		var nib, npwp string
-		if err := rows.Scan(&nib, &npwp); err != nil {
+		if err := rows.Scan(&id, &nib, &npwp); err != nil {
 			return nil, err
 		}
 		if nib != "" {
-			k.nib[digitsKey(nib)] = struct{}{}
+			k.nib[digitsKey(nib)] = id
 		}
-		if npwp != "" {
-			k.npwp[digitsKey(npwp)] = struct{}{}
+		if _, taken := k.npwp[digitsKey(npwp)]; npwp != "" && !taken {
+			k.npwp[digitsKey(npwp)] = id
 		}
 	}
 	return k, rows.Err()
 }
 
-// keyOf is each kind's key inside one file; a later row with the same key wins.
-var keyOf = map[string]string{
-	"employers":      "coalesce(nib, 'npwp:' || npwp)",
-	"workers":        "coalesce(nib, 'npwp:' || npwp), nik",
-	"bpjs_employers": "npp",
-	"participants":   "npp, nik",
+// addPrimaryKey gives the table of a partitioned kind's import the parent's primary key, which
+// the commit's attach then adopts. Building it is also the check for duplicates: only when it
+// fails are they looked for, warned about, and the earlier rows removed (a later row wins).
+func (im *Importer) addPrimaryKey(ctx context.Context, tx *sql.Tx, kind *Kind, importID int64) (int, error) {
+	table := kind.table(importID)
+	workers := "2"
+	if im.busy() {
+		workers = "0"
+	}
+	for _, setting := range []string{`SET LOCAL maintenance_work_mem = '256MB'`, `SET LOCAL max_parallel_maintenance_workers = ` + workers,
+		`SAVEPOINT primary_key`} {
+		if _, err := tx.ExecContext(ctx, setting); err != nil {
+			return 0, err
+		}
+	}
+	addKey := `ALTER TABLE ` + table + ` ADD PRIMARY KEY (` + kind.primaryKey + `)`
+	_, err := tx.ExecContext(ctx, addKey)
+	var pqErr *pq.Error
+	if err == nil || !errors.As(err, &pqErr) || pqErr.Code != "23505" {
+		return 0, err
+	}
+	if _, err := tx.ExecContext(ctx, `ROLLBACK TO SAVEPOINT primary_key`); err != nil {
+		return 0, err
+	}
+	n, err := duplicateWarnings(ctx, tx, kind, table, importID)
+	if err != nil {
+		return 0, err
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM `+table+` WHERE line IN (SELECT line FROM import_errors
+		WHERE import_id = $1 AND message = 'import.warn.duplicate')`, importID); err != nil {
+		return 0, err
+	}
+	_, err = tx.ExecContext(ctx, addKey)
+	return n, err
 }
 
 // duplicateWarnings notes every row that a later row with the same key replaces. The keys seen
 // twice are found first by hashing (cheap even for millions of rows), then their lines.
-func duplicateWarnings(ctx context.Context, tx *sql.Tx, kind *Kind, importID int64) (int, error) {
-	key := keyOf[kind.Name]
+func duplicateWarnings(ctx context.Context, tx *sql.Tx, kind *Kind, table string, importID int64) (int, error) {
 	var n int
 	err := tx.QueryRowContext(ctx, `WITH twice AS (
-		SELECT `+key+` FROM `+kind.stage+` WHERE import_id = $1 GROUP BY `+key+` HAVING count(*) > 1
+		SELECT `+kind.key+` FROM `+table+` WHERE import_id = $1 GROUP BY `+kind.key+` HAVING count(*) > 1
 	), d AS (
-		SELECT line, lead(line) OVER (PARTITION BY `+key+` ORDER BY line) AS later
-		FROM `+kind.stage+` WHERE import_id = $1 AND (`+key+`) IN (SELECT * FROM twice)
+		SELECT line, lead(line) OVER (PARTITION BY `+kind.key+` ORDER BY line) AS later
+		FROM `+table+` WHERE import_id = $1 AND (`+kind.key+`) IN (SELECT * FROM twice)
 	), ins AS (
 		INSERT INTO import_errors (import_id, line, col, value, message, warning)
 		SELECT $1, line, '', 'line ' || later, 'import.warn.duplicate', true FROM d WHERE later IS NOT NULL
