@@ -349,6 +349,7 @@ func load(args []string) error {
 		"/api/v1/cases?status=assigned",
 	}
 	type result struct {
+		kind string
 		took time.Duration
 		ok   bool
 	}
@@ -362,11 +363,12 @@ func load(args []string) error {
 	start := time.Now()
 	var wg sync.WaitGroup
 	for range rate * seconds {
-		method, path, token, body := "GET", "", supervisor, ""
+		method, path, token, body, kind := "GET", "", supervisor, "", ""
 		i := rng.IntN(len(inspectors))
 		caseID := caseIDs[i][rng.IntN(len(caseIDs[i]))]
 		switch r := rng.IntN(100); {
 		case r < 50: // half the traffic: supervisors
+			kind = "supervisors"
 			path = supervisorPaths[rng.IntN(len(supervisorPaths))]
 			if strings.Contains(path, "%d") {
 				n := rng.IntN(233826)
@@ -376,13 +378,13 @@ func load(args []string) error {
 				path = fmt.Sprintf(path, n)
 			}
 		case r < 60: // an inspector logs a visit
-			method, token = "POST", inspectors[i]
+			method, token, kind = "POST", inspectors[i], "visits"
 			path = fmt.Sprintf("/api/v1/cases/%d/visits", caseID)
 			body = `{"visited_on": "2026-11-27", "kind": "lapangan", "met_name": "Beban", "note": "load test"}`
 		case r < 75: // an inspector's list of cases
-			path, token = "/api/v1/cases", inspectors[i]
+			path, token, kind = "/api/v1/cases", inspectors[i], "case lists"
 		default: // an inspector opens one of their cases
-			path, token = fmt.Sprintf("/api/v1/cases/%d", caseID), inspectors[i]
+			path, token, kind = fmt.Sprintf("/api/v1/cases/%d", caseID), inspectors[i], "case pages"
 		}
 		<-tick.C
 		wg.Add(1)
@@ -390,26 +392,40 @@ func load(args []string) error {
 			defer wg.Done()
 			began := time.Now()
 			code, err := do(method, path, token, body)
-			results <- result{time.Since(began), err == nil && code < 400}
+			results <- result{kind, time.Since(began), err == nil && code < 400}
 		}()
 	}
 	wg.Wait()
 	elapsed := time.Since(start)
 	close(results)
 	var all []time.Duration
+	byKind := map[string][]time.Duration{}
 	failed := 0
 	for r := range results {
 		all = append(all, r.took)
+		byKind[r.kind] = append(byKind[r.kind], r.took)
 		if !r.ok {
 			failed++
 		}
 	}
-	slices.Sort(all)
-	pct := func(q float64) float64 { return float64(all[int(q*float64(len(all)-1))].Microseconds()) / 1000 }
+	percentile := func(d []time.Duration, q float64) float64 {
+		if len(d) == 0 {
+			return 0
+		}
+		slices.Sort(d)
+		return float64(d[int(q*float64(len(d)-1))].Microseconds()) / 1000
+	}
+	pct := func(q float64) float64 { return percentile(all, q) }
 	// Requests are sent on the clock whatever the answers (an open loop), so a server that falls
 	// behind shows as latency and as the last answer arriving late, not as a lower send rate.
 	fmt.Printf("load: %d requests sent at %d/s, all answered %.1fs after the first; p50 %.1f ms, p95 %.1f ms, p99 %.1f ms, max %.1f ms; errors %d\n",
 		len(all), rate, elapsed.Seconds(), pct(0.5), pct(0.95), pct(0.99), pct(1), failed)
+	if os.Getenv("LOAD_DETAIL") != "" {
+		for _, kind := range []string{"supervisors", "visits", "case lists", "case pages"} {
+			fmt.Printf("    %-12s %5d requests, p50 %6.1f ms, p99 %6.1f ms\n", kind, len(byKind[kind]),
+				percentile(byKind[kind], 0.5), percentile(byKind[kind], 0.99))
+		}
+	}
 	return nil
 }
 

@@ -124,7 +124,6 @@ SELECT EXISTS (
 INSERT INTO participant_snapshots (npp, import_id) SELECT DISTINCT npp, $1::bigint FROM participants WHERE import_id = $1;
 INSERT INTO latest_snapshots (npp, import_id) SELECT npp, import_id FROM participant_snapshots WHERE import_id = $1
 ON CONFLICT (npp) DO UPDATE SET import_id = excluded.import_id;
-ANALYZE participants;
 ANALYZE latest_snapshots;
 INSERT INTO flag_targets
 SELECT DISTINCT b.employer_id FROM bpjs_employers b JOIN participant_snapshots s ON s.npp = b.npp

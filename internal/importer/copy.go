@@ -11,8 +11,8 @@ import (
 )
 
 // rawCopy streams rows into a COPY ... FROM STDIN statement on conn, inside the transaction
-// already begun on it, encoding PostgreSQL's text format itself and handing lib/pq 32 KB at a time: going
-// through database/sql's Exec for each row cost more than reading and checking the row.
+// already begun on it, encoding PostgreSQL's text format itself and handing lib/pq a chunk at a
+// time: going through database/sql's Exec for each row cost more than reading and checking it.
 // fill is called with a function that adds one row; rawCopy returns when fill does.
 func rawCopy(ctx context.Context, conn *sql.Conn, copyStmt string, fill func(add func(values []any) error) error) error {
 	return conn.Raw(func(dc any) error {
@@ -31,7 +31,7 @@ func rawCopy(ctx context.Context, conn *sql.Conn, copyStmt string, fill func(add
 			stmt.Close()
 			return errors.New("importer: driver has no CopyData")
 		}
-		buf := make([]byte, 0, 40<<10)
+		buf := make([]byte, 0, copyChunk+8<<10)
 		flush := func() error {
 			if len(buf) == 0 {
 				return nil
@@ -49,7 +49,7 @@ func rawCopy(ctx context.Context, conn *sql.Conn, copyStmt string, fill func(add
 				buf = appendCopyValue(buf, v)
 			}
 			buf = append(buf, '\n')
-			if len(buf) >= 32<<10 {
+			if len(buf) >= copyChunk {
 				return flush()
 			}
 			return nil
@@ -71,6 +71,9 @@ func rawCopy(ctx context.Context, conn *sql.Conn, copyStmt string, fill func(add
 		return stmt.Close()
 	})
 }
+
+// copyChunk is how much rawCopy hands lib/pq at once: one write to the socket each.
+const copyChunk = 256 << 10
 
 // copyFrom is the COPY statement for a table and its columns, all names of our own schema.
 func copyFrom(table string, columns []string) string {

@@ -13,3 +13,6 @@ func (im *Importer) FailCommitWith(err error) {
 
 // AtEndOfCommit runs h in every commit transaction after its last statement.
 func (im *Importer) AtEndOfCommit(h CommitHook) { im.endOfCommit = h }
+
+// SetFlagBatch sets how many employers one flags transaction recomputes.
+func (im *Importer) SetFlagBatch(n int) { im.flagBatch = n }

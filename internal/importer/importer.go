@@ -105,6 +105,7 @@ type Importer struct {
 	// then gives way to them: validation sleeps twice as long as it works, and a commit that
 	// starts while they are busy runs without parallel workers (one core, not both).
 	Busy func() bool
+	flagBatch int // employers per flags transaction; flagBatch but for tests
 	// endOfCommit, set by tests, runs after a commit's last statement: to look, or to fail it.
 	endOfCommit CommitHook
 }
@@ -120,7 +121,7 @@ func New(d *sqlx.DB, dir string) (*Importer, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("importer: file directory: %w", err)
 	}
-	return &Importer{db: d, dir: dir, wake: make(chan struct{}, 1), Now: time.Now}, nil
+	return &Importer{db: d, dir: dir, wake: make(chan struct{}, 1), Now: time.Now, flagBatch: flagBatch}, nil
 }
 
 // OnSettled adds a hook that runs once a commit's flags are computed, in one transaction.
@@ -427,9 +428,20 @@ func (im *Importer) Drain(ctx context.Context) error {
 
 // Step does the oldest pending piece of work and reports whether there was any.
 func (im *Importer) Step(ctx context.Context) (did bool, err error) {
-	// The flags of a commit come before the next import, then what reads them.
-	n, err := flags.RecomputeQueued(ctx, im.db, im.Now(), flagBatch)
+	// The flags of a commit come before the next import, then what reads them. While people
+	// use the application, batches are smaller and followed by a rest twice their length.
+	batch, busy, began := im.flagBatch, im.busy(), time.Now()
+	if busy {
+		batch /= 4
+	}
+	n, err := flags.RecomputeQueued(ctx, im.db, im.Now(), batch)
 	if err != nil || n > 0 {
+		if busy && err == nil {
+			select {
+			case <-time.After(2 * time.Since(began)):
+			case <-ctx.Done():
+			}
+		}
 		return n > 0, err
 	}
 	var imp Import
@@ -582,8 +594,19 @@ func (im *Importer) commit(ctx context.Context, imp *Import) error {
 // attach makes an import's own table a partition of its kind's table. Its primary key and
 // CHECK on import_id were made at validation, so nothing is scanned or built here.
 func attach(ctx context.Context, tx *sqlx.Tx, kind *Kind, importID int64) error {
-	_, err := tx.ExecContext(ctx, fmt.Sprintf(`ALTER TABLE %s ATTACH PARTITION %s FOR VALUES IN (%d)`,
-		kind.stage, kind.table(importID), importID))
+	if _, err := tx.ExecContext(ctx, fmt.Sprintf(`ALTER TABLE %s ATTACH PARTITION %s FOR VALUES IN (%d)`,
+		kind.stage, kind.table(importID), importID)); err != nil {
+		return err
+	}
+	// The partition has its statistics from validation. Those of the whole table are made
+	// once: ANALYZE of a partitioned table samples every partition again (a second each), and
+	// one snapshot is much like the next.
+	var analyzed bool
+	if err := tx.GetContext(ctx, &analyzed, `SELECT EXISTS (SELECT 1 FROM pg_stats WHERE schemaname = 'public'
+		AND tablename = $1 AND inherited)`, kind.stage); err != nil || analyzed {
+		return err
+	}
+	_, err := tx.ExecContext(ctx, `ANALYZE `+kind.stage)
 	return err
 }
 
@@ -619,11 +642,7 @@ func replaceRosters(ctx context.Context, tx *sqlx.Tx, importID int64) (emptied [
 	if _, err := tx.ExecContext(ctx, `DELETE FROM import_employers WHERE import_id = $1`, importID); err != nil {
 		return nil, err
 	}
-	if err := attach(ctx, tx, Kinds["workers"], importID); err != nil {
-		return nil, err
-	}
-	_, err = tx.ExecContext(ctx, `ANALYZE workers`)
-	return emptied, err
+	return emptied, attach(ctx, tx, Kinds["workers"], importID)
 }
 
 // settle finishes a committed import once the flags it queued are computed: the rates check

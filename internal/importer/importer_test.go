@@ -563,3 +563,25 @@ func TestFlagsFollowTheCommit(t *testing.T) {
 		t.Fatalf("not settled, or counts not refreshed: %v", imp.SettledAt)
 	}
 }
+
+// TestFlagsGiveWayWhenBusy: while people use the application, the flags after a commit go in
+// batches of a quarter of the size.
+func TestFlagsGiveWayWhenBusy(t *testing.T) {
+	im := newImporter(t)
+	ctx := context.Background()
+	im.SetFlagBatch(8)
+	im.Busy = func() bool { return true }
+	if _, _, err := im.Create(ctx, 0, "test", "employers", "e.csv", strings.NewReader("nib,nama,kode_kelurahan,skala,jumlah_pekerja\n"+
+		"2930000000001,Satu,31.71.01.1001,kecil,2\n2930000000002,Dua,31.71.01.1001,kecil,2\n2930000000003,Tiga,31.71.01.1001,kecil,2\n"), nil); err != nil {
+		t.Fatal(err)
+	}
+	for range 3 { // validate, commit, one batch of flags
+		if _, err := im.Step(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := count(t, `SELECT count(*) FROM flag_queue q JOIN employers e ON e.id = q.employer_id WHERE e.nib LIKE '29300000000%'`); n != 1 {
+		t.Fatalf("%d employers left in the queue after one busy batch, want 1 (batches of 2)", n)
+	}
+	im.Drain(ctx)
+}

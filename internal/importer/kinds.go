@@ -270,6 +270,9 @@ func (r *row) date(col string) any {
 		return nil
 	}
 	c := r.cell(col)
+	if isoDate(c.Text) {
+		return c.Text // already as PostgreSQL reads it (millions of rows: no parse and format)
+	}
 	var t time.Time
 	var msg string
 	if f, err := strconv.ParseFloat(c.Text, 64); c.Number && err == nil {
@@ -282,6 +285,30 @@ func (r *row) date(col string) any {
 		return nil
 	}
 	return t.Format("2006-01-02")
+}
+
+// isoDate says whether s is a valid date between 1900 and 2100 written YYYY-MM-DD.
+func isoDate(s string) bool {
+	if len(s) != 10 || s[4] != '-' || s[7] != '-' {
+		return false
+	}
+	y, m, d := digits(s[0:4]), digits(s[5:7]), digits(s[8:10])
+	if y < 1900 || y > 2100 || m < 1 || m > 12 || d < 1 {
+		return false
+	}
+	return d <= time.Date(y, time.Month(m)+1, 0, 0, 0, 0, 0, time.UTC).Day()
+}
+
+// digits is the value of a run of ASCII digits, or -1.
+func digits(s string) int {
+	n := 0
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return -1
+		}
+		n = n*10 + int(s[i]-'0')
+	}
+	return n
 }
 
 func (r *row) yesNo(col string) any {

@@ -100,6 +100,7 @@ func (im *Importer) validate(ctx context.Context, imp *Import) error {
 	}
 	// The employers a roster file names: its commit replaces their rosters.
 	named := map[int64]struct{}{}
+	lastNamed := int64(-1)
 	values := make([]any, 0, len(kind.stageCols)+2)
 	var fileErr error
 	batchStart := time.Now()
@@ -129,8 +130,9 @@ func (im *Importer) validate(ctx context.Context, imp *Import) error {
 				if err := add(values); err != nil {
 					return err
 				}
-				if r.employers != nil {
-					named[parsed[0].(int64)] = struct{}{}
+				// Rows come grouped by employer: the set is touched once per employer.
+				if id, ok := parsed[0].(int64); ok && r.employers != nil && id != lastNamed {
+					named[id], lastNamed = struct{}{}, id
 				}
 			}
 			if total%yieldEvery == 0 {
