@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"sync"
 	"testing"
 
 	"patuh/internal/db"
@@ -113,5 +114,37 @@ func TestHotUpdateRoom(t *testing.T) {
 		if err := dbtest.DB(t).Get(&got, `SELECT coalesce(reloptions::text, '') FROM pg_class WHERE relname = $1`, table); err != nil || got != want {
 			t.Errorf("%s reloptions %q (%v), want %q", table, got, err, want)
 		}
+	}
+}
+
+// TestPoolKeepsItsConnections: a second burst as large as the pool reuses the first burst's
+// connections instead of opening new backends (found by `make load`: churn took both cores).
+func TestPoolKeepsItsConnections(t *testing.T) {
+	d, err := db.Open(context.Background(), dbtest.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	backends := map[int]bool{}
+	var mu sync.Mutex
+	for range 2 {
+		var wg sync.WaitGroup
+		for range 20 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				var pid int
+				if err := d.QueryRow(`SELECT pg_backend_pid() FROM pg_sleep(0.2)`).Scan(&pid); err != nil {
+					t.Error(err)
+				}
+				mu.Lock()
+				backends[pid] = true
+				mu.Unlock()
+			}()
+		}
+		wg.Wait()
+	}
+	if len(backends) > 20 {
+		t.Fatalf("two bursts of 20 used %d backends, want at most 20", len(backends))
 	}
 }

@@ -2,6 +2,7 @@ package importer
 
 import (
 	"context"
+	"time"
 
 	"github.com/jmoiron/sqlx"
 )
@@ -16,3 +17,6 @@ func (im *Importer) AtEndOfCommit(h CommitHook) { im.endOfCommit = h }
 
 // SetFlagBatch sets how many employers one flags transaction recomputes.
 func (im *Importer) SetFlagBatch(n int) { im.flagBatch = n }
+
+// OnRest replaces the worker's rests while the application is busy.
+func (im *Importer) OnRest(f func(ctx context.Context, d time.Duration)) { im.rest = f }

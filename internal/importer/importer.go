@@ -105,7 +105,11 @@ type Importer struct {
 	// then gives way to them: validation sleeps twice as long as it works, and a commit that
 	// starts while they are busy runs without parallel workers (one core, not both).
 	Busy func() bool
-	flagBatch int // employers per flags transaction; flagBatch but for tests
+
+	// flagBatch is how many employers one flags transaction recomputes: flagBatch, less in tests.
+	flagBatch int
+	// rest waits while the application is busy (tests look at it instead).
+	rest func(ctx context.Context, d time.Duration)
 	// endOfCommit, set by tests, runs after a commit's last statement: to look, or to fail it.
 	endOfCommit CommitHook
 }
@@ -121,7 +125,7 @@ func New(d *sqlx.DB, dir string) (*Importer, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("importer: file directory: %w", err)
 	}
-	return &Importer{db: d, dir: dir, wake: make(chan struct{}, 1), Now: time.Now, flagBatch: flagBatch}, nil
+	return &Importer{db: d, dir: dir, wake: make(chan struct{}, 1), Now: time.Now, flagBatch: flagBatch, rest: sleep}, nil
 }
 
 // OnSettled adds a hook that runs once a commit's flags are computed, in one transaction.
@@ -429,18 +433,13 @@ func (im *Importer) Drain(ctx context.Context) error {
 // Step does the oldest pending piece of work and reports whether there was any.
 func (im *Importer) Step(ctx context.Context) (did bool, err error) {
 	// The flags of a commit come before the next import, then what reads them. While people
-	// use the application, batches are smaller and followed by a rest twice their length.
-	batch, busy, began := im.flagBatch, im.busy(), time.Now()
-	if busy {
-		batch /= 4
-	}
-	n, err := flags.RecomputeQueued(ctx, im.db, im.Now(), batch)
+	// use the application, each batch is followed by a rest twice its length. (Smaller batches
+	// would not do: a batch's joins cost nearly the same whatever its size.)
+	busy, began := im.busy(), time.Now()
+	n, err := flags.RecomputeQueued(ctx, im.db, im.Now(), im.flagBatch)
 	if err != nil || n > 0 {
 		if busy && err == nil {
-			select {
-			case <-time.After(2 * time.Since(began)):
-			case <-ctx.Done():
-			}
+			im.rest(ctx, 2*time.Since(began))
 		}
 		return n > 0, err
 	}
@@ -598,14 +597,9 @@ func attach(ctx context.Context, tx *sqlx.Tx, kind *Kind, importID int64) error 
 		kind.stage, kind.table(importID), importID)); err != nil {
 		return err
 	}
-	// The partition has its statistics from validation. Those of the whole table are made
-	// once: ANALYZE of a partitioned table samples every partition again (a second each), and
-	// one snapshot is much like the next.
-	var analyzed bool
-	if err := tx.GetContext(ctx, &analyzed, `SELECT EXISTS (SELECT 1 FROM pg_stats WHERE schemaname = 'public'
-		AND tablename = $1 AND inherited)`, kind.stage); err != nil || analyzed {
-		return err
-	}
+	// The planner needs the whole table's statistics as they now are: joins on import_id
+	// (participants to latest_snapshots) were planned for the snapshot in force before, and
+	// estimated at one row (a flags batch ran for minutes).
 	_, err := tx.ExecContext(ctx, `ANALYZE `+kind.stage)
 	return err
 }
@@ -649,6 +643,10 @@ func replaceRosters(ctx context.Context, tx *sqlx.Tx, importID int64) (emptied [
 // (new rates or UMP recompute everyone), the flag counts, and the hooks that read the flags.
 func (im *Importer) settle(ctx context.Context, imp *Import) error {
 	return db.WithTx(ctx, im.db, func(tx *sqlx.Tx) error {
+		// The resident count is a distinct count over a whole snapshot: in memory, not on disk.
+		if _, err := tx.ExecContext(ctx, `SET LOCAL work_mem = '256MB'`); err != nil {
+			return err
+		}
 		if err := flags.PrepareTargets(ctx, tx); err != nil {
 			return err
 		}
@@ -669,6 +667,14 @@ func (im *Importer) settle(ctx context.Context, imp *Import) error {
 }
 
 func (im *Importer) busy() bool { return im.Busy != nil && im.Busy() }
+
+// sleep waits for d or until ctx ends.
+func sleep(ctx context.Context, d time.Duration) {
+	select {
+	case <-time.After(d):
+	case <-ctx.Done():
+	}
+}
 
 // clearStage drops an import's staged rows. Millions of deleted rows would slow the next
 // import's checks until autovacuum came by, so a staging table left empty is truncated.

@@ -13,6 +13,7 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/jmoiron/sqlx"
 	"github.com/xuri/excelize/v2"
@@ -564,24 +565,31 @@ func TestFlagsFollowTheCommit(t *testing.T) {
 	}
 }
 
-// TestFlagsGiveWayWhenBusy: while people use the application, the flags after a commit go in
-// batches of a quarter of the size.
+// TestFlagsGiveWayWhenBusy: while people use the application, each batch of flags after a
+// commit is followed by a rest twice its length.
 func TestFlagsGiveWayWhenBusy(t *testing.T) {
 	im := newImporter(t)
 	ctx := context.Background()
-	im.SetFlagBatch(8)
-	im.Busy = func() bool { return true }
+	im.SetFlagBatch(2)
+	busy := false
+	im.Busy = func() bool { return busy }
+	var rests []time.Duration
+	im.OnRest(func(_ context.Context, d time.Duration) { rests = append(rests, d) })
 	if _, _, err := im.Create(ctx, 0, "test", "employers", "e.csv", strings.NewReader("nib,nama,kode_kelurahan,skala,jumlah_pekerja\n"+
 		"2930000000001,Satu,31.71.01.1001,kecil,2\n2930000000002,Dua,31.71.01.1001,kecil,2\n2930000000003,Tiga,31.71.01.1001,kecil,2\n"), nil); err != nil {
 		t.Fatal(err)
 	}
-	for range 3 { // validate, commit, one batch of flags
+	for _, b := range []bool{false, false, false, true} { // validate, commit, a batch idle, a batch busy
+		busy = b
 		if _, err := im.Step(ctx); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if n := count(t, `SELECT count(*) FROM flag_queue q JOIN employers e ON e.id = q.employer_id WHERE e.nib LIKE '29300000000%'`); n != 1 {
-		t.Fatalf("%d employers left in the queue after one busy batch, want 1 (batches of 2)", n)
+	if len(rests) != 1 || rests[0] <= 0 {
+		t.Fatalf("rests %v, want one after the busy batch only", rests)
+	}
+	if n := count(t, `SELECT count(*) FROM flag_queue q JOIN employers e ON e.id = q.employer_id WHERE e.nib LIKE '29300000000%'`); n != 0 {
+		t.Fatalf("%d employers left in the queue", n)
 	}
 	im.Drain(ctx)
 }
