@@ -5,6 +5,13 @@
 -- moments. Their CHECKs on values are gone: the importer is their only writer and checks every
 -- value, and a CHECK here would have to be repeated on each partition before it is attached.
 
+-- Rows of these two kinds waiting in staging for a commit are not carried over: their imports
+-- are checked again from their stored files.
+DELETE FROM import_errors WHERE import_id IN (SELECT id FROM imports
+    WHERE kind IN ('workers', 'participants') AND status IN ('validating', 'needs_review', 'committing'));
+UPDATE imports SET status = 'queued', rows_processed = 0, version = version + 1
+WHERE kind IN ('workers', 'participants') AND status IN ('validating', 'needs_review', 'committing');
+
 -- Every participants import is a partition: a dated snapshot of the NPPs it names. line is the
 -- row's line in the file (0 for rows loaded before partitions).
 ALTER TABLE participants RENAME TO participants_unpartitioned;

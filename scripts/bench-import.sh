@@ -2,8 +2,9 @@
 # Jakarta-scale import benchmark (issue 3). Generates 233,826 employers, ~3.9 million roster rows
 # and ~2.5 million participants (once, in .data/bench), starts `patuh serve` on a fresh database,
 # uploads the four files through the API and prints, per kind: rows/s of the import (upload to
-# committed) against `psql \copy` of the same file into a bare table; the flag computation for
-# all of Jakarta; the server's peak memory; and employer-list latencies with the full data.
+# committed) against `psql \copy` of the same file into a bare table, and the flags that follow
+# the commit (until the import is settled); the flag computation for all of Jakarta; the
+# server's peak memory; and employer-list latencies with the full data.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export GOTOOLCHAIN=go1.27.3

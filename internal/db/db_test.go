@@ -7,8 +7,11 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/pressly/goose/v3"
+
 	"patuh/internal/db"
 	"patuh/internal/db/dbtest"
+	"patuh/migrations"
 )
 
 func TestMain(m *testing.M) { dbtest.Main(m) }
@@ -146,5 +149,54 @@ func TestPoolKeepsItsConnections(t *testing.T) {
 	}
 	if len(backends) > 20 {
 		t.Fatalf("two bursts of 20 used %d backends, want at most 20", len(backends))
+	}
+}
+
+// TestPartitionMigrationKeepsRows: migration 00007 moves existing roster and snapshot rows into
+// partitions, and sends imports whose staged rows it cannot carry back to validation.
+func TestPartitionMigrationKeepsRows(t *testing.T) {
+	ctx := context.Background()
+	admin := dbtest.DB(t)
+	name := fmt.Sprintf("patuh_m7_%d", os.Getpid())
+	if _, err := admin.Exec(`CREATE DATABASE ` + name); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { admin.Exec(`DROP DATABASE IF EXISTS ` + name + ` WITH (FORCE)`) })
+	d, err := db.Open(ctx, dbtest.URLFor(name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	p, err := goose.NewProvider(goose.DialectPostgres, d.DB, migrations.FS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.UpTo(ctx, 6); err != nil {
+		t.Fatal(err)
+	}
+	for _, stmt := range []string{
+		`INSERT INTO employers (id, nib, nama, kode_kelurahan, in_register) VALUES (1, '2940000000001', 'Satu', '31.71.01.1001', true)`,
+		`INSERT INTO imports (id, kind, sha256, filename, format, size_bytes, status) VALUES
+			(1, 'workers', 'a', 'w.csv', 'csv', 1, 'committed'), (2, 'participants', 'b', 'p.csv', 'csv', 1, 'committed'),
+			(3, 'participants', 'c', 'p2.csv', 'csv', 1, 'needs_review')`,
+		`INSERT INTO workers VALUES (1, '3171010101900001', 'A', 6000000, NULL)`,
+		`INSERT INTO participants VALUES (2, 'X0000001', '3171010101900001', NULL, 'A', 6000000, 'aktif', NULL)`,
+		`INSERT INTO stage_participants VALUES (3, 2, 'X0000001', '3171010101900002', NULL, 'B', 6000000, 'aktif', NULL)`,
+	} {
+		if _, err := d.Exec(stmt); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := p.UpTo(ctx, 7); err != nil {
+		t.Fatal(err)
+	}
+	var workers, participants, partitions int
+	var pending string
+	d.Get(&workers, `SELECT count(*) FROM workers WHERE import_id = 0 AND employer_id = 1`)
+	d.Get(&participants, `SELECT count(*) FROM participants WHERE import_id = 2 AND nik = '3171010101900001'`)
+	d.Get(&partitions, `SELECT count(*) FROM pg_inherits WHERE inhparent IN ('workers'::regclass, 'participants'::regclass)`)
+	d.Get(&pending, `SELECT status FROM imports WHERE id = 3`)
+	if workers != 1 || participants != 1 || partitions != 2 || pending != "queued" {
+		t.Fatalf("after 00007: %d roster rows, %d participants, %d partitions, pending import %s", workers, participants, partitions, pending)
 	}
 }

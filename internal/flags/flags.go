@@ -65,6 +65,12 @@ func Enqueue(ctx context.Context, tx *sqlx.Tx) error {
 // RecomputeQueued recomputes up to batch queued employers in one transaction and says how many
 // it took; 0 when the queue is empty.
 func RecomputeQueued(ctx context.Context, d *sqlx.DB, today time.Time, batch int) (int, error) {
+	// The worker asks every few seconds: an empty queue costs one read, not a transaction
+	// with a temporary table (catalog rows to clean up).
+	var queued bool
+	if err := d.GetContext(ctx, &queued, `SELECT EXISTS (SELECT 1 FROM flag_queue)`); err != nil || !queued {
+		return 0, err
+	}
 	var n int64
 	err := db.WithTx(ctx, d, func(tx *sqlx.Tx) error {
 		if err := PrepareTargets(ctx, tx); err != nil {

@@ -93,7 +93,8 @@ var q = db.MustQueries(commitSQL, "lock", "key-maps", "employers-by-nib", "emplo
 // (casework uses it to verify open cases against a new participants snapshot).
 type CommitHook func(ctx context.Context, tx *sqlx.Tx, imp *Import) error
 
-// Importer owns the imports, import_errors and stage_* tables and the stored files.
+// Importer owns the imports, import_errors, import_employers and stage_* tables, the tables of
+// validated workers and participants files until they become partitions, and the stored files.
 type Importer struct {
 	db    *sqlx.DB
 	dir   string
