@@ -120,16 +120,13 @@ SELECT EXISTS (
 
 -- name: participants-snapshot
 -- The file's rows are the attached partition of import $1: a full snapshot of every NPP in
--- it; earlier snapshots are kept. The employers of its NPPs are recomputed.
-WITH snapshot AS (
-    INSERT INTO participant_snapshots (npp, import_id) SELECT DISTINCT npp, $1::bigint FROM participants WHERE import_id = $1
-    RETURNING npp, import_id
-), latest AS (
-    INSERT INTO latest_snapshots (npp, import_id) SELECT npp, import_id FROM snapshot
-    ON CONFLICT (npp) DO UPDATE SET import_id = excluded.import_id
-    RETURNING npp
-)
-INSERT INTO flag_targets
-SELECT DISTINCT b.employer_id FROM bpjs_employers b JOIN latest l ON l.npp = b.npp WHERE b.employer_id IS NOT NULL
-ON CONFLICT DO NOTHING;
+-- it; earlier snapshots are kept. The employers of its NPPs are recomputed. (Three statements,
+-- not one with data-modifying CTEs, which would run without parallel workers.)
+INSERT INTO participant_snapshots (npp, import_id) SELECT DISTINCT npp, $1::bigint FROM participants WHERE import_id = $1;
+INSERT INTO latest_snapshots (npp, import_id) SELECT npp, import_id FROM participant_snapshots WHERE import_id = $1
+ON CONFLICT (npp) DO UPDATE SET import_id = excluded.import_id;
 ANALYZE latest_snapshots;
+INSERT INTO flag_targets
+SELECT DISTINCT b.employer_id FROM bpjs_employers b JOIN latest_snapshots l ON l.npp = b.npp
+WHERE l.import_id = $1 AND b.employer_id IS NOT NULL
+ON CONFLICT DO NOTHING;
