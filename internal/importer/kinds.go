@@ -16,7 +16,7 @@ type Kind struct {
 	// required columns must be present in the header.
 	required []string
 	// stage is the staging table, or for a partitioned kind the parent table: its file loads
-	// into a table of its own (see partition) that the commit attaches.
+	// into a table of its own (see table) that the commit attaches.
 	stage       string
 	partitioned bool
 	// primaryKey is the parent's, in its order, for a partitioned kind.

@@ -128,3 +128,17 @@ func TestParseDatesWholeAndYesNo(t *testing.T) {
 		t.Error("ParseYesNo(maybe) accepted")
 	}
 }
+
+// TestIsoDateFastPath: a date already written YYYY-MM-DD is taken as it is only when it is a
+// real day between 1900 and 2100; anything else goes through ParseDate.
+func TestIsoDateFastPath(t *testing.T) {
+	for s, want := range map[string]bool{
+		"2024-02-29": true, "2026-12-31": true, "1900-01-01": true,
+		"2023-02-29": false, "2026-04-31": false, "2026-13-01": false, "2026-00-10": false, "1899-12-31": false,
+		"2101-01-01": false, "2026-1-01": false, "2026/01/01": false, "2026-01-0x": false, "": false,
+	} {
+		if got := isoDate(s); got != want {
+			t.Errorf("IsoDate(%q) = %v, want %v", s, got, want)
+		}
+	}
+}
