@@ -7,6 +7,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/jmoiron/sqlx"
 	"github.com/pressly/goose/v3"
 
 	"patuh/internal/db"
@@ -16,21 +17,27 @@ import (
 
 func TestMain(m *testing.M) { dbtest.Main(m) }
 
-// TestMigrationsFromZero builds a database from nothing, checks the reference data, and
-// proves every Down migration undoes its Up by going to zero and back.
-func TestMigrationsFromZero(t *testing.T) {
-	ctx := context.Background()
+// emptyDatabase creates a database without any migration, dropped when the test ends.
+func emptyDatabase(t *testing.T, prefix string) *sqlx.DB {
 	admin := dbtest.DB(t)
-	name := fmt.Sprintf("patuh_zero_%d", os.Getpid())
+	name := fmt.Sprintf("%s_%d", prefix, os.Getpid())
 	if _, err := admin.Exec(`CREATE DATABASE ` + name); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { admin.Exec(`DROP DATABASE IF EXISTS ` + name + ` WITH (FORCE)`) })
-	d, err := db.Open(ctx, dbtest.URLFor(name))
+	d, err := db.Open(context.Background(), dbtest.URLFor(name))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer d.Close()
+	t.Cleanup(func() { d.Close() })
+	return d
+}
+
+// TestMigrationsFromZero builds a database from nothing, checks the reference data, and
+// proves every Down migration undoes its Up by going to zero and back.
+func TestMigrationsFromZero(t *testing.T) {
+	ctx := context.Background()
+	d := emptyDatabase(t, "patuh_zero")
 
 	if err := db.Current(ctx, d); err == nil {
 		t.Fatal("an empty database counts as current")
@@ -156,17 +163,7 @@ func TestPoolKeepsItsConnections(t *testing.T) {
 // partitions, and sends imports whose staged rows it cannot carry back to validation.
 func TestPartitionMigrationKeepsRows(t *testing.T) {
 	ctx := context.Background()
-	admin := dbtest.DB(t)
-	name := fmt.Sprintf("patuh_m7_%d", os.Getpid())
-	if _, err := admin.Exec(`CREATE DATABASE ` + name); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { admin.Exec(`DROP DATABASE IF EXISTS ` + name + ` WITH (FORCE)`) })
-	d, err := db.Open(ctx, dbtest.URLFor(name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer d.Close()
+	d := emptyDatabase(t, "patuh_m7")
 	p, err := goose.NewProvider(goose.DialectPostgres, d.DB, migrations.FS)
 	if err != nil {
 		t.Fatal(err)
