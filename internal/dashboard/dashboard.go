@@ -15,6 +15,7 @@ import (
 	"patuh/internal/apperr"
 	"patuh/internal/auth"
 	"patuh/internal/db"
+	"patuh/internal/flags"
 	"patuh/internal/importer"
 	"patuh/internal/web"
 )
@@ -135,9 +136,14 @@ func RefreshResidents(ctx context.Context, tx *sqlx.Tx, imp *importer.Import) er
 	if imp.Kind != "participants" {
 		return nil
 	}
-	_, err := tx.ExecContext(ctx, `INSERT INTO resident_coverage (participants)
+	// Only the partitions of the snapshots in force are read (see flags.SnapshotsInForce).
+	inForce, err := flags.SnapshotsInForce(ctx, tx)
+	if err != nil {
+		return err
+	}
+	_, err = tx.ExecContext(ctx, `INSERT INTO resident_coverage (participants)
 		SELECT count(DISTINCT p.nik) FROM latest_snapshots l
-		JOIN participants p ON p.npp = l.npp AND p.import_id = l.import_id
+		JOIN participants p ON p.npp = l.npp AND p.import_id = l.import_id AND p.import_id IN (`+inForce+`)
 		WHERE p.status = 'aktif' AND p.nik LIKE '31%'`)
 	return err
 }

@@ -93,6 +93,14 @@ func RecomputeQueued(ctx context.Context, d *sqlx.DB, today time.Time, batch int
 	return int(n), err
 }
 
+// SnapshotsInForce lists the imports whose participant snapshots are in force, as SQL (ids
+// only, read from the database): "0" when there are none.
+func SnapshotsInForce(ctx context.Context, q sqlx.QueryerContext) (string, error) {
+	var ids string
+	err := sqlx.GetContext(ctx, q, &ids, `SELECT coalesce(string_agg(DISTINCT import_id::text, ','), '0') FROM latest_snapshots`)
+	return ids, err
+}
+
 // RefreshCounts recounts the flagged employers per area and scale that lists show.
 func RefreshCounts(ctx context.Context, tx *sqlx.Tx) error {
 	_, err := tx.ExecContext(ctx, queries["refresh-counts"])
@@ -142,6 +150,10 @@ func Recompute(ctx context.Context, tx *sqlx.Tx, today time.Time) error {
 	if _, err := tx.ExecContext(ctx, `SET LOCAL work_mem = '256MB'`); err != nil {
 		return err
 	}
+	inForce, err := SnapshotsInForce(ctx, tx)
+	if err != nil {
+		return err
+	}
 	for _, name := range []string{"active", "index-active", "facts", "index-facts", "clear", "pwbd", "pds-tk-roster",
 		"pds-tk-reported", "pds-upah", "pds-program", "menunggak", "apply", "summarise"} {
 		start := time.Now()
@@ -149,6 +161,7 @@ func Recompute(ctx context.Context, tx *sqlx.Tx, today time.Time) error {
 			if strings.TrimSpace(stmt) == "" {
 				continue
 			}
+			stmt = strings.ReplaceAll(stmt, "{in_force}", inForce)
 			if _, err := tx.ExecContext(ctx, stmt); err != nil {
 				return fmt.Errorf("flags: %s: %w", name, err)
 			}

@@ -16,13 +16,15 @@ SELECT $1::numeric AS jkk, $2::numeric AS jkm, $3::numeric AS jht, $4::numeric A
 
 -- name: active
 -- The distinct NIKs active in the latest snapshot of any of an employer's NPPs, at the highest
--- wage reported for them.
+-- wage reported for them. {in_force} is the list of snapshots in force (import ids, written in
+-- by Recompute): spelled out, it lets the planner leave out the partitions of older snapshots,
+-- which a join on latest_snapshots alone cannot (every kept snapshot would be scanned).
 CREATE TEMP TABLE flag_active ON COMMIT DROP AS
 SELECT b.employer_id, p.nik, max(p.upah) AS upah
 FROM flag_targets t
 JOIN bpjs_employers b ON b.employer_id = t.id
 JOIN latest_snapshots l ON l.npp = b.npp
-JOIN participants p ON p.npp = l.npp AND p.import_id = l.import_id AND p.status = 'aktif'
+JOIN participants p ON p.npp = l.npp AND p.import_id = l.import_id AND p.import_id IN ({in_force}) AND p.status = 'aktif'
 GROUP BY b.employer_id, p.nik;
 
 -- name: index-active
