@@ -5,10 +5,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/jmoiron/sqlx"
+
 	"patuh/internal/db"
 	"patuh/internal/db/dbtest"
-
-	"github.com/jmoiron/sqlx"
 )
 
 // TestActiveReadsOnlySnapshotsInForce: the flags read the partitions of the snapshots in force,

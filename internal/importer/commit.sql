@@ -120,7 +120,7 @@ SELECT EXISTS (
 
 -- name: participants-snapshot
 -- The file's rows are the attached partition of import $1: a full snapshot of every NPP in
--- it; earlier snapshots are kept. The employers of its NPPs are recomputed. (Three statements,
+-- it; earlier snapshots are kept. The employers of its NPPs are recomputed. (Separate statements,
 -- not one with data-modifying CTEs, which would run without parallel workers.)
 INSERT INTO participant_snapshots (npp, import_id) SELECT DISTINCT npp, $1::bigint FROM participants WHERE import_id = $1;
 INSERT INTO latest_snapshots (npp, import_id) SELECT npp, import_id FROM participant_snapshots WHERE import_id = $1
