@@ -5,13 +5,17 @@ import (
 	"embed"
 	"encoding/json"
 	"fmt"
+	"io/fs"
 	"strings"
 
 	goi18n "github.com/nicksnyder/go-i18n/v2/i18n"
 	"golang.org/x/text/language"
 )
 
-//go:embed locales/*.json
+// Each language has its main file, locales/<lang>.json, and may have more in locales/<lang>/,
+// one per feature, so that features add their texts without touching each other's files.
+//
+//go:embed locales
 var localeFS embed.FS
 
 // Languages lists the supported languages, the default first.
@@ -28,19 +32,27 @@ func Load() (*Bundle, error) {
 	b.RegisterUnmarshalFunc("json", json.Unmarshal)
 	ids := map[string][]string{}
 	for _, lang := range Languages {
-		data, err := localeFS.ReadFile("locales/" + lang + ".json")
+		files, err := fs.Glob(localeFS, "locales/"+lang+"/*.json")
 		if err != nil {
 			return nil, err
 		}
-		if _, err := b.ParseMessageFileBytes(data, lang+".json"); err != nil {
-			return nil, fmt.Errorf("i18n: %s: %w", lang, err)
-		}
-		var m map[string]any
-		if err := json.Unmarshal(data, &m); err != nil {
-			return nil, err
-		}
-		for id := range m {
-			ids[lang] = append(ids[lang], id)
+		for _, name := range append([]string{"locales/" + lang + ".json"}, files...) {
+			data, err := localeFS.ReadFile(name)
+			if err != nil {
+				return nil, err
+			}
+			// go-i18n takes the language from the file name: every file of a language is
+			// parsed as <lang>.json.
+			if _, err := b.ParseMessageFileBytes(data, lang+".json"); err != nil {
+				return nil, fmt.Errorf("i18n: %s: %w", name, err)
+			}
+			var m map[string]any
+			if err := json.Unmarshal(data, &m); err != nil {
+				return nil, fmt.Errorf("i18n: %s: %w", name, err)
+			}
+			for id := range m {
+				ids[lang] = append(ids[lang], id)
+			}
 		}
 	}
 	return &Bundle{b: b, ids: ids}, nil
