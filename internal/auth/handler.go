@@ -113,13 +113,13 @@ func (h *Handler) loginPage(c *gin.Context) {
 		c.Redirect(http.StatusSeeOther, "/")
 		return
 	}
-	web.HTML(c, http.StatusOK, "auth/login", gin.H{"Next": web.LocalPath(c.Query("next"))})
+	web.HTML(c, http.StatusOK, "auth/login", gin.H{"Next": SafeNext(c.Query("next"))})
 }
 
 func (h *Handler) login(c *gin.Context) {
 	ctx := c.Request.Context()
 	username := c.PostForm("username")
-	next := web.LocalPath(c.PostForm("next"))
+	next := SafeNext(c.PostForm("next"))
 	u, err := h.Store.Authenticate(ctx, username, c.PostForm("password"), c.ClientIP())
 	if err != nil {
 		e, ok := apperr.As(err)

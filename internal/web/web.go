@@ -8,8 +8,10 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/alexedwards/scs/v2"
 	"github.com/gin-gonic/gin"
@@ -69,12 +71,43 @@ func NewEngine(d Deps) (*gin.Engine, error) {
 	return e, nil
 }
 
-// LocalPath keeps a redirect target on this site: anything else becomes "/".
+// LocalPath keeps a redirect target on this site: anything else becomes "/". It is the one
+// rule for every `next` (login, re-login after an expired session, language switch), ASVS
+// V3.7/V5: the target is parsed, not prefix-matched, and accepted only as an absolute path of
+// this application with no scheme, host or user, whose raw and decoded forms hold no control
+// character, no backslash and no leading "//" (browsers read "/\t/x", "/\\x" and "//x" as
+// another origin).
 func LocalPath(p string) string {
-	if !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//") || strings.HasPrefix(p, "/\\") {
-		return "/"
+	const home = "/"
+	if p == "" || p[0] != '/' || len(p) > 2048 || unsafeInPath(p) {
+		return home
+	}
+	u, err := url.Parse(p)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Opaque != "" {
+		return home
+	}
+	decoded := u.Path
+	if !strings.HasPrefix(decoded, "/") || unsafeInPath(decoded) || strings.HasPrefix(decoded, "//") {
+		return home
+	}
+	if unq, err := url.QueryUnescape(u.RawQuery); err != nil || strings.ContainsAny(unq, "\\") || hasControl(unq) {
+		return home
 	}
 	return p
+}
+
+// unsafeInPath reports a backslash, a control character or a leading "//" or "/\\".
+func unsafeInPath(s string) bool {
+	return strings.HasPrefix(s, "//") || strings.ContainsRune(s, '\\') || hasControl(s)
+}
+
+func hasControl(s string) bool {
+	for _, r := range s {
+		if r < 0x20 || r == 0x7f || r == utf8.RuneError {
+			return true
+		}
+	}
+	return false
 }
 
 // langFromCookie is the chosen language; API clients, which have no cookie, may send
