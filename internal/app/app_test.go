@@ -178,11 +178,15 @@ func TestLoginThrottledPerAddress(t *testing.T) {
 	c := newClient(t, srv)
 	// 20 failures spread over many accounts from one address close the address.
 	d := dbtest.DB(t)
-	if _, err := d.Exec(`INSERT INTO login_attempts (username, client_addr, succeeded)
-		SELECT 'spray' || g, '127.0.0.1', false FROM generate_series(1, 20) g`); err != nil {
+	if _, err := d.Exec(`INSERT INTO auth_throttle (key, failures, window_start) VALUES ('addr:127.0.0.1', 20, now())
+		ON CONFLICT (key) DO UPDATE SET failures = 20, window_start = now()`); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { d.Exec(`DELETE FROM login_attempts WHERE client_addr = '127.0.0.1'`) })
+	t.Cleanup(func() {
+		if _, err := d.Exec(`DELETE FROM auth_throttle WHERE key = 'addr:127.0.0.1'`); err != nil {
+			t.Error(err)
+		}
+	})
 	user := addUser(t, auth.Admin, "")
 	if res := c.login(user, password); res.StatusCode != http.StatusTooManyRequests {
 		t.Fatalf("address throttle: %d", res.StatusCode)

@@ -46,9 +46,12 @@ func TestAuthorizationMatrix(t *testing.T) {
 		t.Fatal(err)
 	}
 	cs, _ = cases.Assign(ctx, who("supervisor"), cs.ID, users["inspector-in"], cs.Version)
-	cs, _ = cases.AddVisit(ctx, who("inspector-in"), cs.ID, casework.Visit{VisitedOn: "2026-11-20", Kind: "lapangan"}, 0)
+	visit, _, err := cases.AddVisit(ctx, who("inspector-in"), cs.ID, casework.Visit{VisitedOn: "2026-11-20", Kind: "lapangan"}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
 	png := append([]byte("\x89PNG\r\n\x1a\n"), make([]byte, 32)...)
-	ev, err := cases.AddEvidence(ctx, who("inspector-in"), cs.ID, cs.Visits[0].ID, "a.png", bytes.NewReader(png))
+	ev, err := cases.AddEvidence(ctx, who("inspector-in"), cs.ID, visit.ID, "a.png", "", bytes.NewReader(png))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,7 +59,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 	var importID int64
 	d.Get(&importID, `SELECT max(id) FROM imports WHERE status = 'committed'`)
 
-	ids := strings.NewReplacer(":id/visits/:vid", itoa(cs.ID)+"/visits/"+itoa(cs.Visits[0].ID),
+	ids := strings.NewReplacer(":id/visits/:vid", itoa(cs.ID)+"/visits/"+itoa(visit.ID),
 		":id/files/:fid", itoa(cs.ID)+"/files/"+itoa(ev.ID), ":id/follow-ups/:fid", itoa(cs.ID)+"/follow-ups/"+itoa(cs.FollowUps[0].ID))
 	path := func(route string) string {
 		p := ids.Replace(route)

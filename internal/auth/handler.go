@@ -2,6 +2,7 @@ package auth
 
 import (
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/gin-gonic/gin"
@@ -64,10 +65,24 @@ func (h *Handler) Session(c *gin.Context) {
 	c.Next()
 }
 
+// returnPath is where a visitor whose session ended goes back after logging in: the page
+// asked for, or, for a form sent (a POST cannot be repeated by a redirect: it would land on a
+// 405), the page the form was on (the Referer, same-origin by our Referrer-Policy). The
+// offline app keeps what the form held and sends it again after the login.
+func returnPath(r *http.Request) string {
+	if r.Method == http.MethodGet || r.Method == http.MethodHead {
+		return r.URL.RequestURI()
+	}
+	if ref, err := url.Parse(r.Referer()); err == nil && (ref.Host == "" || ref.Host == r.Host) {
+		return SafeNext(ref.RequestURI())
+	}
+	return "/"
+}
+
 // RequireLogin sends anonymous visitors of a page to the login form, and back afterwards.
 func RequireLogin(c *gin.Context) {
 	if Current(c) == nil {
-		c.Redirect(http.StatusSeeOther, "/login?next="+c.Request.URL.EscapedPath())
+		c.Redirect(http.StatusSeeOther, "/login?next="+url.QueryEscape(returnPath(c.Request)))
 		c.Abort()
 		return
 	}

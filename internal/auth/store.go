@@ -209,7 +209,7 @@ func (s *Store) Authenticate(ctx context.Context, username, password, clientAddr
 	if !ok {
 		return nil, ErrBadCredentials
 	}
-	if err := clearThrottle(ctx, s.db, userKey(username)); err != nil {
+	if err := clearThrottle(ctx, s.db, userKey(username), addrKey(clientAddr)); err != nil {
 		return nil, err
 	}
 	return u, nil

@@ -61,12 +61,16 @@ func (a *API) upload(c *gin.Context) {
 		return
 	}
 	defer file.Close()
-	ev, err := a.Store.AddEvidence(c.Request.Context(), auth.Current(c), id, vid, header.Filename, file)
+	ev, err := a.Store.AddEvidence(c.Request.Context(), auth.Current(c), id, vid, header.Filename, c.Request.FormValue("sha256"), file)
 	if err != nil {
 		web.Error(c, err)
 		return
 	}
-	c.JSON(http.StatusCreated, ev)
+	status := http.StatusCreated
+	if ev.Existing {
+		status = http.StatusOK // sent again: the file stored the first time
+	}
+	c.JSON(status, ev)
 }
 
 func (a *API) files(c *gin.Context) {
@@ -180,7 +184,12 @@ func (a *API) list(c *gin.Context) {
 
 func (a *API) get(c *gin.Context) {
 	if id, ok := caseID(c); ok {
-		cs, err := a.Store.Get(c.Request.Context(), id, auth.Current(c))
+		// NIKs come masked unless the caller may see them and asks; that read is audited.
+		get := a.Store.Get
+		if c.Query("unmask") == "nik" {
+			get = a.Store.GetWithNIKs
+		}
+		cs, err := get(c.Request.Context(), id, auth.Current(c))
 		reply(c, http.StatusOK, cs, err)
 	}
 }
@@ -213,8 +222,16 @@ func (a *API) visit(c *gin.Context) {
 		Version int `json:"version" validate:"gte=0"`
 	}
 	if id, ok := a.visibleCase(c); ok && a.bind(c, &body) {
-		cs, err := a.Store.AddVisit(c.Request.Context(), auth.Current(c), id, body.Visit, body.Version)
-		reply(c, http.StatusCreated, cs, err)
+		v, created, err := a.Store.AddVisit(c.Request.Context(), auth.Current(c), id, body.Visit, body.Version)
+		if err != nil {
+			web.Error(c, err)
+			return
+		}
+		status := http.StatusCreated
+		if !created {
+			status = http.StatusOK // the same client_id again: the visit stored the first time
+		}
+		c.JSON(status, v)
 	}
 }
 

@@ -2,7 +2,12 @@ package casework
 
 import (
 	"encoding/json"
+	"fmt"
+	"net/url"
+	"strings"
 	"time"
+
+	"github.com/lib/pq"
 
 	"patuh/internal/flags"
 )
@@ -43,10 +48,15 @@ var Outcomes = []string{"compliant", "partially_compliant", "business_closed", "
 
 // Case is one case as api.md shows it.
 type Case struct {
-	ID               int64           `db:"id" json:"id"`
-	EmployerID       int64           `db:"employer_id" json:"employer_id"`
-	EmployerName     string          `db:"employer_name" json:"employer_name"`
-	KodeKelurahan    *string         `db:"kode_kelurahan" json:"kode_kelurahan"`
+	ID              int64   `db:"id" json:"id"`
+	EmployerID      int64   `db:"employer_id" json:"employer_id"`
+	EmployerName    string  `db:"employer_name" json:"employer_name"`
+	KodeKelurahan   *string `db:"kode_kelurahan" json:"kode_kelurahan"`
+	EmployerAddress string  `db:"employer_address" json:"employer_address"`
+	KelurahanName   string  `db:"kelurahan_name" json:"kelurahan_name"`
+	// NextKind and NextDue are the open follow-up due first, if any.
+	NextKind         *string         `db:"next_kind" json:"next_kind"`
+	NextDue          *string         `db:"next_due" json:"next_due"`
 	Status           string          `db:"status" json:"status"`
 	AssigneeID       *int64          `db:"assignee_id" json:"-"`
 	Assignee         *string         `db:"assignee" json:"assignee"`
@@ -72,31 +82,72 @@ func (c *Case) OpenFlags() []flags.Flag {
 	return out
 }
 
-// Finding is what a visit found for one flag code.
+// MapURL opens the employer's address in the phone's map app (RFC 5870 geo: URI with a query).
+func (c *Case) MapURL() string {
+	q := strings.TrimSpace(strings.Join([]string{c.EmployerAddress, c.KelurahanName, "Jakarta"}, ", "))
+	return "geo:0,0?q=" + url.QueryEscape(q)
+}
+
+// Overdue reports whether the next step's due date has passed on day today (YYYY-MM-DD).
+func (c *Case) Overdue(today string) bool {
+	return c.NextDue != nil && *c.NextDue < today && c.Status != StatusClosed
+}
+
+// Finding is what a visit found for one flag code. Its NIKs are checked like roster NIKs and
+// shown masked (niks keeps them as stored, for the audited unmasked read).
 type Finding struct {
-	Code    string   `json:"code" validate:"required,oneof=PWBD PDS_TK PDS_UPAH PDS_PROGRAM MENUNGGAK"`
-	Workers int      `json:"workers" validate:"gte=0"`
-	NIKs    []string `json:"niks"`
-	Note    string   `json:"note"`
+	Code     string   `json:"code" validate:"required,oneof=PWBD PDS_TK PDS_UPAH PDS_PROGRAM MENUNGGAK"`
+	Workers  int      `json:"workers" validate:"gte=0,lte=1000000"`
+	NIKs     []string `json:"niks" validate:"max=5000"`
+	NIKCount int      `json:"nik_count"`
+	Note     string   `json:"note" validate:"max=2000"`
+	niks     []string
 }
 
 // Visit is a Berita Acara Pemeriksaan.
 type Visit struct {
 	ID               int64           `db:"id" json:"id"`
+	CaseID           int64           `db:"case_id" json:"case_id"`
+	ClientID         *string         `db:"client_id" json:"client_id" validate:"omitempty,uuid"`
 	VisitedOn        string          `db:"visited_on" json:"visited_on" validate:"required,datetime=2006-01-02"`
 	Kind             string          `db:"kind" json:"kind" validate:"required,oneof=lapangan kantor dokumen"`
+	Officer          string          `db:"officer" json:"officer"`
 	MetName          string          `db:"met_name" json:"met_name" validate:"max=200"`
 	MetPosition      string          `db:"met_position" json:"met_position" validate:"max=200"`
-	WorkersFound     *int            `db:"workers_found" json:"workers_found" validate:"omitempty,gte=0"`
-	Findings         []Finding       `db:"-" json:"findings" validate:"dive"`
+	WorkersFound     *int            `db:"workers_found" json:"workers_found" validate:"omitempty,gte=0,lte=1000000"`
+	Findings         []Finding       `db:"-" json:"findings" validate:"max=5,dive"`
 	FindingsJSON     json.RawMessage `db:"findings" json:"-"`
 	Commitment       string          `db:"commitment" json:"commitment" validate:"max=2000"`
 	CommitmentDue    *string         `db:"commitment_due" json:"commitment_due" validate:"omitempty,datetime=2006-01-02"`
-	Lat              *float64        `db:"lat" json:"lat" validate:"omitempty,latitude"`
-	Lon              *float64        `db:"lon" json:"lon" validate:"omitempty,longitude"`
+	Lat              *float64        `db:"lat" json:"lat" validate:"required_with=Lon,omitempty,latitude"`
+	Lon              *float64        `db:"lon" json:"lon" validate:"required_with=Lat,omitempty,longitude"`
+	GPSAccuracy      *float64        `db:"gps_accuracy_m" json:"gps_accuracy_m" validate:"omitempty,gte=0,lte=100000"`
 	SignedByEmployer bool            `db:"signed_by_employer" json:"signed_by_employer"`
+	SignatureState   string          `db:"signature_state" json:"signature_state" validate:"omitempty,oneof=signed refused"`
 	Note             string          `db:"note" json:"note" validate:"max=4000"`
-	CreatedAt        time.Time       `db:"created_at" json:"created_at"`
+	// FileManifest names the SHA-256 of every file the visit brings; it is incomplete until
+	// all have arrived (FilesReceived).
+	FileManifest  pq.StringArray `db:"file_manifest" json:"file_manifest" validate:"max=20,dive,len=64,hexadecimal"`
+	FilesReceived int            `db:"files_received" json:"files_received"`
+	Incomplete    bool           `db:"-" json:"incomplete"`
+	Files         []Evidence     `db:"-" json:"files"`
+	CreatedAt     time.Time      `db:"created_at" json:"created_at"`
+}
+
+// MapURL opens the visit's position in the phone's map app (a geo: URI, RFC 5870).
+func (v Visit) MapURL() string {
+	if v.Lat == nil || v.Lon == nil {
+		return ""
+	}
+	return fmt.Sprintf("geo:%.6f,%.6f", *v.Lat, *v.Lon)
+}
+
+// WebMapURL is the same position for a desktop browser.
+func (v Visit) WebMapURL() string {
+	if v.Lat == nil || v.Lon == nil {
+		return ""
+	}
+	return fmt.Sprintf("https://www.openstreetmap.org/?mlat=%.6f&mlon=%.6f#map=18/%.6f/%.6f", *v.Lat, *v.Lon, *v.Lat, *v.Lon)
 }
 
 // FollowUp is one step of the enforcement ladder.

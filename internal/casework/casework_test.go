@@ -132,8 +132,11 @@ func TestCaseJourney(t *testing.T) {
 
 	// The inspector logs a visit with findings: inspected.
 	found := 3
-	c, err = s.AddVisit(ctx, w.timur, c.ID, casework.Visit{VisitedOn: "2026-11-20", Kind: "lapangan", MetName: "Ibu Rina",
-		WorkersFound: &found, Findings: []casework.Finding{{Code: "PDS_TK", Workers: 2, NIKs: []string{"3175010101900002"}}}}, 0)
+	if _, _, err = s.AddVisit(ctx, w.timur, c.ID, casework.Visit{VisitedOn: "2026-11-20", Kind: "lapangan", MetName: "Ibu Rina",
+		WorkersFound: &found, Findings: []casework.Finding{{Code: "PDS_TK", Workers: 2, NIKs: []string{"3175010101900002"}}}}, 0); err != nil {
+		t.Fatal(err)
+	}
+	c, err = s.Get(ctx, c.ID, w.timur)
 	if err != nil || c.Status != "inspected" || len(c.Visits) != 1 {
 		t.Fatalf("visit: %+v %v", c, err)
 	}
@@ -272,13 +275,13 @@ func TestEvidenceCheckedByContentAndScoped(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err = w.store.AddVisit(ctx, w.timur, c.ID, casework.Visit{VisitedOn: "2026-11-21", Kind: "lapangan"}, 0)
+	added, _, err := w.store.AddVisit(ctx, w.timur, c.ID, casework.Visit{VisitedOn: "2026-11-21", Kind: "lapangan"}, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	visit := c.Visits[len(c.Visits)-1].ID
+	visit := added.ID
 	png := append([]byte("\x89PNG\r\n\x1a\n"), make([]byte, 100)...)
-	ev, err := w.store.AddEvidence(ctx, w.timur, c.ID, visit, "foto.png", strings.NewReader(string(png)))
+	ev, err := w.store.AddEvidence(ctx, w.timur, c.ID, visit, "foto.png", "", strings.NewReader(string(png)))
 	if err != nil || ev.ContentType != "image/png" || len(ev.SHA256) != 64 {
 		t.Fatalf("png: %+v %v", ev, err)
 	}
@@ -286,12 +289,12 @@ func TestEvidenceCheckedByContentAndScoped(t *testing.T) {
 		"program.jpg": "MZ\x90\x00 a Windows program named .jpg",
 		"page.pdf":    "<html><script>alert(1)</script></html>",
 	} {
-		if _, err := w.store.AddEvidence(ctx, w.timur, c.ID, visit, name, strings.NewReader(data)); code(err) != apperr.UnsupportedMedia {
+		if _, err := w.store.AddEvidence(ctx, w.timur, c.ID, visit, name, "", strings.NewReader(data)); code(err) != apperr.UnsupportedMedia {
 			t.Errorf("%s accepted: %v", name, err)
 		}
 	}
 	big := strings.NewReader("%PDF-1.7\n" + strings.Repeat("x", casework.MaxEvidence))
-	if _, err := w.store.AddEvidence(ctx, w.timur, c.ID, visit, "big.pdf", big); code(err) != apperr.TooLarge {
+	if _, err := w.store.AddEvidence(ctx, w.timur, c.ID, visit, "big.pdf", "", big); code(err) != apperr.TooLarge {
 		t.Errorf("11 MB accepted: %v", err)
 	}
 	if _, _, err := w.store.OpenEvidence(ctx, w.pusat, c.ID, ev.ID); code(err) != apperr.NotFound {
@@ -300,6 +303,9 @@ func TestEvidenceCheckedByContentAndScoped(t *testing.T) {
 	got, data, err := w.store.OpenEvidence(ctx, w.supervisor, c.ID, ev.ID)
 	if err != nil || got.SHA256 != ev.SHA256 || len(data) != len(png) {
 		t.Fatalf("read back: %v", err)
+	}
+	if c, err = w.store.Get(ctx, c.ID, w.admin); err != nil {
+		t.Fatal(err)
 	}
 	if _, err := w.store.Close(ctx, w.admin, c.ID, "duplicate", "", c.Version); err != nil {
 		t.Fatal(err)

@@ -2,17 +2,15 @@ package casework
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
-	"fmt"
 	"io"
 	"net/http"
-	"path/filepath"
+	"slices"
+	"strings"
 
 	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
 
 	"patuh/internal/apperr"
-	"patuh/internal/audit"
 	"patuh/internal/auth"
 	"patuh/internal/db"
 )
@@ -28,6 +26,8 @@ type Evidence struct {
 	ContentType string `db:"content_type" json:"content_type"`
 	SizeBytes   int    `db:"size_bytes" json:"size_bytes"`
 	SHA256      string `db:"sha256" json:"sha256"`
+	// Existing is true when the file had arrived before: a re-sent file answers 200.
+	Existing bool `db:"-" json:"-"`
 }
 
 // evidenceType tells the type by content, never by name or the client's header.
@@ -39,37 +39,42 @@ func evidenceType(data []byte) (string, bool) {
 	return "", false
 }
 
-// AddEvidence stores a file of a visit of a case in the user's area.
-func (s *Store) AddEvidence(ctx context.Context, u *auth.User, caseID, visitID int64, filename string, r io.Reader) (*Evidence, error) {
+// AddEvidence stores a file of a visit of a case in the user's area. sum, when the client
+// sends it, must be the file's SHA-256; a visit with a manifest takes only the files it names.
+func (s *Store) AddEvidence(ctx context.Context, u *auth.User, caseID, visitID int64, filename, sum string, r io.Reader) (*Evidence, error) {
 	data, err := io.ReadAll(io.LimitReader(r, MaxEvidence+1))
 	if err != nil {
 		return nil, apperr.New(apperr.Malformed, "import.file.upload_failed")
 	}
-	if len(data) > MaxEvidence {
-		return nil, apperr.New(apperr.TooLarge, "case.evidence_too_large")
-	}
-	contentType, ok := evidenceType(data)
-	if !ok {
+	f := Upload{Filename: filename, Data: data}
+	sums, err := checkUploads([]Upload{f})
+	if err != nil {
+		if e, ok := apperr.As(err); ok && e.Message == "case.evidence_too_large" {
+			return nil, apperr.New(apperr.TooLarge, "case.evidence_too_large")
+		}
 		return nil, apperr.New(apperr.UnsupportedMedia, "case.evidence_type")
 	}
-	sum := sha256.Sum256(data)
-	ev := &Evidence{VisitID: visitID, Filename: filepath.Base(filename), ContentType: contentType, SizeBytes: len(data),
-		SHA256: hex.EncodeToString(sum[:])}
+	if sum != "" && !strings.EqualFold(sum, sums[0]) {
+		return nil, apperr.Fields(map[string]string{"sha256": "case.evidence_checksum"})
+	}
+	var ev *Evidence
 	err = db.WithTx(ctx, s.db, func(tx *sqlx.Tx) error {
 		c, err := s.get(ctx, tx, caseID, u.AreaPattern(), true)
 		if err != nil {
 			return err
 		}
-		if u.Role == auth.Inspector && (c.AssigneeID == nil || *c.AssigneeID != u.ID) {
-			return apperr.New(apperr.Forbidden, "case.not_assignee")
+		if err := mayAct(u, c); err != nil {
+			return err
 		}
-		if err := tx.GetContext(ctx, &ev.ID, `INSERT INTO evidence_files (case_id, visit_id, filename, content_type, size_bytes, sha256, data, created_by)
-			SELECT $1, v.id, $3, $4, $5, $6, $7, $8 FROM visits v WHERE v.id = $2 AND v.case_id = $1 RETURNING id`,
-			caseID, visitID, ev.Filename, contentType, len(data), ev.SHA256, data, u.ID); err != nil {
-			return db.NotFoundOr(err, "casework: add evidence")
+		var manifest pq.StringArray
+		if err := tx.GetContext(ctx, &manifest, `SELECT file_manifest FROM visits WHERE id = $1 AND case_id = $2`, visitID, caseID); err != nil {
+			return db.NotFoundOr(err, "casework: evidence visit")
 		}
-		return audit.Record(ctx, tx, audit.Entry{ActorID: u.ID, Actor: u.Username, Action: "case.evidence", Entity: "case",
-			EntityID: fmt.Sprint(caseID), Detail: map[string]any{"file_id": ev.ID, "sha256": ev.SHA256, "bytes": len(data)}})
+		if len(manifest) > 0 && !slices.Contains(manifest, sums[0]) {
+			return apperr.Fields(map[string]string{"file": "case.evidence_not_in_manifest"})
+		}
+		ev, err = insertEvidence(ctx, tx, u, caseID, visitID, f, sums[0])
+		return err
 	})
 	if err != nil {
 		return nil, err

@@ -1,6 +1,9 @@
 package casework
 
 import (
+	"fmt"
+	"io"
+	"mime/multipart"
 	"net/http"
 	"strconv"
 	"strings"
@@ -191,13 +194,33 @@ func (p *Pages) render(c *gin.Context, cs *Case, status int, problem error, form
 	data := gin.H{"Case": cs, "Timeline": timeline, "Files": files, "Inspectors": inspectors, "Suggested": suggested,
 		"NextFollowUp": next, "Kinds": kinds, "Outcomes": Outcomes, "Today": time.Now().Format("2006-01-02"),
 		"IsLead": u.MaySeeAll(), "IsAssignee": cs.AssigneeID != nil && *cs.AssigneeID == u.ID, "Form": form,
-		"FlagCodes": flags.Codes}
+		"VisitKinds": VisitKinds, "ClientID": newClientID()}
+	// The visit form shows the case's own flags first; the others can be added.
+	own := map[string]bool{}
+	for _, f := range cs.OpenFlags() {
+		own[f.Code] = true
+	}
+	var ownCodes, otherCodes []string
+	for _, code := range flags.Codes {
+		if own[code] {
+			ownCodes = append(ownCodes, code)
+		} else {
+			otherCodes = append(otherCodes, code)
+		}
+	}
+	data["OwnFlags"], data["OtherFlags"] = ownCodes, otherCodes
+	if n := len(cs.Visits); n > 0 {
+		data["LastVisit"] = cs.Visits[n-1]
+	}
 	if form == nil {
 		data["Form"] = map[string]string{}
 	}
 	if problem != nil {
 		if e, ok := apperr.As(problem); ok {
 			data["Problem"], data["Fields"] = e.Message, e.Fields
+			if refused, ok := e.Current.(map[string]string); ok {
+				data["RefusedFile"] = refused["file"]
+			}
 		} else {
 			web.Error(c, problem)
 			return
@@ -267,43 +290,68 @@ func (p *Pages) assign(c *gin.Context, cs *Case, form map[string]string) error {
 	return err
 }
 
+// visit reads the visit form into the same Visit the API takes; the store checks both alike.
+// The photos come in the same request and are stored with the visit or not at all.
 func (p *Pages) visit(c *gin.Context, cs *Case, form map[string]string) error {
 	v := Visit{VisitedOn: form["visited_on"], Kind: form["kind"], MetName: form["met_name"], MetPosition: form["met_position"],
-		Commitment: form["commitment"], Note: form["note"], SignedByEmployer: form["signed_by_employer"] == "on"}
+		Commitment: form["commitment"], Note: form["note"], SignatureState: form["signature_state"],
+		SignedByEmployer: form["signed_by_employer"] == "on"}
+	if id := form["client_id"]; id != "" {
+		v.ClientID = &id
+	}
 	if n, err := strconv.Atoi(form["workers_found"]); err == nil {
 		v.WorkersFound = &n
+	} else if form["workers_found"] != "" {
+		return apperr.Fields(map[string]string{"workers_found": "error.invalid_value"})
 	}
 	if d := form["commitment_due"]; d != "" {
 		v.CommitmentDue = &d
 	}
-	if lat, err := strconv.ParseFloat(form["lat"], 64); err == nil {
-		if lon, err := strconv.ParseFloat(form["lon"], 64); err == nil {
-			v.Lat, v.Lon = &lat, &lon
+	if form["lat"] != "" || form["lon"] != "" {
+		lat, err1 := strconv.ParseFloat(form["lat"], 64)
+		lon, err2 := strconv.ParseFloat(form["lon"], 64)
+		if err1 != nil || err2 != nil {
+			return apperr.Fields(map[string]string{"lat": "error.invalid_value"})
+		}
+		v.Lat, v.Lon = &lat, &lon
+		if acc, err := strconv.ParseFloat(form["gps_accuracy_m"], 64); err == nil {
+			v.GPSAccuracy = &acc
 		}
 	}
 	for _, code := range c.Request.PostForm["finding"] {
-		n, _ := strconv.Atoi(form["workers_"+code])
+		n, err := strconv.Atoi(form["workers_"+code])
+		if err != nil && form["workers_"+code] != "" {
+			return apperr.Fields(map[string]string{"findings": "error.invalid_value"})
+		}
 		v.Findings = append(v.Findings, Finding{Code: code, Workers: n, NIKs: strings.Fields(form["niks_"+code]), Note: form["note_"+code]})
 	}
-	if _, err := time.Parse("2006-01-02", v.VisitedOn); err != nil || (v.Kind != "lapangan" && v.Kind != "kantor" && v.Kind != "dokumen") {
-		return apperr.Fields(map[string]string{"visited_on": "case.date_invalid"})
-	}
-	u := auth.Current(c)
-	updated, err := p.Store.AddVisit(c.Request.Context(), u, cs.ID, v, version(form))
-	if err == nil && c.Request.MultipartForm != nil {
+	var files []Upload
+	if c.Request.MultipartForm != nil {
 		for _, fh := range c.Request.MultipartForm.File["photo"] {
-			f, ferr := fh.Open()
-			if ferr != nil {
-				continue
-			}
-			_, err = p.Store.AddEvidence(c.Request.Context(), u, cs.ID, updated.Visits[len(updated.Visits)-1].ID, fh.Filename, f)
-			f.Close()
+			data, err := readUpload(fh)
 			if err != nil {
-				break
+				return err
 			}
+			files = append(files, Upload{Filename: fh.Filename, Data: data})
 		}
 	}
+	_, created, err := p.Store.AddVisit(c.Request.Context(), auth.Current(c), cs.ID, v, version(form), files...)
+	if err == nil && !created {
+		web.Flash(c, "case.visit_already_saved")
+	}
 	return err
+}
+
+func readUpload(fh *multipart.FileHeader) ([]byte, error) {
+	if fh.Size > MaxEvidence {
+		return nil, apperr.Fields(map[string]string{"photo": "case.evidence_too_large"})
+	}
+	f, err := fh.Open()
+	if err != nil {
+		return nil, fmt.Errorf("casework: read photo: %w", err)
+	}
+	defer f.Close()
+	return io.ReadAll(io.LimitReader(f, MaxEvidence+1))
 }
 
 func (p *Pages) followUp(c *gin.Context, cs *Case, form map[string]string) error {
@@ -333,6 +381,16 @@ func (p *Pages) review(c *gin.Context) {
 	if err != nil {
 		web.Error(c, err)
 		return
+	}
+	for i := range awaiting {
+		visits, err := p.Store.visits(c.Request.Context(), p.Store.db, awaiting[i].CaseID)
+		if err != nil {
+			web.Error(c, err)
+			return
+		}
+		if n := len(visits); n > 0 {
+			awaiting[i].LastVisit = &visits[n-1]
+		}
 	}
 	web.HTML(c, http.StatusOK, "cases/review", gin.H{"Awaiting": awaiting, "Overdue": overdue, "Unvisited": unvisited})
 }

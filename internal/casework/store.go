@@ -10,6 +10,7 @@ import (
 
 	"database/sql"
 
+	"github.com/go-playground/validator/v10"
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
 
@@ -22,18 +23,25 @@ import (
 
 // Store owns the cases, case_assignments, visits and follow_ups tables.
 type Store struct {
-	db  *sqlx.DB
-	Now func() time.Time
+	db       *sqlx.DB
+	validate *validator.Validate
+	Now      func() time.Time
 }
 
-func NewStore(d *sqlx.DB) *Store { return &Store{db: d, Now: time.Now} }
+func NewStore(d *sqlx.DB) *Store { return &Store{db: d, validate: NewValidator(), Now: time.Now} }
 
 const caseColumns = `c.id, c.employer_id, e.nama AS employer_name, e.kode_kelurahan, c.status, c.assignee_id,
 	u.username AS assignee, c.flags_at_open, c.recovered_workers, c.source, c.note, c.outcome,
 	c.closure_requested, c.opened_at, c.closed_at, c.version, c.complaint_channel, c.complaint_received::text,
-	c.complaint_text, c.complainant_name, c.complainant_contact`
+	c.complaint_text, c.complainant_name, c.complainant_contact, e.alamat AS employer_address,
+	coalesce(kel.nama, '') AS kelurahan_name, nx.kind AS next_kind, nx.due_on::text AS next_due`
 
-const caseFrom = ` FROM cases c JOIN employers e ON e.id = c.employer_id LEFT JOIN users u ON u.id = c.assignee_id`
+// caseFrom joins what a case card shows: the employer, its kelurahan, and the open follow-up
+// due first (the inspector's next step).
+const caseFrom = ` FROM cases c JOIN employers e ON e.id = c.employer_id LEFT JOIN users u ON u.id = c.assignee_id
+	LEFT JOIN regions kel ON kel.kode = e.kode_kelurahan
+	LEFT JOIN LATERAL (SELECT f.kind, f.due_on FROM follow_ups f WHERE f.case_id = c.id AND f.status = 'open'
+		ORDER BY f.due_on, f.id LIMIT 1) nx ON true`
 
 // inArea scopes a case to the user's area (passed as $2) by its employer's kelurahan.
 var inArea = " " + auth.EmployerInArea("$2")
@@ -57,14 +65,8 @@ func (s *Store) Get(ctx context.Context, id int64, u *auth.User) (*Case, error) 
 		return nil, err
 	}
 	c.Complaint = c.complaintRow.complaint(u.MaySeeAll())
-	c.Visits = []Visit{}
-	if err := s.db.SelectContext(ctx, &c.Visits, `SELECT id, visited_on::text, kind, met_name, met_position, workers_found,
-		findings, commitment, commitment_due::text, lat, lon, signed_by_employer, note, created_at
-		FROM visits WHERE case_id = $1 ORDER BY visited_on, id`, id); err != nil {
-		return nil, fmt.Errorf("casework: visits: %w", err)
-	}
-	for i := range c.Visits {
-		json.Unmarshal(c.Visits[i].FindingsJSON, &c.Visits[i].Findings)
+	if c.Visits, err = s.visits(ctx, s.db, id); err != nil {
+		return nil, err
 	}
 	c.FollowUps = []FollowUp{}
 	if err := s.db.SelectContext(ctx, &c.FollowUps, `SELECT id, kind, issued_on::text, due_on::text, status, note,
@@ -392,6 +394,8 @@ type ReviewItem struct {
 	Detail       string  `db:"detail"`
 	FollowUpID   *int64  `db:"follow_up_id"`
 	Version      int     `db:"version"`
+	// LastVisit is the visit record a supervisor reads before closing (awaiting cases).
+	LastVisit *Visit `db:"-"`
 }
 
 // Review lists, oldest first, the cases awaiting closure, the overdue follow-ups and the

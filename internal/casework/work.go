@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -18,50 +17,6 @@ import (
 	"patuh/internal/db"
 	"patuh/internal/letters"
 )
-
-// AddVisit records a visit. A visit with findings makes an assigned case inspected, and the
-// NIKs it names join those whose enrolment the case watches for.
-func (s *Store) AddVisit(ctx context.Context, u *auth.User, id int64, v Visit, version int) (*Case, error) {
-	err := s.change(ctx, u, id, version, "case.visit", func(tx *sqlx.Tx, c *Case) (map[string]any, error) {
-		if u.Role == auth.Inspector && (c.AssigneeID == nil || *c.AssigneeID != u.ID) {
-			return nil, apperr.New(apperr.Forbidden, "case.not_assignee")
-		}
-		if c.Status == StatusClosed || c.Status == StatusOpen {
-			return nil, apperr.New(apperr.Conflict, "case.transition_refused")
-		}
-		findingsJSON, _ := json.Marshal(orEmpty(v.Findings))
-		findings := string(findingsJSON) // text: a []byte would go as binary jsonb
-		var visitID int64
-		if err := tx.GetContext(ctx, &visitID, `INSERT INTO visits (case_id, visited_on, kind, met_name, met_position,
-			workers_found, findings, commitment, commitment_due, lat, lon, signed_by_employer, note, created_by)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id`,
-			id, v.VisitedOn, v.Kind, v.MetName, v.MetPosition, v.WorkersFound, findings, v.Commitment, v.CommitmentDue,
-			v.Lat, v.Lon, v.SignedByEmployer, v.Note, u.ID); err != nil {
-			return nil, fmt.Errorf("casework: add visit: %w", err)
-		}
-		var niks []string
-		for _, f := range v.Findings {
-			niks = append(niks, f.NIKs...)
-		}
-		if len(niks) > 0 {
-			if _, err := tx.ExecContext(ctx, `UPDATE cases SET target_niks = ARRAY(SELECT DISTINCT unnest(target_niks || $2::text[]))
-				WHERE id = $1`, id, pq.StringArray(niks)); err != nil {
-				return nil, err
-			}
-		}
-		if len(v.Findings) > 0 && c.Status == StatusAssigned {
-			if err := setStatus(ctx, tx, c, StatusInspected); err != nil {
-				return nil, err
-			}
-		}
-		// The visit's NIKs are personal data: the audit keeps their number, not them.
-		return map[string]any{"visit_id": visitID, "findings": len(v.Findings), "niks": len(niks)}, nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	return s.Get(ctx, id, u)
-}
 
 // rule is a step of the ladder as follow_up_rules configures it.
 type rule struct {

@@ -170,3 +170,6 @@ func NotFoundOr(err error, prefix string) error {
 	}
 	return fmt.Errorf("%s: %w", prefix, err)
 }
+
+// IsNoRows reports whether a query found no row.
+func IsNoRows(err error) bool { return errors.Is(err, sql.ErrNoRows) }

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"path"
+	"slices"
 	"strings"
 
 	"github.com/gin-gonic/gin"
@@ -96,6 +97,16 @@ func funcs(loc *i18n.Localizer) template.FuncMap {
 		"langs":     func() []string { return i18n.Languages },
 		"hasPrefix": strings.HasPrefix,
 		"lower":     strings.ToLower,
+		// dict passes several values to a partial: dict "Key" value "Key2" value2.
+		"dict": func(pairs ...any) map[string]any {
+			m := make(map[string]any, len(pairs)/2)
+			for i := 0; i+1 < len(pairs); i += 2 {
+				m[fmt.Sprint(pairs[i])] = pairs[i+1]
+			}
+			return m
+		},
+		// hasLine tells whether a kept form value (several values joined by newlines) holds v.
+		"hasLine": func(lines, v string) bool { return slices.Contains(strings.Split(lines, "\n"), v) },
 		"deref": func(v any) any {
 			switch x := v.(type) {
 			case *string:
@@ -107,6 +118,10 @@ func funcs(loc *i18n.Localizer) template.FuncMap {
 					return *x
 				}
 			case *int64:
+				if x != nil {
+					return *x
+				}
+			case *float64:
 				if x != nil {
 					return *x
 				}
