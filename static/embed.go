@@ -3,5 +3,5 @@ package static
 
 import "embed"
 
-//go:embed css js vendor
+//go:embed css js vendor field
 var FS embed.FS

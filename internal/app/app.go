@@ -96,6 +96,11 @@ func New(cfg config.Config, d *sqlx.DB) (*App, error) {
 		c.JSON(http.StatusOK, gin.H{"status": "ready"})
 	})
 
+	// The inspector's installable app: its manifest and its service worker, at the root so
+	// that the worker's scope covers every page (static/js/sw.js says what it keeps).
+	e.GET("/manifest.webmanifest", staticFile("field/manifest.webmanifest", "application/manifest+json"))
+	e.GET("/sw.js", staticFile("js/sw.js", "text/javascript; charset=utf-8"))
+
 	cases := casework.NewStore(d)
 	pages := e.Group("/", authH.Session)
 	authH.Register(pages)
@@ -146,6 +151,20 @@ func NewImporter(d *sqlx.DB, dir string) (*importer.Importer, error) {
 // busyRequestsPerSecond is when the application counts as in use, for the importer to give
 // way: more than an import page polling its progress makes.
 const busyRequestsPerSecond = 5
+
+// staticFile serves one embedded file outside /static/, revalidated on every load: a new
+// service worker must reach the phones at their next visit.
+func staticFile(name, contentType string) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		b, err := fs.ReadFile(static.FS, name)
+		if err != nil {
+			web.Error(c, err)
+			return
+		}
+		c.Header("Cache-Control", "no-cache")
+		c.Data(http.StatusOK, contentType, b)
+	}
+}
 
 //go:embed openapi.json
 var openAPIDoc []byte

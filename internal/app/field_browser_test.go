@@ -1,0 +1,245 @@
+package app_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/cdp"
+	cdpnetwork "github.com/chromedp/cdproto/network"
+	"github.com/chromedp/chromedp"
+
+	"patuh/internal/auth"
+	"patuh/internal/browsertest"
+	"patuh/internal/casework"
+	"patuh/internal/db/dbtest"
+)
+
+// fieldCase opens a case for a flagged employer of Jakarta Timur nobody has a case for, and
+// assigns it to a new inspector of Jakarta Timur; it answers the case id and the inspector.
+func fieldCase(t *testing.T) (int64, string) {
+	t.Helper()
+	loadSamples(t)
+	ctx := context.Background()
+	d := dbtest.DB(t)
+	users := auth.NewStore(d, "test-secret")
+	supervisor, err := users.UserByUsername(ctx, addUser(t, auth.Supervisor, ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	inspector := addUser(t, auth.Inspector, "31.75")
+	var employerID int64
+	if err := d.Get(&employerID, `SELECT f.employer_id FROM employer_flags f JOIN employers e ON e.id = f.employer_id
+		WHERE e.kode_kelurahan LIKE '31.75.%' AND NOT EXISTS (SELECT 1 FROM cases c WHERE c.employer_id = e.id)
+		ORDER BY f.employer_id LIMIT 1`); err != nil {
+		t.Fatal(err)
+	}
+	cases := casework.NewStore(d)
+	c, err := cases.Open(ctx, supervisor, employerID, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cases.Assign(ctx, supervisor, c.ID, inspector, c.Version); err != nil {
+		t.Fatal(err)
+	}
+	return c.ID, inspector
+}
+
+// network sets the phone's connection for the page and its service worker alike: offline, or
+// online with a latency (ms) and a throughput (bytes/s, -1 for none).
+func network(offline bool, latency, throughput float64) chromedp.Action[chromedp.Void] {
+	return chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		if _, err := cdp.Call(ctx, t, cdpnetwork.Enable, cdpnetwork.EnableParams{}); err != nil {
+			return err
+		}
+		if _, err := cdp.Call(ctx, t, cdpnetwork.EmulateNetworkConditionsByRule, cdpnetwork.EmulateNetworkConditionsByRuleParams{
+			EmulateOfflineServiceWorker: &offline,
+			MatchedNetworkConditions: []*cdpnetwork.Conditions{{Offline: offline, Latency: latency,
+				DownloadThroughput: throughput, UploadThroughput: throughput}},
+		}); err != nil {
+			return err
+		}
+		_, err := cdp.Call(ctx, t, cdpnetwork.OverrideNetworkState, cdpnetwork.OverrideNetworkStateParams{
+			Offline: offline, Latency: latency, DownloadThroughput: throughput, UploadThroughput: throughput})
+		return err
+	})
+}
+
+// waitFor polls a JavaScript condition (up to 30 s), for what the page does by itself.
+func waitFor(t *testing.T, ctx context.Context, what, expr string) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](expr, chromedp.EvalAwaitPromise))
+		if err == nil && ok {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("waiting for %s: %v", what, err)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+func visitsOf(t *testing.T, caseID int64) (visits, files int) {
+	t.Helper()
+	d := dbtest.DB(t)
+	if err := d.Get(&visits, `SELECT count(*) FROM visits WHERE case_id = $1`, caseID); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Get(&files, `SELECT count(*) FROM evidence_files WHERE case_id = $1`, caseID); err != nil {
+		t.Fatal(err)
+	}
+	return visits, files
+}
+
+func photoFiles(t *testing.T, names ...string) []string {
+	t.Helper()
+	dir := t.TempDir()
+	var out []string
+	for i, name := range names {
+		p := filepath.Join(dir, name)
+		data := append([]byte("\x89PNG\r\n\x1a\n"), make([]byte, 64+i)...)
+		if strings.HasSuffix(name, ".exe.jpg") {
+			data = []byte("MZ\x90\x00 a program, not a photo")
+		}
+		if err := os.WriteFile(p, data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, p)
+	}
+	return out
+}
+
+// openControlled opens the case page and waits until the service worker controls it, so that
+// the page is kept for offline use.
+func openControlled(t *testing.T, ctx context.Context, url string) {
+	t.Helper()
+	browsertest.Run(t, ctx, chromedp.Navigate(url), chromedp.WaitVisible(chromedp.ID("visit-form")))
+	waitFor(t, ctx, "the service worker", `navigator.serviceWorker.ready.then(() => true)`)
+	browsertest.Run(t, ctx, chromedp.Reload(), chromedp.WaitVisible(chromedp.ID("visit-form")))
+	waitFor(t, ctx, "a controlled page", `!!navigator.serviceWorker.controller`)
+	// Reloaded under the worker: the page is in its cache now.
+	browsertest.Run(t, ctx, chromedp.Reload(), chromedp.WaitVisible(chromedp.ID("visit-form")))
+}
+
+// TestBrowserFieldVisitOffline: on a phone with no network, an inspector fills a visit with two
+// photos, reloads the page and finds the draft; sent while offline, the visit waits in the
+// outbox; back online it is sent by itself: one visit with two files. The same item sent
+// again (its answer lost) still gives one visit.
+func TestBrowserFieldVisitOffline(t *testing.T) {
+	srv := server(t)
+	caseID, inspector := fieldCase(t)
+	ctx := browsertest.New(t, 390, 844)
+	browsertest.Run(t, ctx, browserLogin(srv.URL, inspector))
+	caseURL := srv.URL + "/cases/" + itoa(caseID)
+	openControlled(t, ctx, caseURL)
+
+	photos := photoFiles(t, "papan-nama.png", "daftar-hadir.png")
+	browsertest.Run(t, ctx, network(true, 0, -1))
+	browsertest.Run(t, ctx,
+		chromedp.SendKeys(chromedp.ID("met_name"), "Ibu Rina"),
+		chromedp.SendKeys(chromedp.CSS(`textarea[name="commitment"]`), "Mendaftarkan 3 pekerja\nminggu depan"),
+		chromedp.SetUploadFiles(chromedp.ID("photo"), photos),
+	)
+	waitFor(t, ctx, "two previews", `document.querySelectorAll("#photo-previews figure").length === 2`)
+	waitFor(t, ctx, "the draft saved", `!!document.getElementById("draft-status").dataset.saved`)
+	browsertest.Screenshot(t, ctx, "field-visit-offline-phone")
+
+	// Reload with no network: the page comes from the phone, the draft with it.
+	browsertest.Run(t, ctx, chromedp.Reload(), chromedp.WaitVisible(chromedp.ID("visit-form")))
+	waitFor(t, ctx, "the draft restored", `document.getElementById("draft-status").dataset.restored === "1"`)
+	name, err := chromedp.Run(ctx, chromedp.Value(chromedp.ID("met_name")))
+	if err != nil || name != "Ibu Rina" {
+		t.Fatalf("draft name %q (%v)", name, err)
+	}
+	waitFor(t, ctx, "the draft's two photos", `document.querySelectorAll("#photo-previews figure").length === 2`)
+
+	browsertest.Run(t, ctx, chromedp.Click(chromedp.ID("visit-submit")))
+	waitFor(t, ctx, "the item waiting in the outbox", `!!document.querySelector('#outbox [data-state="waiting"]')`)
+	browsertest.Screenshot(t, ctx, "field-outbox-waiting-phone")
+	if v, _ := visitsOf(t, caseID); v != 0 {
+		t.Fatalf("a visit arrived while offline: %d", v)
+	}
+
+	// Back online: the outbox sends by itself.
+	browsertest.Run(t, ctx, network(false, 0, -1))
+	waitFor(t, ctx, "the visit shown on the case", `!!document.querySelector("#visits .visit")`)
+	if v, f := visitsOf(t, caseID); v != 1 || f != 2 {
+		t.Fatalf("after sync: %d visits, %d files; want 1 and 2", v, f)
+	}
+	browsertest.Screenshot(t, ctx, "field-visit-synced-phone")
+
+	// The answer was lost: the phone still thinks the item waits, and sends it again.
+	waitFor(t, ctx, "the answer forgotten", `idb.openDB("patuh-field").then(async d => {
+		for (const item of await d.getAll("outbox")) { item.state = "waiting"; await d.put("outbox", item); }
+		return true;
+	})`)
+	browsertest.Run(t, ctx, chromedp.Reload())
+	waitFor(t, ctx, "the re-sent item sent", `idb.openDB("patuh-field").then(d => d.getAll("outbox")).then(items => items.length > 0 && items.every(i => i.state === "sent"))`)
+	if v, f := visitsOf(t, caseID); v != 1 || f != 2 {
+		t.Fatalf("after a re-send: %d visits, %d files; want 1 and 2", v, f)
+	}
+}
+
+// TestBrowserFieldSessionExpiredAndRefusedPhoto: a session that ends while the inspector
+// fills the form keeps the visit in the outbox, and after logging in again it is sent and the
+// inspector is back on the case; a photo the server refuses leaves no visit and the form
+// (with the reason) intact.
+func TestBrowserFieldSessionExpiredAndRefusedPhoto(t *testing.T) {
+	srv := server(t)
+	caseID, inspector := fieldCase(t)
+	ctx := browsertest.New(t, 390, 844)
+	browsertest.Run(t, ctx, browserLogin(srv.URL, inspector))
+	caseURL := srv.URL + "/cases/" + itoa(caseID)
+	browsertest.Run(t, ctx, chromedp.Navigate(caseURL), chromedp.WaitVisible(chromedp.ID("visit-form")))
+
+	// A refused photo: nothing stored, the form comes back with the reason.
+	browsertest.Run(t, ctx,
+		chromedp.SendKeys(chromedp.ID("met_name"), "Pak Budi"),
+		chromedp.SetUploadFiles(chromedp.ID("photo"), photoFiles(t, "foto.png", "virus.exe.jpg")),
+	)
+	waitFor(t, ctx, "two previews", `document.querySelectorAll("#photo-previews figure").length === 2`)
+	browsertest.Run(t, ctx, chromedp.Click(chromedp.ID("visit-submit")))
+	waitFor(t, ctx, "the refusal", `!!document.querySelector('#outbox [data-state="refused"]')`)
+	browsertest.Run(t, ctx, chromedp.Reload(), chromedp.WaitVisible(chromedp.ID("visit-form")))
+	waitFor(t, ctx, "the draft restored", `document.getElementById("draft-status").dataset.restored === "1"`)
+	status, _ := chromedp.Run(ctx, chromedp.Text(chromedp.ID("draft-status")))
+	if !strings.Contains(status, "virus.exe.jpg") {
+		t.Errorf("the form does not say which file was refused: %q", status)
+	}
+	name, _ := chromedp.Run(ctx, chromedp.Value(chromedp.ID("met_name")))
+	if name != "Pak Budi" {
+		t.Errorf("the refused form lost its input: %q", name)
+	}
+	if v, _ := visitsOf(t, caseID); v != 0 {
+		t.Fatalf("a visit exists whose photo was refused: %d", v)
+	}
+	browsertest.Screenshot(t, ctx, "field-photo-refused-phone")
+
+	// Remove the bad photo, then the session ends before the inspector sends.
+	browsertest.Run(t, ctx, chromedp.Click(chromedp.CSS("#photo-previews figure:nth-child(2) button")))
+	waitFor(t, ctx, "one preview", `document.querySelectorAll("#photo-previews figure").length === 1`)
+	if _, err := dbtest.DB(t).Exec(`DELETE FROM sessions`); err != nil {
+		t.Fatal(err)
+	}
+	browsertest.Run(t, ctx, chromedp.Click(chromedp.ID("visit-submit")))
+	waitFor(t, ctx, "the item waiting for a login", `!!document.querySelector('#outbox [data-state="login"]')`)
+	browsertest.Run(t, ctx, chromedp.Click(chromedp.ID("outbox-login")),
+		chromedp.WaitVisible(chromedp.ID("username")),
+		chromedp.SendKeys(chromedp.ID("username"), inspector),
+		chromedp.SendKeys(chromedp.ID("password"), password),
+		chromedp.Click(chromedp.CSS("button.primary")),
+	)
+	waitFor(t, ctx, "the visit shown on the case", `!!document.querySelector("#visits .visit")`)
+	path, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`location.pathname`))
+	if path != "/cases/"+itoa(caseID) {
+		t.Errorf("after the login the inspector is on %s, not the case", path)
+	}
+	if v, f := visitsOf(t, caseID); v != 1 || f != 1 {
+		t.Fatalf("after the login: %d visits, %d files; want 1 and 1", v, f)
+	}
+}

@@ -1,0 +1,362 @@
+// Field work that is never lost: drafts, an outbox with exactly-once sending, and the
+// offline app's housekeeping. Every form still works without this script; with it:
+//   - the visit form is saved on the phone (IndexedDB, photos as blobs) as it is typed, and
+//     offered again when the case is opened, after a reload, a crash or an expired session;
+//   - a visit sent goes to the outbox first and is sent from there, with the client_id the
+//     form got when it opened: a re-send (lost answer, retry) finds the visit already stored;
+//   - sending retries with backoff when the network is back (no Background Sync API, which
+//     several browsers lack); an expired session keeps the item until the user logs in again;
+//   - the service worker (/sw.js) keeps the inspector's pages for offline use; caches and
+//     IndexedDB are wiped at logout and when another user logs in on the phone.
+/* global idb */
+"use strict";
+(function () {
+  var DB_NAME = "patuh-field";
+  var texts = {};
+  var dbPromise = null;
+
+  function db() {
+    if (!dbPromise) {
+      dbPromise = idb.openDB(DB_NAME, 1, {
+        upgrade: function (d) {
+          d.createObjectStore("drafts", { keyPath: "key" });
+          d.createObjectStore("outbox", { keyPath: "client_id" });
+        },
+      });
+    }
+    return dbPromise;
+  }
+
+  function currentUser() {
+    var m = document.querySelector('meta[name="patuh-user"]');
+    return m ? m.content : "";
+  }
+
+  // wipe removes everything this app keeps on the phone.
+  function wipe() {
+    var jobs = [];
+    if (window.caches) {
+      jobs.push(caches.keys().then(function (keys) {
+        return Promise.all(keys.filter(function (k) { return k.indexOf("patuh-") === 0; }).map(function (k) { return caches.delete(k); }));
+      }));
+    }
+    jobs.push(db().then(function (d) {
+      return Promise.all([d.clear("drafts"), d.clear("outbox")]);
+    }));
+    return Promise.all(jobs);
+  }
+
+  // ---- the outbox -------------------------------------------------------------------------
+
+  function outboxItems() {
+    return db().then(function (d) { return d.getAll("outbox"); });
+  }
+
+  function putItem(item) {
+    return db().then(function (d) { return d.put("outbox", item); });
+  }
+
+  function pending(items) {
+    return items.filter(function (i) { return i.state === "waiting" || i.state === "sending" || i.state === "login"; });
+  }
+
+  function renderOutbox() {
+    var box = document.getElementById("outbox");
+    if (!box) return Promise.resolve();
+    return outboxItems().then(function (items) {
+      var shown = items.filter(function (i) { return i.state !== "sent" || Date.now() - i.sent_at < 10 * 60 * 1000; });
+      box.hidden = shown.length === 0;
+      box.textContent = "";
+      if (!shown.length) return;
+      var h = document.createElement("h2");
+      h.textContent = texts.title;
+      box.appendChild(h);
+      var ul = document.createElement("ul");
+      ul.className = "plain";
+      shown.forEach(function (item) {
+        var li = document.createElement("li");
+        li.className = "outbox-item state-" + item.state;
+        li.dataset.clientId = item.client_id;
+        li.dataset.state = item.state;
+        var a = document.createElement("a");
+        a.href = "/cases/" + item.case_id;
+        a.textContent = texts.visit + " #" + item.case_id;
+        li.appendChild(a);
+        var state = document.createElement("span");
+        state.className = "badge";
+        state.textContent = texts[item.state] || item.state;
+        li.appendChild(document.createTextNode(" "));
+        li.appendChild(state);
+        if (item.photos && item.photos.length) li.appendChild(document.createTextNode(" · " + item.photos.length + " 📷"));
+        if (item.state === "refused" && item.reason) {
+          var why = document.createElement("p");
+          why.className = "error small";
+          why.textContent = item.reason;
+          li.appendChild(why);
+        }
+        if (item.state === "login") {
+          var login = document.createElement("a");
+          login.href = "/login?next=" + encodeURIComponent("/cases/" + item.case_id);
+          login.className = "button";
+          login.id = "outbox-login";
+          login.textContent = texts.loginLink;
+          li.appendChild(document.createTextNode(" "));
+          li.appendChild(login);
+        }
+        ul.appendChild(li);
+      });
+      box.appendChild(ul);
+    });
+  }
+
+  function formData(item) {
+    var fd = new FormData();
+    item.fields.forEach(function (pair) { fd.append(pair[0], pair[1]); });
+    (item.photos || []).forEach(function (p) { fd.append("photo", p.blob, p.name); });
+    return fd;
+  }
+
+  // reasonOf reads the message of a refused form from the page the server answered.
+  function reasonOf(html) {
+    var doc = new DOMParser().parseFromString(html, "text/html");
+    var p = doc.getElementById("problem");
+    return p ? p.textContent.trim() : "";
+  }
+
+  var syncing = false;
+  var retryTimer = null;
+  var tries = 0;
+
+  function scheduleRetry() {
+    if (retryTimer) return;
+    var delay = Math.min(2000 * Math.pow(2, tries), 5 * 60 * 1000);
+    tries++;
+    retryTimer = setTimeout(function () { retryTimer = null; sync(); }, delay);
+  }
+
+  // send posts one item; it answers what became of it.
+  function send(item) {
+    item.state = "sending";
+    return putItem(item).then(renderOutbox).then(function () {
+      return fetch(item.url, { method: "POST", body: formData(item), credentials: "same-origin", redirect: "follow" });
+    }).then(function (res) {
+      var landed = new URL(res.url, location.href).pathname;
+      if (landed === "/login") {
+        item.state = "login"; // the session ended: kept until the user logs in again
+        return putItem(item).then(function () { return "login"; });
+      }
+      if (res.ok) {
+        item.state = "sent";
+        item.sent_at = Date.now();
+        delete item.photos; // the visit and its photos are on the server now
+        return putItem(item).then(function () { return "sent"; });
+      }
+      if (res.status === 409 || res.status === 422 || res.status === 413 || res.status === 415) {
+        return res.text().then(function (html) {
+          item.state = "refused";
+          item.reason = reasonOf(html) || String(res.status);
+          return putItem(item).then(function () { return restoreAsDraft(item); }).then(function () { return "refused"; });
+        });
+      }
+      item.state = "waiting"; // 5xx, 503 during an outage: try again later
+      return putItem(item).then(function () { return "retry"; });
+    }, function () {
+      item.state = "waiting"; // no network
+      return putItem(item).then(function () { return "retry"; });
+    });
+  }
+
+  function sync() {
+    if (syncing || !currentUser()) return Promise.resolve();
+    syncing = true;
+    var sentHere = false;
+    return outboxItems().then(function (items) {
+      var queue = pending(items);
+      var chain = Promise.resolve("ok");
+      queue.forEach(function (item) {
+        chain = chain.then(function (prev) {
+          if (prev === "retry" || prev === "login") return prev; // stop at the first that cannot go
+          return send(item).then(function (outcome) {
+            // Sent or refused while its case is open: show the case anew (the visit, or the
+            // form restored from the draft with the reason).
+            if ((outcome === "sent" || outcome === "refused") && location.pathname === "/cases/" + item.case_id) sentHere = true;
+            return outcome;
+          });
+        });
+      });
+      return chain;
+    }).then(function (last) {
+      syncing = false;
+      if (last === "retry") scheduleRetry(); else tries = 0;
+      return renderOutbox().then(function () {
+        if (sentHere) location.replace(location.pathname + "?synced=1");
+      });
+    }, function () { syncing = false; scheduleRetry(); });
+  }
+
+  // ---- drafts of the visit form -------------------------------------------------------------
+
+  var form = null;
+  var photos = []; // {name, type, blob}
+
+  function draftKey() { return "visit:" + form.dataset.case; }
+
+  function fieldsOf(f) {
+    var out = [];
+    Array.prototype.forEach.call(f.elements, function (el) {
+      if (!el.name || el.type === "file" || el.type === "submit" || el.type === "button") return;
+      if ((el.type === "checkbox" || el.type === "radio") && !el.checked) return;
+      out.push([el.name, el.value]);
+    });
+    return out;
+  }
+
+  function saveDraft() {
+    var draft = { key: draftKey(), case_id: form.dataset.case, client_id: form.elements.client_id.value,
+      fields: fieldsOf(form), photos: photos, saved_at: Date.now() };
+    return db().then(function (d) { return d.put("drafts", draft); }).then(function () {
+      var s = document.getElementById("draft-status");
+      if (s) s.dataset.saved = String(draft.saved_at);
+    });
+  }
+
+  function fill(fields) {
+    var values = {};
+    fields.forEach(function (p) { (values[p[0]] = values[p[0]] || []).push(p[1]); });
+    Array.prototype.forEach.call(form.elements, function (el) {
+      if (!el.name || el.type === "file" || el.type === "submit" || el.type === "button") return;
+      var v = values[el.name];
+      if (el.type === "checkbox" || el.type === "radio") {
+        el.checked = !!v && v.indexOf(el.value) >= 0;
+      } else if (v) {
+        el.value = v[0];
+      }
+    });
+  }
+
+  function renderPhotos() {
+    var box = document.getElementById("photo-previews");
+    if (!box) return;
+    box.textContent = "";
+    photos.forEach(function (p, i) {
+      var fig = document.createElement("figure");
+      fig.className = "preview";
+      if (p.type.indexOf("image/") === 0) {
+        var img = document.createElement("img");
+        img.src = URL.createObjectURL(p.blob);
+        img.alt = p.name;
+        img.width = 96;
+        img.height = 96;
+        fig.appendChild(img);
+      } else {
+        fig.appendChild(document.createTextNode("PDF"));
+      }
+      var cap = document.createElement("figcaption");
+      cap.textContent = p.name;
+      fig.appendChild(cap);
+      var rm = document.createElement("button");
+      rm.type = "button";
+      rm.className = "link";
+      rm.textContent = texts.remove;
+      rm.addEventListener("click", function () { photos.splice(i, 1); renderPhotos(); saveDraft(); });
+      fig.appendChild(rm);
+      box.appendChild(fig);
+    });
+  }
+
+  function restoreAsDraft(item) {
+    var draft = { key: "visit:" + item.case_id, case_id: item.case_id, client_id: item.client_id, fields: item.fields,
+      photos: item.photos || [], saved_at: Date.now(), refused: item.reason || "" };
+    return db().then(function (d) { return d.put("drafts", draft); });
+  }
+
+  function setupVisitForm() {
+    form = document.getElementById("visit-form");
+    if (!form) return;
+    var status = document.createElement("p");
+    status.id = "draft-status";
+    status.className = "muted small";
+    form.insertBefore(status, form.firstChild);
+    db().then(function (d) { return d.get("drafts", draftKey()); }).then(function (draft) {
+      if (!draft) return;
+      fill(draft.fields);
+      form.elements.client_id.value = draft.client_id;
+      photos = draft.photos || [];
+      renderPhotos();
+      status.textContent = texts.draftRestored + (draft.refused ? " " + draft.refused : "");
+      status.dataset.restored = "1";
+      var details = form.closest("details");
+      if (details) details.open = true;
+      var discard = document.createElement("button");
+      discard.type = "button";
+      discard.className = "link";
+      discard.id = "draft-discard";
+      discard.textContent = texts.draftDiscard;
+      discard.addEventListener("click", function () {
+        db().then(function (d) { return d.delete("drafts", draftKey()); }).then(function () { location.reload(); });
+      });
+      status.appendChild(document.createTextNode(" "));
+      status.appendChild(discard);
+    });
+    form.addEventListener("input", saveDraft);
+    form.addEventListener("change", function (e) {
+      if (e.target.type === "file") {
+        Array.prototype.forEach.call(e.target.files, function (f) { photos.push({ name: f.name, type: f.type, blob: f }); });
+        e.target.value = ""; // the draft holds them now; the input would send them twice
+        renderPhotos();
+      }
+      saveDraft();
+    });
+    form.addEventListener("submit", function (e) {
+      e.preventDefault();
+      var item = { client_id: form.elements.client_id.value, case_id: form.dataset.case, url: form.action,
+        fields: fieldsOf(form), photos: photos, state: "waiting", created_at: Date.now() };
+      putItem(item).then(function () {
+        return db().then(function (d) { return d.delete("drafts", draftKey()); });
+      }).then(function () {
+        photos = [];
+        renderPhotos();
+        if (!navigator.onLine) status.textContent = texts.offline;
+        return sync();
+      });
+    });
+  }
+
+  // ---- start ------------------------------------------------------------------------------
+
+  function start() {
+    var t = document.getElementById("field-texts");
+    if (t) {
+      texts = { title: t.dataset.title, draft: t.dataset.draft, waiting: t.dataset.waiting, sending: t.dataset.sending,
+        sent: t.dataset.sent, refused: t.dataset.refused, login: t.dataset.login, loginLink: t.dataset.loginLink,
+        visit: t.dataset.visit, draftRestored: t.dataset.draftRestored, draftDiscard: t.dataset.draftDiscard,
+        logoutWarn: t.dataset.logoutWarn, remove: t.dataset.remove, offline: t.dataset.offline };
+    }
+    var user = currentUser();
+    var ready = Promise.resolve();
+    // Another user on this phone: nothing of the previous one stays. The login page has no
+    // user: an expired session keeps the outbox for its owner.
+    if (user && localStorage.getItem("patuh.user") && localStorage.getItem("patuh.user") !== user) ready = wipe();
+    if (user) localStorage.setItem("patuh.user", user);
+    if (user && "serviceWorker" in navigator) {
+      navigator.serviceWorker.register("/sw.js", { scope: "/" }).catch(function () { /* pages still work online */ });
+    }
+    document.addEventListener("submit", function (e) {
+      if (e.target.getAttribute("action") !== "/logout") return;
+      e.preventDefault();
+      outboxItems().then(function (items) {
+        if (pending(items).length && !window.confirm(texts.logoutWarn)) return;
+        localStorage.removeItem("patuh.user");
+        return wipe().then(function () { e.target.submit(); });
+      });
+    }, true);
+    window.addEventListener("online", function () { tries = 0; sync(); });
+    ready.then(function () {
+      setupVisitForm();
+      return renderOutbox();
+    }).then(sync);
+  }
+
+  if (window.idb) start();
+  else window.addEventListener("load", start);
+})();
