@@ -11,6 +11,8 @@ packages=(
   # caches. workbox-sw loads the other modules from static/vendor/workbox-sw/ (sw.js sets
   # modulePathPrefix), never from a CDN.
   "idb@8.0.4:build/umd.js"
+  # The signatures of the Berita Acara, drawn on the phone.
+  "signature_pad@5.1.4:dist/signature_pad.umd.min.js"
   "workbox-sw@7.4.1:build/workbox-sw.js"
   "workbox-core@7.4.1:build/workbox-core.prod.js"
   "workbox-routing@7.4.1:build/workbox-routing.prod.js"
