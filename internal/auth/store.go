@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/jmoiron/sqlx"
 	"golang.org/x/crypto/bcrypt"
@@ -26,10 +27,14 @@ type Store struct {
 	secret []byte
 	// compare checks a password against its hash; a test counts the calls through it.
 	compare func(hash, password []byte) error
+	now     func() time.Time
+	// InspectorsNeedMFA makes the second factor required of inspectors too
+	// (PATUH_MFA_INSPECTORS=required); otherwise it is their choice.
+	InspectorsNeedMFA bool
 }
 
 func NewStore(d *sqlx.DB, secret string) *Store {
-	return &Store{db: d, secret: []byte(secret), compare: bcrypt.CompareHashAndPassword}
+	return &Store{db: d, secret: []byte(secret), compare: bcrypt.CompareHashAndPassword, now: time.Now}
 }
 
 const userColumns = `u.id, u.username, u.name, u.role, coalesce(u.area_kode, '') AS area,
