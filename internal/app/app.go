@@ -83,6 +83,7 @@ func New(cfg config.Config, d *sqlx.DB) (*App, error) {
 	}
 
 	authStore := auth.NewStore(d, cfg.Secret)
+	authStore.InspectorsNeedMFA = cfg.MFAInspectors
 	authH := &auth.Handler{Store: authStore}
 
 	e.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })

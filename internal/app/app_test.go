@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pquerna/otp/totp"
+
 	"patuh/internal/app"
 	"patuh/internal/auth"
 	"patuh/internal/config"
@@ -61,12 +63,57 @@ func addUser(t *testing.T, role auth.Role, area string) string {
 		name = name[len(name)-50:]
 	}
 	name += "-" + string(role)[:3] + strings.ReplaceAll(area, ".", "")
-	_, err := auth.NewStore(dbtest.DB(t), "test-secret").AddUser(context.Background(), "test",
+	store := auth.NewStore(dbtest.DB(t), "test-secret")
+	u, err := store.AddUser(context.Background(), "test",
 		auth.NewUser{Username: name, Name: "Test " + string(role), Role: role, Area: area, Password: password}, false)
 	if err != nil {
 		t.Fatal(err)
 	}
+	if role == auth.Admin || role == auth.Supervisor {
+		enrolForTest(t, store, u)
+	}
 	return name
+}
+
+// recoveryCodes holds, per username, the unused recovery codes of users enrolled by
+// enrolForTest: each test login spends one for the second factor, since a TOTP code is
+// accepted once per 30-second step and tests log the same user in more often than that.
+var recoveryCodes sync.Map
+
+// enrolForTest turns on the second factor of an admin or supervisor as the enrolment page
+// would, computing the first code from the secret.
+func enrolForTest(t *testing.T, store *auth.Store, u *auth.User) {
+	t.Helper()
+	ctx := context.Background()
+	key, err := store.EnrolmentKey(ctx, u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, err := totp.GenerateCode(key.Secret(), time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	codes, err := store.ConfirmEnrolment(ctx, u, code)
+	if err != nil {
+		t.Fatal(err)
+	}
+	recoveryCodes.Store(u.Username, &codes)
+}
+
+// recoveryCode spends one of the user's recovery codes ("" for a user without MFA).
+func recoveryCode(t *testing.T, username string) string {
+	t.Helper()
+	v, ok := recoveryCodes.Load(username)
+	if !ok {
+		return ""
+	}
+	codes := v.(*[]string)
+	if len(*codes) == 0 {
+		t.Fatalf("recovery codes of %s spent", username)
+	}
+	code := (*codes)[0]
+	*codes = (*codes)[1:]
+	return code
 }
 
 type client struct {
@@ -114,6 +161,10 @@ func (c *client) send(method, path string, body io.Reader, header map[string]str
 func (c *client) login(username, pw string) *http.Response {
 	c.t.Helper()
 	res, _ := c.do("POST", "/login", url.Values{"username": {username}, "password": {pw}}, nil)
+	if res.StatusCode == http.StatusSeeOther && strings.HasPrefix(res.Header.Get("Location"), "/login/mfa") {
+		next, _ := url.Parse(res.Header.Get("Location"))
+		res, _ = c.do("POST", "/login/mfa", url.Values{"code": {recoveryCode(c.t, username)}, "next": {next.Query().Get("next")}}, nil)
+	}
 	return res
 }
 
@@ -178,11 +229,15 @@ func TestLoginThrottledPerAddress(t *testing.T) {
 	c := newClient(t, srv)
 	// 20 failures spread over many accounts from one address close the address.
 	d := dbtest.DB(t)
-	if _, err := d.Exec(`INSERT INTO login_attempts (username, client_addr, succeeded)
-		SELECT 'spray' || g, '127.0.0.1', false FROM generate_series(1, 20) g`); err != nil {
+	if _, err := d.Exec(`INSERT INTO auth_throttle (key, failures, window_start) VALUES ('addr:127.0.0.1', 20, now())
+		ON CONFLICT (key) DO UPDATE SET failures = 20, window_start = now()`); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { d.Exec(`DELETE FROM login_attempts WHERE client_addr = '127.0.0.1'`) })
+	t.Cleanup(func() {
+		if _, err := d.Exec(`DELETE FROM auth_throttle WHERE key = 'addr:127.0.0.1'`); err != nil {
+			t.Error(err)
+		}
+	})
 	user := addUser(t, auth.Admin, "")
 	if res := c.login(user, password); res.StatusCode != http.StatusTooManyRequests {
 		t.Fatalf("address throttle: %d", res.StatusCode)

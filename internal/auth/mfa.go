@@ -155,6 +155,9 @@ func (s *Store) ConfirmEnrolment(ctx context.Context, u *User, code string) ([]s
 		if codes, err = s.newRecoveryCodes(ctx, tx, u.ID); err != nil {
 			return err
 		}
+		if err := clearThrottle(ctx, tx, totpKey(u.ID)); err != nil {
+			return err
+		}
 		return audit.Record(ctx, tx, audit.Entry{Actor: u.Username, Action: "user.mfa_enrol", Entity: "user", EntityID: fmt.Sprint(u.ID)})
 	})
 	return codes, err

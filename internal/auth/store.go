@@ -217,6 +217,11 @@ func (s *Store) Authenticate(ctx context.Context, username, password, clientAddr
 	if err := clearThrottle(ctx, s.db, userKey(username)); err != nil {
 		return nil, err
 	}
+	// The address counts failures only: a success gives back the attempt it took, so an office
+	// behind one NAT address is not closed by its own logins.
+	if err := refundThrottle(ctx, s.db, addrKey(clientAddr)); err != nil {
+		return nil, err
+	}
 	return u, nil
 }
 

@@ -81,6 +81,14 @@ func clearThrottle(ctx context.Context, e sqlx.ExecerContext, key string) error 
 	return nil
 }
 
+// refundThrottle gives back the attempt a success took from a shared counter.
+func refundThrottle(ctx context.Context, e sqlx.ExecerContext, key string) error {
+	if _, err := e.ExecContext(ctx, `UPDATE auth_throttle SET failures = greatest(failures - 1, 0) WHERE key = $1`, key); err != nil {
+		return fmt.Errorf("auth: refund throttle: %w", err)
+	}
+	return nil
+}
+
 func userKey(username string) string { return "user:" + username }
 func addrKey(addr string) string     { return "addr:" + addr }
 func totpKey(userID int64) string    { return fmt.Sprintf("totp:%d", userID) }
