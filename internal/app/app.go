@@ -61,7 +61,7 @@ func New(cfg config.Config, d *sqlx.DB) (*App, error) {
 	}
 	store := postgresstore.NewWithCleanupInterval(d.DB, 10*time.Minute)
 	sm := scs.New()
-	sm.Store = store
+	sm.Store = auth.HashedSessionStore{Inner: store}
 	sm.ErrorFunc = web.SessionStoreFailed
 	sm.Lifetime = cfg.SessionMaxAge
 	sm.IdleTimeout = cfg.SessionIdle

@@ -376,10 +376,42 @@ func TestTokenAuth(t *testing.T) {
 	if strings.Contains(body, "password") || res.Header.Get("Set-Cookie") != "" {
 		t.Fatalf("API leaked a hash or set a cookie: %s", body)
 	}
-	var stored int
-	dbtest.DB(t).Get(&stored, `SELECT count(*) FROM api_tokens WHERE token_hash = convert_to($1, 'UTF8')`, token)
-	if stored != 0 {
-		t.Fatal("the token is stored in clear")
+	// A browser session too, so that both kinds of secret are in the database.
+	browser := newClient(t, srv)
+	if res := browser.login(user, password); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("login: %d", res.StatusCode)
+	}
+	assertNotStoredInClear(t, "API token", token)
+	assertNotStoredInClear(t, "session token", sessionCookie(browser))
+}
+
+// assertNotStoredInClear fails when secret appears, as text or bytes, in any column of any
+// table of the database: the token tables and everything else (audit details, logs of
+// attempts, session data).
+func assertNotStoredInClear(t *testing.T, what, secret string) {
+	t.Helper()
+	if len(secret) < 16 {
+		t.Fatalf("%s %q: too short to be a real secret", what, secret)
+	}
+	d := dbtest.DB(t)
+	var tables []string
+	if err := d.Select(&tables, `SELECT quote_ident(table_schema) || '.' || quote_ident(table_name) FROM information_schema.tables
+		WHERE table_schema = 'public' AND table_type = 'BASE TABLE'`); err != nil {
+		t.Fatal(err)
+	}
+	if len(tables) < 10 {
+		t.Fatalf("only %d tables seen", len(tables))
+	}
+	for _, tbl := range tables {
+		var n int
+		// Each row as text (bytea columns appear as \x hex, so the hex of the secret is searched too).
+		err := d.Get(&n, `SELECT count(*) FROM `+tbl+` x WHERE strpos(x::text, $1) > 0 OR strpos(x::text, encode(convert_to($1, 'UTF8'), 'hex')) > 0`, secret)
+		if err != nil {
+			t.Fatalf("%s: %v", tbl, err)
+		}
+		if n != 0 {
+			t.Errorf("the %s is stored in clear in %s", what, tbl)
+		}
 	}
 }
 
