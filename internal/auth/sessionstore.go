@@ -28,4 +28,6 @@ func (s HashedSessionStore) Commit(token string, b []byte, expiry time.Time) err
 	return s.Inner.Commit(hashSessionToken(token), b, expiry)
 }
 
-func (s HashedSessionStore) Delete(token string) error { return s.Inner.Delete(hashSessionToken(token)) }
+func (s HashedSessionStore) Delete(token string) error {
+	return s.Inner.Delete(hashSessionToken(token))
+}
