@@ -60,8 +60,8 @@ func (s *Store) AddEvidence(ctx context.Context, u *auth.User, caseID, visitID i
 		if err != nil {
 			return err
 		}
-		if u.Role == auth.Inspector && (c.AssigneeID == nil || *c.AssigneeID != u.ID) {
-			return apperr.New(apperr.Forbidden, "case.not_assignee")
+		if err := mayAct(u, c); err != nil {
+			return err
 		}
 		if err := tx.GetContext(ctx, &ev.ID, `INSERT INTO evidence_files (case_id, visit_id, filename, content_type, size_bytes, sha256, data, created_by)
 			SELECT $1, v.id, $3, $4, $5, $6, $7, $8 FROM visits v WHERE v.id = $2 AND v.case_id = $1 RETURNING id`,
