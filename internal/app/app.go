@@ -102,6 +102,7 @@ func New(cfg config.Config, d *sqlx.DB) (*App, error) {
 	authH.Register(pages)
 	loggedIn := pages.Group("/", auth.RequireLogin)
 	loggedIn.GET("/", func(c *gin.Context) { home(c, cases) })
+	authH.RegisterAccount(loggedIn)
 	(&regions.Handler{Store: regions.NewStore(d)}).Register(loggedIn)
 
 	api := e.Group("/api/v1")

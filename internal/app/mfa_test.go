@@ -155,3 +155,36 @@ func TestStaticListsNoDirectoriesAndHSTSInProduction(t *testing.T) {
 		t.Errorf("HSTS = %q", got)
 	}
 }
+
+// The user's own password change: current password required, the policy applied, every
+// other session ended, this one kept.
+func TestOwnPasswordChangeEndsOtherSessions(t *testing.T) {
+	srv := server(t)
+	user := addUser(t, auth.Inspector, "31.75")
+	a, b := newClient(t, srv), newClient(t, srv)
+	a.login(user, password)
+	b.login(user, password)
+	const fresh = "sungai ciliwung pagi hari"
+	for form, want := range map[string]string{
+		"current=wrong+password!!&password=sungai+ciliwung+pagi+hari": "Kata sandi saat ini salah",
+		"current=correct+horse+battery&password=password1234":         "terlalu mudah ditebak",
+	} {
+		res, body := a.send("POST", "/account/password", strings.NewReader(form), map[string]string{"Content-Type": "application/x-www-form-urlencoded"})
+		if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(body, want) {
+			t.Fatalf("%s: %d, want 422 with %q", form, res.StatusCode, want)
+		}
+	}
+	res, body := a.do("POST", "/account/password", url.Values{"current": {password}, "password": {fresh}}, nil)
+	if res.StatusCode != 200 || !strings.Contains(body, `id="password-done"`) {
+		t.Fatalf("change: %d", res.StatusCode)
+	}
+	if res, _ := a.do("GET", "/", nil, nil); res.StatusCode != 200 {
+		t.Errorf("the changing session ended: %d", res.StatusCode)
+	}
+	if res, _ := b.do("GET", "/", nil, nil); !strings.HasPrefix(res.Header.Get("Location"), "/login") {
+		t.Errorf("the other session survived: %d %s", res.StatusCode, res.Header.Get("Location"))
+	}
+	if res := newClient(t, srv).login(user, fresh); res.StatusCode != http.StatusSeeOther {
+		t.Errorf("login with the new password: %d", res.StatusCode)
+	}
+}

@@ -38,6 +38,33 @@ func (h *Handler) Register(e *gin.RouterGroup) {
 	e.GET(mfaPath+"/qr.png", h.mfaQR)
 }
 
+// RegisterAccount adds the logged-in user's own pages.
+func (h *Handler) RegisterAccount(e *gin.RouterGroup) {
+	e.GET("/account/password", func(c *gin.Context) { web.HTML(c, http.StatusOK, "auth/password", nil) })
+	e.POST("/account/password", h.changePassword)
+}
+
+// changePassword ends every other session of the user; this one carries on with a new token.
+func (h *Handler) changePassword(c *gin.Context) {
+	ctx := c.Request.Context()
+	epoch, err := h.Store.ChangeOwnPassword(ctx, Current(c), c.PostForm("current"), c.PostForm("password"))
+	if err != nil {
+		if e, ok := apperr.As(err); ok && e.Code == apperr.Invalid {
+			web.HTML(c, http.StatusUnprocessableEntity, "auth/password", gin.H{"Fields": e.Fields})
+			return
+		}
+		web.Error(c, err)
+		return
+	}
+	sm := web.Sessions(c)
+	if err := sm.RenewToken(ctx); err != nil {
+		web.Error(c, err)
+		return
+	}
+	sm.Put(ctx, sessEpoch, epoch)
+	web.HTML(c, http.StatusOK, "auth/password", gin.H{"Done": true})
+}
+
 // pending is the user who gave the right password but not yet the second factor.
 func pending(c *gin.Context) *User {
 	if u, ok := c.Get(pendingKey); ok {

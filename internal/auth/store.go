@@ -158,6 +158,23 @@ func (s *Store) ChangePassword(ctx context.Context, actor string, userID int64, 
 	})
 }
 
+// ChangeOwnPassword is the user's own change (ASVS V6.2.3): the current password is required,
+// the new one meets CheckPassword, and every session of the user ends (the caller keeps the
+// current one by moving it to the returned epoch).
+func (s *Store) ChangeOwnPassword(ctx context.Context, u *User, current, password string) (epoch int, err error) {
+	if s.compare([]byte(u.PasswordHash), []byte(current)) != nil {
+		return 0, apperr.Fields(map[string]string{"current": "password.current_wrong"})
+	}
+	if err := s.ChangePassword(ctx, u.Username, u.ID, password); err != nil {
+		return 0, err
+	}
+	fresh, err := s.UserByID(ctx, u.ID)
+	if err != nil {
+		return 0, err
+	}
+	return fresh.SessionEpoch, nil
+}
+
 func HashPassword(p string) (string, error) {
 	b, err := bcrypt.GenerateFromPassword([]byte(p), bcrypt.DefaultCost)
 	if err != nil {
