@@ -37,6 +37,7 @@ usage:
   patuh migrate [up|status]         apply or list the database migrations
   patuh user add --username U --name "…" --role admin|supervisor|inspector [--area 31.71] [--password-stdin]
   patuh user password --username U [--password-stdin]
+  patuh user mfa-reset --username U    remove a user's second factor (they enrol again at next login)
   patuh token create --username U [--label L]
   patuh import --kind employers|workers|bpjs_employers|participants [--auto-commit-max-invalid 0.01] FILE
   patuh seed-demo                   create the demo users (new passwords each run) and sample data
@@ -110,6 +111,8 @@ func run(args []string) error {
 		return userAdd(ctx, cfg, d, rest)
 	case "user password":
 		return userPassword(ctx, cfg, d, rest)
+	case "user mfa-reset":
+		return userMFAReset(ctx, cfg, d, rest)
 	case "token create":
 		return tokenCreate(ctx, cfg, d, rest)
 	case "import":
@@ -233,6 +236,25 @@ func userPassword(ctx context.Context, cfg config.Config, d *sqlx.DB, args []str
 		return describe(err)
 	}
 	fmt.Printf("password of %s changed; their sessions have ended\n", u.Username)
+	return nil
+}
+
+// userMFAReset removes a user's second factor (a lost phone); they enrol again at next login.
+func userMFAReset(ctx context.Context, cfg config.Config, d *sqlx.DB, args []string) error {
+	fs := flag.NewFlagSet("user mfa-reset", flag.ContinueOnError)
+	username := fs.String("username", "", "login name")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	store := auth.NewStore(d, cfg.Secret)
+	u, err := store.UserByUsername(ctx, *username)
+	if err != nil {
+		return describe(err)
+	}
+	if err := store.MFAReset(ctx, "cli", u.ID); err != nil {
+		return describe(err)
+	}
+	fmt.Printf("second factor of %s removed; their sessions have ended and they enrol again at next login\n", u.Username)
 	return nil
 }
 

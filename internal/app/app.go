@@ -61,7 +61,7 @@ func New(cfg config.Config, d *sqlx.DB) (*App, error) {
 	}
 	store := postgresstore.NewWithCleanupInterval(d.DB, 10*time.Minute)
 	sm := scs.New()
-	sm.Store = store
+	sm.Store = auth.HashedSessionStore{Inner: store}
 	sm.ErrorFunc = web.SessionStoreFailed
 	sm.Lifetime = cfg.SessionMaxAge
 	sm.IdleTimeout = cfg.SessionIdle
@@ -83,6 +83,7 @@ func New(cfg config.Config, d *sqlx.DB) (*App, error) {
 	}
 
 	authStore := auth.NewStore(d, cfg.Secret)
+	authStore.InspectorsNeedMFA = cfg.MFAInspectors
 	authH := &auth.Handler{Store: authStore}
 
 	e.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
@@ -106,6 +107,7 @@ func New(cfg config.Config, d *sqlx.DB) (*App, error) {
 	authH.Register(pages)
 	loggedIn := pages.Group("/", auth.RequireLogin)
 	loggedIn.GET("/", func(c *gin.Context) { home(c, cases) })
+	authH.RegisterAccount(loggedIn)
 	(&regions.Handler{Store: regions.NewStore(d)}).Register(loggedIn)
 
 	api := e.Group("/api/v1")

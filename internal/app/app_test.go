@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pquerna/otp/totp"
+
 	"patuh/internal/app"
 	"patuh/internal/auth"
 	"patuh/internal/config"
@@ -61,12 +63,57 @@ func addUser(t *testing.T, role auth.Role, area string) string {
 		name = name[len(name)-50:]
 	}
 	name += "-" + string(role)[:3] + strings.ReplaceAll(area, ".", "")
-	_, err := auth.NewStore(dbtest.DB(t), "test-secret").AddUser(context.Background(), "test",
+	store := auth.NewStore(dbtest.DB(t), "test-secret")
+	u, err := store.AddUser(context.Background(), "test",
 		auth.NewUser{Username: name, Name: "Test " + string(role), Role: role, Area: area, Password: password}, false)
 	if err != nil {
 		t.Fatal(err)
 	}
+	if role == auth.Admin || role == auth.Supervisor {
+		enrolForTest(t, store, u)
+	}
 	return name
+}
+
+// recoveryCodes holds, per username, the unused recovery codes of users enrolled by
+// enrolForTest: each test login spends one for the second factor, since a TOTP code is
+// accepted once per 30-second step and tests log the same user in more often than that.
+var recoveryCodes sync.Map
+
+// enrolForTest turns on the second factor of an admin or supervisor as the enrolment page
+// would, computing the first code from the secret.
+func enrolForTest(t *testing.T, store *auth.Store, u *auth.User) {
+	t.Helper()
+	ctx := context.Background()
+	key, err := store.EnrolmentKey(ctx, u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, err := totp.GenerateCode(key.Secret(), time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	codes, err := store.ConfirmEnrolment(ctx, u, code)
+	if err != nil {
+		t.Fatal(err)
+	}
+	recoveryCodes.Store(u.Username, &codes)
+}
+
+// recoveryCode spends one of the user's recovery codes ("" for a user without MFA).
+func recoveryCode(t *testing.T, username string) string {
+	t.Helper()
+	v, ok := recoveryCodes.Load(username)
+	if !ok {
+		return ""
+	}
+	codes := v.(*[]string)
+	if len(*codes) == 0 {
+		t.Fatalf("recovery codes of %s spent", username)
+	}
+	code := (*codes)[0]
+	*codes = (*codes)[1:]
+	return code
 }
 
 type client struct {
@@ -114,6 +161,10 @@ func (c *client) send(method, path string, body io.Reader, header map[string]str
 func (c *client) login(username, pw string) *http.Response {
 	c.t.Helper()
 	res, _ := c.do("POST", "/login", url.Values{"username": {username}, "password": {pw}}, nil)
+	if res.StatusCode == http.StatusSeeOther && strings.HasPrefix(res.Header.Get("Location"), "/login/mfa") {
+		next, _ := url.Parse(res.Header.Get("Location"))
+		res, _ = c.do("POST", "/login/mfa", url.Values{"code": {recoveryCode(c.t, username)}, "next": {next.Query().Get("next")}}, nil)
+	}
 	return res
 }
 
@@ -325,10 +376,42 @@ func TestTokenAuth(t *testing.T) {
 	if strings.Contains(body, "password") || res.Header.Get("Set-Cookie") != "" {
 		t.Fatalf("API leaked a hash or set a cookie: %s", body)
 	}
-	var stored int
-	dbtest.DB(t).Get(&stored, `SELECT count(*) FROM api_tokens WHERE token_hash = convert_to($1, 'UTF8')`, token)
-	if stored != 0 {
-		t.Fatal("the token is stored in clear")
+	// A browser session too, so that both kinds of secret are in the database.
+	browser := newClient(t, srv)
+	if res := browser.login(user, password); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("login: %d", res.StatusCode)
+	}
+	assertNotStoredInClear(t, "API token", token)
+	assertNotStoredInClear(t, "session token", sessionCookie(browser))
+}
+
+// assertNotStoredInClear fails when secret appears, as text or bytes, in any column of any
+// table of the database: the token tables and everything else (audit details, logs of
+// attempts, session data).
+func assertNotStoredInClear(t *testing.T, what, secret string) {
+	t.Helper()
+	if len(secret) < 16 {
+		t.Fatalf("%s %q: too short to be a real secret", what, secret)
+	}
+	d := dbtest.DB(t)
+	var tables []string
+	if err := d.Select(&tables, `SELECT quote_ident(table_schema) || '.' || quote_ident(table_name) FROM information_schema.tables
+		WHERE table_schema = 'public' AND table_type = 'BASE TABLE'`); err != nil {
+		t.Fatal(err)
+	}
+	if len(tables) < 10 {
+		t.Fatalf("only %d tables seen", len(tables))
+	}
+	for _, tbl := range tables {
+		var n int
+		// Each row as text (bytea columns appear as \x hex, so the hex of the secret is searched too).
+		err := d.Get(&n, `SELECT count(*) FROM `+tbl+` x WHERE strpos(x::text, $1) > 0 OR strpos(x::text, encode(convert_to($1, 'UTF8'), 'hex')) > 0`, secret)
+		if err != nil {
+			t.Fatalf("%s: %v", tbl, err)
+		}
+		if n != 0 {
+			t.Errorf("the %s is stored in clear in %s", what, tbl)
+		}
 	}
 }
 

@@ -280,13 +280,27 @@ func TestBrowserDashboard(t *testing.T) {
 	}
 }
 
-// browserLogin logs a user in through the login page.
+// browserLogin logs a user in through the login page, and for an admin or supervisor through
+// the second step with one of their recovery codes.
 func browserLogin(srv string, user string) chromedp.Action[chromedp.Void] {
-	return chromedp.Steps(
-		chromedp.Navigate(srv+"/login"),
+	steps := []chromedp.Action[chromedp.Void]{
+		chromedp.Navigate(srv + "/login"),
 		chromedp.SendKeys(chromedp.ID("username"), user),
 		chromedp.SendKeys(chromedp.ID("password"), password),
 		chromedp.Click(chromedp.CSS("button.primary")),
-		chromedp.WaitVisible(chromedp.CSS("nav.nav")),
-	)
+	}
+	if _, ok := recoveryCodes.Load(user); ok {
+		steps = append(steps, chromedp.WaitVisible(chromedp.ID("code")),
+			chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+				v, _ := recoveryCodes.Load(user)
+				codes := v.(*[]string)
+				code := (*codes)[0]
+				*codes = (*codes)[1:]
+				_, err := chromedp.SendKeys(chromedp.ID("code"), code)(ctx, tg)
+				return err
+			}),
+			chromedp.Click(chromedp.CSS("button.primary")))
+	}
+	steps = append(steps, chromedp.WaitVisible(chromedp.CSS("nav.nav")))
+	return chromedp.Steps(steps...)
 }

@@ -186,6 +186,9 @@ func TestDatabaseRestart(t *testing.T) {
 	}
 	store := auth.NewStore(d, "test-secret")
 	u, err := store.AddUser(ctx, "test", auth.NewUser{Username: "restart", Name: "Restart", Role: auth.Supervisor, Password: password}, false)
+	if err == nil {
+		enrolForTest(t, store, u)
+	}
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -200,6 +203,10 @@ func TestDatabaseRestart(t *testing.T) {
 	jar, _ := cookiejar.New(nil)
 	browser := &http.Client{Jar: jar, Timeout: 10 * time.Second}
 	res, err := browser.PostForm(base+"/login", url.Values{"username": {"restart"}, "password": {password}})
+	if err == nil {
+		res.Body.Close()
+		res, err = browser.PostForm(base+"/login/mfa", url.Values{"code": {recoveryCode(t, "restart")}})
+	}
 	if err != nil || res.StatusCode != 200 {
 		t.Fatalf("login: %v %v", res, err)
 	}

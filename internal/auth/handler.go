@@ -15,6 +15,13 @@ const (
 	currentKey = "auth.user"
 	sessUserID = "user_id"
 	sessEpoch  = "epoch"
+	// sessMFA is "done" once the session passed the second factor, or needed none at login.
+	// A session without it reaches only the MFA step (ASVS V6.4): a password alone of a user
+	// who must have MFA opens nothing else.
+	sessMFA    = "mfa"
+	mfaDone    = "done"
+	pendingKey = "auth.pending"
+	mfaPath    = "/login/mfa"
 )
 
 // Handler serves login and logout and provides the middleware that finds the current user.
@@ -26,6 +33,44 @@ func (h *Handler) Register(e *gin.RouterGroup) {
 	e.GET("/login", h.loginPage)
 	e.POST("/login", h.login)
 	e.POST("/logout", h.logout)
+	e.GET(mfaPath, h.mfaPage)
+	e.POST(mfaPath, h.mfaSubmit)
+	e.GET(mfaPath+"/qr.png", h.mfaQR)
+}
+
+// RegisterAccount adds the logged-in user's own pages.
+func (h *Handler) RegisterAccount(e *gin.RouterGroup) {
+	e.GET("/account/password", func(c *gin.Context) { web.HTML(c, http.StatusOK, "auth/password", nil) })
+	e.POST("/account/password", h.changePassword)
+}
+
+// changePassword ends every other session of the user; this one carries on with a new token.
+func (h *Handler) changePassword(c *gin.Context) {
+	ctx := c.Request.Context()
+	epoch, err := h.Store.ChangeOwnPassword(ctx, Current(c), c.PostForm("current"), c.PostForm("password"))
+	if err != nil {
+		if e, ok := apperr.As(err); ok && e.Code == apperr.Invalid {
+			web.HTML(c, http.StatusUnprocessableEntity, "auth/password", gin.H{"Fields": e.Fields})
+			return
+		}
+		web.Error(c, err)
+		return
+	}
+	sm := web.Sessions(c)
+	if err := sm.RenewToken(ctx); err != nil {
+		web.Error(c, err)
+		return
+	}
+	sm.Put(ctx, sessEpoch, epoch)
+	web.HTML(c, http.StatusOK, "auth/password", gin.H{"Done": true})
+}
+
+// pending is the user who gave the right password but not yet the second factor.
+func pending(c *gin.Context) *User {
+	if u, ok := c.Get(pendingKey); ok {
+		return u.(*User)
+	}
+	return nil
 }
 
 // Current is the logged-in user or token owner; nil on a public route.
@@ -61,6 +106,11 @@ func (h *Handler) Session(c *gin.Context) {
 		c.Next()
 		return
 	}
+	if sm.GetString(ctx, sessMFA) != mfaDone {
+		c.Set(pendingKey, u)
+		c.Next()
+		return
+	}
 	setCurrent(c, u)
 	c.Next()
 }
@@ -81,6 +131,11 @@ func returnPath(r *http.Request) string {
 
 // RequireLogin sends anonymous visitors of a page to the login form, and back afterwards.
 func RequireLogin(c *gin.Context) {
+	if Current(c) == nil && pending(c) != nil {
+		c.Redirect(http.StatusSeeOther, mfaPath)
+		c.Abort()
+		return
+	}
 	if Current(c) == nil {
 		c.Redirect(http.StatusSeeOther, "/login?next="+url.QueryEscape(returnPath(c.Request)))
 		c.Abort()
@@ -158,6 +213,108 @@ func (h *Handler) login(c *gin.Context) {
 	}
 	sm.Put(ctx, sessUserID, u.ID)
 	sm.Put(ctx, sessEpoch, u.SessionEpoch)
+	need, err := h.Store.MFARequired(ctx, u)
+	if err != nil {
+		web.Error(c, err)
+		return
+	}
+	if need {
+		c.Redirect(http.StatusSeeOther, mfaPath+"?next="+url.QueryEscape(next))
+		return
+	}
+	sm.Put(ctx, sessMFA, mfaDone)
+	c.Redirect(http.StatusSeeOther, next)
+}
+
+// mfaPage asks for the code, or at first login shows the QR code to enrol with.
+func (h *Handler) mfaPage(c *gin.Context) {
+	u := pending(c)
+	if u == nil {
+		c.Redirect(http.StatusSeeOther, "/")
+		return
+	}
+	h.renderMFA(c, u, http.StatusOK, "")
+}
+
+func (h *Handler) renderMFA(c *gin.Context, u *User, status int, msg string) {
+	st, err := h.Store.MFAState(c.Request.Context(), u.ID)
+	if err != nil {
+		web.Error(c, err)
+		return
+	}
+	data := gin.H{"Enrolled": st.Enrolled, "Next": SafeNext(c.Query("next")), "Error": msg}
+	if !st.Enrolled {
+		key, err := h.Store.EnrolmentKey(c.Request.Context(), u)
+		if err != nil {
+			web.Error(c, err)
+			return
+		}
+		data["Secret"] = key.Secret()
+	}
+	web.HTML(c, status, "auth/mfa", data)
+}
+
+// mfaQR serves the enrolment QR code to the user enrolling, and to nobody else.
+func (h *Handler) mfaQR(c *gin.Context) {
+	u := pending(c)
+	if u == nil {
+		web.Error(c, apperr.New(apperr.Forbidden, "error.forbidden"))
+		return
+	}
+	img, err := h.Store.EnrolmentQR(c.Request.Context(), u)
+	if err != nil {
+		web.Error(c, err)
+		return
+	}
+	c.Header("Cache-Control", "no-store")
+	c.Data(http.StatusOK, "image/png", img)
+}
+
+func (h *Handler) mfaSubmit(c *gin.Context) {
+	ctx := c.Request.Context()
+	u := pending(c)
+	if u == nil {
+		c.Redirect(http.StatusSeeOther, "/")
+		return
+	}
+	next := SafeNext(c.PostForm("next"))
+	c.Request.URL.RawQuery = "next=" + url.QueryEscape(next)
+	st, err := h.Store.MFAState(ctx, u.ID)
+	if err != nil {
+		web.Error(c, err)
+		return
+	}
+	var codes []string
+	if st.Enrolled {
+		err = h.Store.VerifySecondFactor(ctx, u, c.PostForm("code"))
+	} else {
+		codes, err = h.Store.ConfirmEnrolment(ctx, u, strings.TrimSpace(c.PostForm("code")))
+	}
+	if err != nil {
+		e, ok := apperr.As(err)
+		if !ok || (e.Code != apperr.Unauthorized && e.Code != apperr.TooManyRequests) {
+			web.Error(c, err)
+			return
+		}
+		status := http.StatusUnauthorized
+		if e.Code == apperr.TooManyRequests {
+			status = http.StatusTooManyRequests
+			c.Header("Retry-After", "900")
+		}
+		h.renderMFA(c, u, status, e.Message)
+		return
+	}
+	sm := web.Sessions(c)
+	if err := sm.RenewToken(ctx); err != nil {
+		web.Error(c, err)
+		return
+	}
+	sm.Put(ctx, sessMFA, mfaDone)
+	if codes != nil {
+		setCurrent(c, u)
+		web.HTML(c, http.StatusOK, "auth/mfa_codes", gin.H{"Codes": codes, "Next": next})
+		return
+	}
 	c.Redirect(http.StatusSeeOther, next)
 }
 

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/jmoiron/sqlx"
 	"golang.org/x/crypto/bcrypt"
@@ -26,10 +27,14 @@ type Store struct {
 	secret []byte
 	// compare checks a password against its hash; a test counts the calls through it.
 	compare func(hash, password []byte) error
+	now     func() time.Time
+	// InspectorsNeedMFA makes the second factor required of inspectors too
+	// (PATUH_MFA_INSPECTORS=required); otherwise it is their choice.
+	InspectorsNeedMFA bool
 }
 
 func NewStore(d *sqlx.DB, secret string) *Store {
-	return &Store{db: d, secret: []byte(secret), compare: bcrypt.CompareHashAndPassword}
+	return &Store{db: d, secret: []byte(secret), compare: bcrypt.CompareHashAndPassword, now: time.Now}
 }
 
 const userColumns = `u.id, u.username, u.name, u.role, coalesce(u.area_kode, '') AS area,
@@ -153,6 +158,23 @@ func (s *Store) ChangePassword(ctx context.Context, actor string, userID int64, 
 	})
 }
 
+// ChangeOwnPassword is the user's own change (ASVS V6.2.3): the current password is required,
+// the new one meets CheckPassword, and every session of the user ends (the caller keeps the
+// current one by moving it to the returned epoch).
+func (s *Store) ChangeOwnPassword(ctx context.Context, u *User, current, password string) (epoch int, err error) {
+	if s.compare([]byte(u.PasswordHash), []byte(current)) != nil {
+		return 0, apperr.Fields(map[string]string{"current": "password.current_wrong"})
+	}
+	if err := s.ChangePassword(ctx, u.Username, u.ID, password); err != nil {
+		return 0, err
+	}
+	fresh, err := s.UserByID(ctx, u.ID)
+	if err != nil {
+		return 0, err
+	}
+	return fresh.SessionEpoch, nil
+}
+
 func HashPassword(p string) (string, error) {
 	b, err := bcrypt.GenerateFromPassword([]byte(p), bcrypt.DefaultCost)
 	if err != nil {
@@ -209,7 +231,12 @@ func (s *Store) Authenticate(ctx context.Context, username, password, clientAddr
 	if !ok {
 		return nil, ErrBadCredentials
 	}
-	if err := clearThrottle(ctx, s.db, userKey(username), addrKey(clientAddr)); err != nil {
+	if err := clearThrottle(ctx, s.db, userKey(username)); err != nil {
+		return nil, err
+	}
+	// The address counts failures only: a success gives back the attempt it took, so an office
+	// behind one NAT address is not closed by its own logins.
+	if err := refundThrottle(ctx, s.db, addrKey(clientAddr)); err != nil {
 		return nil, err
 	}
 	return u, nil

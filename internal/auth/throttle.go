@@ -73,15 +73,18 @@ func reserve(ctx context.Context, q sqlx.QueryerContext, keys ...throttleKey) (b
 	return allowed, nil
 }
 
-// clearThrottle forgets an account's failures after it proved itself, and gives back the
-// attempt its address reserved: a success is no failure, so an office of many officers behind
-// one address is never locked out by its own logins.
-func clearThrottle(ctx context.Context, e sqlx.ExecerContext, accountKey, addressKey string) error {
-	if _, err := e.ExecContext(ctx, `DELETE FROM auth_throttle WHERE key = $1`, accountKey); err != nil {
+// clearThrottle forgets an account's failures after it proved itself.
+func clearThrottle(ctx context.Context, e sqlx.ExecerContext, key string) error {
+	if _, err := e.ExecContext(ctx, `DELETE FROM auth_throttle WHERE key = $1`, key); err != nil {
 		return fmt.Errorf("auth: clear throttle: %w", err)
 	}
-	if _, err := e.ExecContext(ctx, `UPDATE auth_throttle SET failures = greatest(failures - 1, 0) WHERE key = $1`, addressKey); err != nil {
-		return fmt.Errorf("auth: clear throttle: %w", err)
+	return nil
+}
+
+// refundThrottle gives back the attempt a success took from a shared counter.
+func refundThrottle(ctx context.Context, e sqlx.ExecerContext, key string) error {
+	if _, err := e.ExecContext(ctx, `UPDATE auth_throttle SET failures = greatest(failures - 1, 0) WHERE key = $1`, key); err != nil {
+		return fmt.Errorf("auth: refund throttle: %w", err)
 	}
 	return nil
 }

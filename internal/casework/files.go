@@ -2,7 +2,6 @@ package casework
 
 import (
 	"net/http"
-	"path/filepath"
 	"strconv"
 
 	"github.com/gin-gonic/gin"
@@ -36,7 +35,7 @@ func serveEvidence(s *Store) gin.HandlerFunc {
 			web.Error(c, err)
 			return
 		}
-		c.Header("Content-Disposition", `inline; filename="evidence-`+strconv.FormatInt(ev.ID, 10)+filepath.Ext(ev.Filename)+`"`)
+		c.Header("Content-Disposition", `inline; filename="`+evidenceName(ev)+`"`)
 		c.Header("X-Checksum-SHA256", ev.SHA256)
 		c.Data(http.StatusOK, ev.ContentType, data)
 	}
@@ -56,4 +55,15 @@ func serveLetter(s *Store) gin.HandlerFunc {
 		c.Header("Content-Disposition", `inline; filename="surat-`+strconv.FormatInt(fid, 10)+`.pdf"`)
 		c.Data(http.StatusOK, "application/pdf", pdf)
 	}
+}
+
+// evidenceName is the name Patuh gives an evidence file when serving it: its id and the
+// extension of the type sniffed at upload, never a part of the uploader's file name (which
+// could carry quotes, a path or a misleading extension into the header).
+func evidenceName(ev *Evidence) string {
+	ext := map[string]string{"image/jpeg": ".jpg", "image/png": ".png", "application/pdf": ".pdf"}[ev.ContentType]
+	if ext == "" {
+		ext = ".bin"
+	}
+	return "bukti-" + strconv.FormatInt(ev.ID, 10) + ext
 }

@@ -312,8 +312,8 @@ func (s *Store) Close(ctx context.Context, u *auth.User, id int64, outcome, note
 // RequestClosure is an inspector's way to say the work is done; a supervisor decides.
 func (s *Store) RequestClosure(ctx context.Context, u *auth.User, id int64, note string, version int) (*Case, error) {
 	err := s.change(ctx, u, id, version, "case.request_closure", func(tx *sqlx.Tx, c *Case) (map[string]any, error) {
-		if u.Role == auth.Inspector && (c.AssigneeID == nil || *c.AssigneeID != u.ID) {
-			return nil, apperr.New(apperr.Forbidden, "case.not_assignee")
+		if err := mayAct(u, c); err != nil {
+			return nil, err
 		}
 		if err := setStatus(ctx, tx, c, StatusAwaitingClosure); err != nil {
 			return nil, err

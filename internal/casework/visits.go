@@ -213,14 +213,6 @@ func (s *Store) AddVisit(ctx context.Context, u *auth.User, caseID int64, v Visi
 	return created, true, err
 }
 
-// mayAct refuses an inspector who is not the case's assignee: visits and evidence are theirs.
-func mayAct(u *auth.User, c *Case) error {
-	if u.Role == auth.Inspector && (c.AssigneeID == nil || *c.AssigneeID != u.ID) {
-		return apperr.New(apperr.Forbidden, "case.not_assignee")
-	}
-	return nil
-}
-
 // visitByClientID finds the visit a client already stored; one stored on another case is a
 // conflict, never an answer.
 func (s *Store) visitByClientID(ctx context.Context, u *auth.User, caseID int64, clientID *string) (*Visit, error) {

@@ -17,6 +17,20 @@ import (
 func assignedCase(t *testing.T, w *world) *casework.Case {
 	t.Helper()
 	ctx := context.Background()
+	// Whatever another test left open for the employer is closed first: one open case each.
+	var open []int64
+	if err := dbtest.DB(t).Select(&open, `SELECT id FROM cases WHERE employer_id = $1 AND status <> 'closed'`, w.employerID); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range open {
+		current, err := w.store.Get(ctx, id, w.admin)
+		if err == nil {
+			_, err = w.store.Close(ctx, w.admin, id, "duplicate", "", current.Version)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
 	c, err := w.store.Open(ctx, w.supervisor, w.employerID, "")
 	if err != nil {
 		t.Fatal(err)

@@ -34,6 +34,9 @@ func (s *Store) AddFollowUp(ctx context.Context, u *auth.User, id int64, kind, i
 		return nil, apperr.Fields(map[string]string{"issued_on": "case.date_invalid"})
 	}
 	err = s.change(ctx, u, id, version, "case.follow_up", func(tx *sqlx.Tx, c *Case) (map[string]any, error) {
+		if err := mayAct(u, c); err != nil {
+			return nil, err
+		}
 		var r rule
 		if err := tx.GetContext(ctx, &r, `SELECT kind, position, days, day_kind FROM follow_up_rules WHERE kind = $1`, kind); err != nil {
 			return nil, apperr.Fields(map[string]string{"kind": "case.follow_up_kind_invalid"})
@@ -88,6 +91,9 @@ func (s *Store) SetFollowUpStatus(ctx context.Context, u *auth.User, id, followU
 		return nil, err
 	}
 	err = s.change(ctx, u, id, c.Version, "case.follow_up_status", func(tx *sqlx.Tx, c *Case) (map[string]any, error) {
+		if err := mayAct(u, c); err != nil {
+			return nil, err
+		}
 		res, err := tx.ExecContext(ctx, `UPDATE follow_ups SET status = $3, version = version + 1
 			WHERE id = $2 AND case_id = $1 AND version = $4`, id, followUpID, status, version)
 		if err != nil {

@@ -25,6 +25,9 @@ type Config struct {
 	SessionMaxAge  time.Duration
 	TrustedProxies []string
 	LogFormat      string // json or text
+	// MFAInspectors makes the second factor required of inspectors (PATUH_MFA_INSPECTORS=required);
+	// admins and supervisors always need it.
+	MFAInspectors bool
 	// DataDir keeps uploaded import files (named by their SHA-256) and evidence files.
 	DataDir string
 }
@@ -54,6 +57,13 @@ func FromEnv() (Config, error) {
 	}
 	if c.SecureCookies, err = boolean("PATUH_SECURE_COOKIES", c.Production); err != nil {
 		return Config{}, err
+	}
+	switch v := getenv("PATUH_MFA_INSPECTORS", "optional"); v {
+	case "optional":
+	case "required":
+		c.MFAInspectors = true
+	default:
+		return Config{}, fmt.Errorf("PATUH_MFA_INSPECTORS must be optional or required, not %q", v)
 	}
 	if p := os.Getenv("PATUH_TRUSTED_PROXIES"); p != "" {
 		c.TrustedProxies = strings.Split(p, ",")

@@ -12,9 +12,7 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	"patuh/internal/apperr"
-	"patuh/internal/audit"
 	"patuh/internal/auth"
-	"patuh/internal/db"
 	"patuh/internal/flags"
 	"patuh/internal/pdp"
 	"patuh/internal/web"
@@ -184,21 +182,13 @@ func (h *Handler) apiGet(c *gin.Context) {
 		return
 	}
 	u := auth.Current(c)
-	if c.Query("unmask") == "nik" {
-		if !u.MaySeeAll() {
-			web.Error(c, apperr.New(apperr.Forbidden, "error.forbidden"))
-			return
-		}
-		err := db.WithTx(c.Request.Context(), h.DB, func(tx *sqlx.Tx) error {
-			return audit.Record(c.Request.Context(), tx, audit.Entry{ActorID: u.ID, Actor: u.Username, Action: "employer.nik_view",
-				Entity: "employer", EntityID: strconv.FormatInt(d.ID, 10),
-				Detail: map[string]any{"niks": len(d.Unenrolled) + len(d.Underreported)}})
-		})
-		if err != nil {
-			web.Error(c, err)
-			return
-		}
-	} else {
+	show, err := pdp.AuditedUnmask(c.Request.Context(), h.DB, pdp.Viewer{ID: u.ID, Username: u.Username, MaySee: u.MaySeeAll()},
+		pdp.UnmaskRequested(c.Query("unmask")), "employer", strconv.FormatInt(d.ID, 10), len(d.Unenrolled)+len(d.Underreported))
+	if err != nil {
+		web.Error(c, err)
+		return
+	}
+	if !show {
 		maskAll(d)
 	}
 	c.JSON(http.StatusOK, d)

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"path"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -56,8 +57,21 @@ func NewEngine(d Deps) (*gin.Engine, error) {
 	e.NoRoute(func(c *gin.Context) { Error(c, errNotFound) })
 	e.NoMethod(func(c *gin.Context) { Error(c, errMethod) })
 
+	if d.SecureCookies {
+		// Secure cookies mean https (production requires both): browsers keep to https for a
+		// year, subdomains included (ASVS V12.1).
+		e.Use(func(c *gin.Context) {
+			c.Header("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+			c.Next()
+		})
+	}
 	static := http.FileServerFS(d.Static)
 	e.GET("/static/*path", func(c *gin.Context) {
+		// Files only: a directory would be listed by http.FileServer.
+		if fi, err := fs.Stat(d.Static, strings.TrimPrefix(path.Clean(c.Param("path")), "/")); err != nil || fi.IsDir() {
+			Error(c, errNotFound)
+			return
+		}
 		c.Header("Cache-Control", "public, max-age=86400")
 		c.Request.URL.Path = c.Param("path")
 		static.ServeHTTP(c.Writer, c.Request)

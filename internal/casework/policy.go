@@ -1,0 +1,27 @@
+package casework
+
+import (
+	"patuh/internal/apperr"
+	"patuh/internal/auth"
+)
+
+// Who may act on a case (ASVS V8.2, the policy of issue 14), written once:
+//
+//   - reading a case: any user whose area covers the employer (Store.get scopes by area, and a
+//     case outside the area answers 404 as if it did not exist);
+//   - acting on it (visits, evidence, follow-ups issued or marked fulfilled/lapsed, letters,
+//     asking for closure): the case's assignee, or a supervisor or admin whose area covers
+//     it. An inspector of the area who is not the assignee may read but not act;
+//   - opening, assigning, closing: supervisors and admins only (their routes require the role).
+//
+// mayAct is called inside each action's transaction, on the case row it locked, so the
+// assignee it checks is the one the change applies to.
+func mayAct(u *auth.User, c *Case) error {
+	if u.Role == auth.Admin || u.Role == auth.Supervisor {
+		return nil // the area was checked when the case was read
+	}
+	if c.AssigneeID != nil && *c.AssigneeID == u.ID {
+		return nil
+	}
+	return apperr.New(apperr.Forbidden, "case.not_assignee")
+}
