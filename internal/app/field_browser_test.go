@@ -2,7 +2,10 @@ package app_test
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -242,4 +245,99 @@ func TestBrowserFieldSessionExpiredAndRefusedPhoto(t *testing.T) {
 	if v, f := visitsOf(t, caseID); v != 1 || f != 1 {
 		t.Fatalf("after the login: %d visits, %d files; want 1 and 1", v, f)
 	}
+}
+
+// drawSignature strokes a line across a signature canvas with the pointer events a finger makes.
+func drawSignature(id string) chromedp.Action[chromedp.Void] {
+	return chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		_, err := chromedp.Evaluate[bool](`(() => {
+			const c = document.getElementById(`+"`"+id+"`"+`);
+			c.scrollIntoView();
+			const r = c.getBoundingClientRect();
+			const ev = (type, x, y, target) => target.dispatchEvent(new PointerEvent(type, {bubbles: true, cancelable: true,
+				pointerId: 1, pointerType: "touch", isPrimary: true, buttons: type === "pointerup" ? 0 : 1, pressure: 0.5,
+				clientX: r.left + x, clientY: r.top + y}));
+			ev("pointerdown", 20, 100, c);
+			for (let i = 1; i <= 20; i++) ev("pointermove", 20 + i * 13, 100 - Math.sin(i / 3) * 50, c);
+			ev("pointerup", 280, 60, c);
+			return true;
+		})()`)(ctx, t)
+		return err
+	})
+}
+
+// TestBrowserFieldBAPSigned: the employer's representative and the inspector sign the Berita
+// Acara on the phone; the visit keeps the PDF (checksummed) with both signatures and the text
+// of the visit.
+func TestBrowserFieldBAPSigned(t *testing.T) {
+	srv := server(t)
+	caseID, inspector := fieldCase(t)
+	ctx := browsertest.New(t, 390, 844)
+	browsertest.Run(t, ctx, browserLogin(srv.URL, inspector))
+	browsertest.Run(t, ctx, chromedp.Navigate(srv.URL+"/cases/"+itoa(caseID)), chromedp.WaitVisible(chromedp.ID("visit-form")),
+		chromedp.SendKeys(chromedp.ID("met_name"), "Ibu Rina"),
+		chromedp.SendKeys(chromedp.CSS(`input[name="met_position"]`), "Manajer HRD"),
+		chromedp.SendKeys(chromedp.CSS(`textarea[name="commitment"]`), "Mendaftarkan seluruh pekerja dalam 14 hari"),
+		chromedp.Click(chromedp.CSS(`input[name="signature_state"][value="signed"]`)),
+		drawSignature("sign-employer"), drawSignature("sign-officer"),
+	)
+	waitFor(t, ctx, "both signatures", `document.getElementById("signature_employer").value.startsWith("data:image/png;base64,") &&
+		document.getElementById("signature_officer").value.startsWith("data:image/png;base64,")`)
+	browsertest.Screenshot(t, ctx, "field-bap-signing-phone")
+	browsertest.Run(t, ctx, chromedp.Click(chromedp.ID("visit-submit")))
+	waitFor(t, ctx, "the visit with its BAP", `!!document.querySelector("#visits .bap-link")`)
+
+	var row struct {
+		PDF      []byte `db:"bap_pdf"`
+		Sum      string `db:"bap_sha256"`
+		Employer []byte `db:"signature_employer"`
+		Officer  []byte `db:"signature_officer"`
+		State    string `db:"signature_state"`
+	}
+	if err := dbtest.DB(t).Get(&row, `SELECT bap_pdf, bap_sha256, signature_employer, signature_officer, signature_state
+		FROM visits WHERE case_id = $1`, caseID); err != nil {
+		t.Fatal(err)
+	}
+	if row.State != "signed" || !strings.HasPrefix(string(row.Employer), "\x89PNG") || !strings.HasPrefix(string(row.Officer), "\x89PNG") {
+		t.Fatalf("signatures not stored: state %q, %d and %d bytes", row.State, len(row.Employer), len(row.Officer))
+	}
+	if sum(row.PDF) != row.Sum {
+		t.Fatalf("BAP checksum %s does not match its bytes", row.Sum)
+	}
+	text := pdfText(t, row.PDF)
+	for _, want := range []string{"BERITA ACARA PEMERIKSAAN", "Ibu Rina (Manajer HRD)", "Mendaftarkan seluruh pekerja dalam 14 hari",
+		"Petugas pemeriksa", "Wakil pemberi kerja"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the BAP lacks %q:\n%s", want, text)
+		}
+	}
+	if strings.Count(string(row.PDF), "/Subtype /Image") < 2 {
+		t.Errorf("the BAP does not carry both signature images")
+	}
+}
+
+// pdfText extracts a PDF's text with poppler's pdftotext, as a reader's tools would.
+func pdfText(t *testing.T, pdf []byte) string {
+	t.Helper()
+	bin, err := exec.LookPath("pdftotext")
+	if err != nil {
+		if os.Getenv("PATUH_REQUIRE_BROWSER") == "1" {
+			t.Fatal("pdftotext is required in CI: apt-get install -y poppler-utils")
+		}
+		t.Skip("pdftotext not installed (apt-get install -y poppler-utils)")
+	}
+	in := filepath.Join(t.TempDir(), "doc.pdf")
+	if err := os.WriteFile(in, pdf, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(bin, "-layout", in, "-").Output()
+	if err != nil {
+		t.Fatalf("pdftotext: %v", err)
+	}
+	return strings.Join(strings.Fields(string(out)), " ")
+}
+
+func sum(b []byte) string {
+	s := sha256.Sum256(b)
+	return hex.EncodeToString(s[:])
 }

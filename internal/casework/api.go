@@ -36,6 +36,7 @@ func (a *API) Register(api *gin.RouterGroup) {
 	api.POST("/cases/:id/visits/:vid/files", a.upload)
 	api.GET("/cases/:id/files", a.files)
 	api.GET("/cases/:id/files/:fid", serveEvidence(a.Store))
+	api.GET("/cases/:id/visits/:vid/bap.pdf", serveBAP(a.Store))
 	api.GET("/cases/:id/follow-ups/:fid/letter.pdf", serveLetter(a.Store))
 }
 

@@ -125,6 +125,11 @@ type Visit struct {
 	SignedByEmployer bool            `db:"signed_by_employer" json:"signed_by_employer"`
 	SignatureState   string          `db:"signature_state" json:"signature_state" validate:"omitempty,oneof=signed refused"`
 	Note             string          `db:"note" json:"note" validate:"max=4000"`
+	// The signatures drawn on the phone, as data:image/png;base64 URLs (in) and whether the
+	// Berita Acara PDF was written with them (out, with its checksum).
+	SignatureEmployer string  `db:"-" json:"signature_employer,omitempty" validate:"max=409600"`
+	SignatureOfficer  string  `db:"-" json:"signature_officer,omitempty" validate:"max=409600"`
+	BAPSHA256         *string `db:"bap_sha256" json:"bap_sha256"`
 	// FileManifest names the SHA-256 of every file the visit brings; it is incomplete until
 	// all have arrived (FilesReceived).
 	FileManifest  pq.StringArray `db:"file_manifest" json:"file_manifest" validate:"max=20,dive,len=64,hexadecimal"`

@@ -14,9 +14,12 @@ import (
 // The evidence files and letters of a case are served alike to the pages and the API: the
 // store checks the case's area, the type is the one checked at upload, never sniffed.
 
-func caseAndFile(c *gin.Context) (int64, int64, bool) {
+func caseAndFile(c *gin.Context) (int64, int64, bool) { return caseAndParam(c, "fid") }
+
+// caseAndParam reads the case id and another id of the route (a file's, a visit's).
+func caseAndParam(c *gin.Context, name string) (int64, int64, bool) {
 	id, err1 := strconv.ParseInt(c.Param("id"), 10, 64)
-	fid, err2 := strconv.ParseInt(c.Param("fid"), 10, 64)
+	fid, err2 := strconv.ParseInt(c.Param(name), 10, 64)
 	if err1 != nil || err2 != nil {
 		web.Error(c, apperr.New(apperr.NotFound, "error.not_found"))
 		return 0, 0, false
@@ -66,4 +69,21 @@ func evidenceName(ev *Evidence) string {
 		ext = ".bin"
 	}
 	return "bukti-" + strconv.FormatInt(ev.ID, 10) + ext
+}
+
+func serveBAP(s *Store) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		id, vid, ok := caseAndParam(c, "vid")
+		if !ok {
+			return
+		}
+		pdf, sum, err := s.BAP(c.Request.Context(), auth.Current(c), id, vid)
+		if err != nil {
+			web.Error(c, err)
+			return
+		}
+		c.Header("Content-Disposition", `inline; filename="bap-`+strconv.FormatInt(vid, 10)+`.pdf"`)
+		c.Header("X-Checksum-SHA256", sum)
+		c.Data(http.StatusOK, "application/pdf", pdf)
+	}
 }

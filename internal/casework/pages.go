@@ -42,6 +42,7 @@ func (p *Pages) Register(g *gin.RouterGroup) {
 	g.POST("/cases/:id/close", lead, p.formAction("case.closed", p.close))
 	g.POST("/cases/:id/request-closure", p.formAction("case.closure_requested", p.requestClosure))
 	g.GET("/cases/:id/files/:fid", serveEvidence(p.Store))
+	g.GET("/cases/:id/visits/:vid/bap.pdf", serveBAP(p.Store))
 	g.GET("/cases/:id/follow-ups/:fid/letter.pdf", serveLetter(p.Store))
 }
 
@@ -295,6 +296,7 @@ func (p *Pages) assign(c *gin.Context, cs *Case, form map[string]string) error {
 func (p *Pages) visit(c *gin.Context, cs *Case, form map[string]string) error {
 	v := Visit{VisitedOn: form["visited_on"], Kind: form["kind"], MetName: form["met_name"], MetPosition: form["met_position"],
 		Commitment: form["commitment"], Note: form["note"], SignatureState: form["signature_state"],
+		SignatureEmployer: form["signature_employer"], SignatureOfficer: form["signature_officer"],
 		SignedByEmployer: form["signed_by_employer"] == "on"}
 	if id := form["client_id"]; id != "" {
 		v.ClientID = &id

@@ -3,14 +3,17 @@ package casework
 import (
 	"context"
 	"crypto/rand"
+	"encoding/base64"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"path/filepath"
 	"reflect"
 	"strings"
+	"time"
 
 	"github.com/go-playground/validator/v10"
 	"github.com/jmoiron/sqlx"
@@ -21,6 +24,7 @@ import (
 	"patuh/internal/auth"
 	"patuh/internal/db"
 	"patuh/internal/importer"
+	"patuh/internal/letters"
 	"patuh/internal/pdp"
 )
 
@@ -81,6 +85,12 @@ func (s *Store) checkVisit(v *Visit) error {
 			}
 			v.Findings[i].NIKs[j] = clean
 		}
+	}
+	if _, err := signaturePNG(v.SignatureEmployer); err != nil {
+		return apperr.Fields(map[string]string{"signature_employer": "case.signature_invalid"})
+	}
+	if _, err := signaturePNG(v.SignatureOfficer); err != nil {
+		return apperr.Fields(map[string]string{"signature_officer": "case.signature_invalid"})
 	}
 	if v.SignatureState == "" && v.SignedByEmployer {
 		v.SignatureState = SignatureSigned
@@ -175,6 +185,9 @@ func (s *Store) AddVisit(ctx context.Context, u *auth.User, caseID int64, v Visi
 			v.Lat, v.Lon, v.GPSAccuracy, v.SignedByEmployer, v.SignatureState, v.Note, v.ClientID, pq.StringArray(manifest), u.ID); err != nil {
 			return nil, fmt.Errorf("casework: add visit: %w", err)
 		}
+		if err := s.writeBAP(ctx, tx, u, c, visitID, v); err != nil {
+			return nil, err
+		}
 		for i, f := range files {
 			if _, err := insertEvidence(ctx, tx, u, caseID, visitID, f, sums[i]); err != nil {
 				return nil, err
@@ -241,7 +254,7 @@ func (s *Store) visitByClientID(ctx context.Context, u *auth.User, caseID int64,
 
 const visitColumns = `v.id, v.case_id, v.visited_on::text, v.kind, v.met_name, v.met_position, v.workers_found,
 	v.findings, v.commitment, v.commitment_due::text, v.lat, v.lon, v.gps_accuracy_m, v.signed_by_employer,
-	v.signature_state, v.note, v.client_id, v.file_manifest, v.created_at, coalesce(o.name, '') AS officer,
+	v.signature_state, v.note, v.client_id, v.bap_sha256, v.file_manifest, v.created_at, coalesce(o.name, '') AS officer,
 	(SELECT count(*) FROM evidence_files f WHERE f.visit_id = v.id) AS files_received`
 
 const visitFrom = ` FROM visits v LEFT JOIN users o ON o.id = v.created_by`
@@ -365,4 +378,76 @@ func insertEvidence(ctx context.Context, tx *sqlx.Tx, u *auth.User, caseID, visi
 	}
 	return ev, audit.Record(ctx, tx, audit.Entry{ActorID: u.ID, Actor: u.Username, Action: "case.evidence", Entity: "case",
 		EntityID: fmt.Sprint(caseID), Detail: map[string]any{"visit_id": visitID, "file_id": ev.ID, "sha256": sum, "bytes": len(f.Data)}})
+}
+
+// signaturePNG reads a signature drawn on the phone: a PNG as a data URL (signature_pad's
+// toDataURL), or nothing.
+func signaturePNG(dataURL string) ([]byte, error) {
+	if dataURL == "" {
+		return nil, nil
+	}
+	b64, ok := strings.CutPrefix(dataURL, "data:image/png;base64,")
+	if !ok {
+		return nil, errors.New("casework: signature is not a PNG data URL")
+	}
+	png, err := base64.StdEncoding.DecodeString(b64)
+	if err != nil || http.DetectContentType(png) != "image/png" || len(png) > 300<<10 {
+		return nil, errors.New("casework: signature is not a PNG")
+	}
+	return png, nil
+}
+
+// writeBAP writes the visit's Berita Acara Pemeriksaan with its signatures and keeps it with
+// the visit, checksummed. The NIKs are counted, never printed.
+func (s *Store) writeBAP(ctx context.Context, tx *sqlx.Tx, u *auth.User, c *Case, visitID int64, v Visit) error {
+	e, err := employerFacts(ctx, tx, c.EmployerID)
+	if err != nil {
+		return err
+	}
+	visited, err := time.Parse("2006-01-02", v.VisitedOn)
+	if err != nil {
+		return apperr.Fields(map[string]string{"visited_on": "case.date_invalid"})
+	}
+	b := letters.BAP{CaseID: c.ID, VisitedOn: visited, Kind: v.Kind, EmployerName: e.Nama, Address: e.Alamat, Region: e.region(),
+		NIB: deref(e.NIB), NPWP: deref(e.NPWP), NPPs: e.NPPs, Officer: u.Name, MetName: v.MetName, MetPosition: v.MetPosition,
+		WorkersFound: v.WorkersFound, Commitment: v.Commitment, Note: v.Note, Refused: v.SignatureState == SignatureRefused,
+		Latitude: v.Lat, Long: v.Lon}
+	if v.CommitmentDue != nil {
+		if due, err := time.Parse("2006-01-02", *v.CommitmentDue); err == nil {
+			b.CommitmentDue = &due
+		}
+	}
+	for _, f := range v.Findings {
+		b.Findings = append(b.Findings, letters.BAPFinding{Name: flagNames[f.Code], Workers: f.Workers, NIKs: len(f.NIKs), Note: f.Note})
+	}
+	// Checked in checkVisit: these decode.
+	b.EmployerSign, _ = signaturePNG(v.SignatureEmployer)
+	b.OfficerSign, _ = signaturePNG(v.SignatureOfficer)
+	if b.Refused {
+		b.EmployerSign = nil
+	}
+	pdf, err := letters.BAPPDF(b)
+	if err != nil {
+		return err
+	}
+	sum := sha256.Sum256(pdf)
+	_, err = tx.ExecContext(ctx, `UPDATE visits SET bap_pdf = $2, bap_sha256 = $3, signature_employer = $4, signature_officer = $5
+		WHERE id = $1`, visitID, pdf, hex.EncodeToString(sum[:]), b.EmployerSign, b.OfficerSign)
+	return err
+}
+
+// BAP returns the Berita Acara of a visit of a case in the user's area.
+func (s *Store) BAP(ctx context.Context, u *auth.User, caseID, visitID int64) ([]byte, string, error) {
+	if _, err := s.get(ctx, s.db, caseID, u.AreaPattern(), false); err != nil {
+		return nil, "", err
+	}
+	var row struct {
+		PDF []byte  `db:"bap_pdf"`
+		Sum *string `db:"bap_sha256"`
+	}
+	err := s.db.GetContext(ctx, &row, `SELECT bap_pdf, bap_sha256 FROM visits WHERE id = $1 AND case_id = $2 AND bap_pdf IS NOT NULL`, visitID, caseID)
+	if err != nil {
+		return nil, "", db.NotFoundOr(err, "casework: bap")
+	}
+	return row.PDF, deref(row.Sum), nil
 }

@@ -169,24 +169,13 @@ func Verify(ctx context.Context, tx *sqlx.Tx, importID int64) error {
 // issueLetter writes the follow-up's letter from the case data and keeps it as sent.
 func (s *Store) issueLetter(ctx context.Context, tx *sqlx.Tx, u *auth.User, c *Case, followUpID int64, kind string,
 	issued, due time.Time, r rule) error {
-	var e struct {
-		Nama, Alamat         string
-		NIB, NPWP            *string
-		Kelurahan, Kecamatan string
-		Kota                 string
-		NPPs                 pq.StringArray
-	}
-	err := tx.QueryRowxContext(ctx, `SELECT e.nama, e.alamat, e.nib, e.npwp, coalesce(kel.nama, ''), coalesce(kec.nama, ''),
-		coalesce(kot.nama, ''), ARRAY(SELECT npp FROM bpjs_employers WHERE employer_id = e.id ORDER BY npp)
-		FROM employers e LEFT JOIN regions kel ON kel.kode = e.kode_kelurahan
-		LEFT JOIN regions kec ON kec.kode = left(e.kode_kelurahan, 8) LEFT JOIN regions kot ON kot.kode = left(e.kode_kelurahan, 5)
-		WHERE e.id = $1`, c.EmployerID).Scan(&e.Nama, &e.Alamat, &e.NIB, &e.NPWP, &e.Kelurahan, &e.Kecamatan, &e.Kota, &e.NPPs)
+	e, err := employerFacts(ctx, tx, c.EmployerID)
 	if err != nil {
-		return fmt.Errorf("casework: letter: %w", err)
+		return err
 	}
 	l := letters.Letter{Kind: kind, Number: fmt.Sprintf("%s/%d/%d/%d", strings.ToUpper(strings.ReplaceAll(kind, "_", "")), c.ID, followUpID, issued.Year()),
 		IssuedOn: issued, DueOn: due, EmployerName: e.Nama, Address: e.Alamat,
-		Region: strings.Trim(strings.Join([]string{e.Kelurahan, e.Kecamatan, e.Kota}, ", "), ", "),
+		Region: e.region(),
 		NIB:    deref(e.NIB), NPWP: deref(e.NPWP), NPPs: e.NPPs, OfficerName: u.Name, WorkingDays: r.Days, CalendarDays: r.DayKind != "working"}
 	for _, f := range c.OpenFlags() {
 		l.Findings = append(l.Findings, letters.Finding{Code: f.Code, Workers: f.Workers, ShortfallRp: f.ShortfallRp, Name: flagNames[f.Code]})
@@ -199,6 +188,32 @@ func (s *Store) issueLetter(ctx context.Context, tx *sqlx.Tx, u *auth.User, c *C
 	_, err = tx.ExecContext(ctx, `INSERT INTO follow_up_letters (follow_up_id, pdf, sha256) VALUES ($1, $2, $3)`,
 		followUpID, pdf, hex.EncodeToString(sum[:]))
 	return err
+}
+
+// employerOnPaper is what a letter or a Berita Acara says of the employer.
+type employerOnPaper struct {
+	Nama, Alamat         string
+	NIB, NPWP            *string
+	Kelurahan, Kecamatan string
+	Kota                 string
+	NPPs                 pq.StringArray
+}
+
+func (e employerOnPaper) region() string {
+	return strings.Trim(strings.Join([]string{e.Kelurahan, e.Kecamatan, e.Kota}, ", "), ", ")
+}
+
+func employerFacts(ctx context.Context, tx *sqlx.Tx, employerID int64) (employerOnPaper, error) {
+	var e employerOnPaper
+	err := tx.QueryRowxContext(ctx, `SELECT e.nama, e.alamat, e.nib, e.npwp, coalesce(kel.nama, ''), coalesce(kec.nama, ''),
+		coalesce(kot.nama, ''), ARRAY(SELECT npp FROM bpjs_employers WHERE employer_id = e.id ORDER BY npp)
+		FROM employers e LEFT JOIN regions kel ON kel.kode = e.kode_kelurahan
+		LEFT JOIN regions kec ON kec.kode = left(e.kode_kelurahan, 8) LEFT JOIN regions kot ON kot.kode = left(e.kode_kelurahan, 5)
+		WHERE e.id = $1`, employerID).Scan(&e.Nama, &e.Alamat, &e.NIB, &e.NPWP, &e.Kelurahan, &e.Kecamatan, &e.Kota, &e.NPPs)
+	if err != nil {
+		return e, fmt.Errorf("casework: employer facts: %w", err)
+	}
+	return e, nil
 }
 
 // flagNames are the legal names of the flags as a letter states them.

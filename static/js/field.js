@@ -270,9 +270,37 @@
     return db().then(function (d) { return d.put("drafts", draft); });
   }
 
+  // The Berita Acara's signatures, drawn with signature_pad; each pad writes its PNG (a data
+  // URL) into its hidden field, which the draft keeps like any other.
+  var pads = [];
+  function setupSignatures() {
+    if (!window.SignaturePad) return;
+    Array.prototype.forEach.call(form.querySelectorAll("canvas[data-signature-for]"), function (canvas) {
+      var field = document.getElementById(canvas.dataset.signatureFor);
+      var pad = new window.SignaturePad(canvas, { penColor: "#102a43" });
+      pad.addEventListener("endStroke", function () {
+        field.value = pad.toDataURL("image/png");
+        saveDraft();
+      });
+      pads.push({ pad: pad, field: field });
+    });
+    form.addEventListener("click", function (e) {
+      var name = e.target.dataset && e.target.dataset.clearSignature;
+      if (!name) return;
+      pads.forEach(function (p) {
+        if (p.field.id === name) { p.pad.clear(); p.field.value = ""; }
+      });
+      saveDraft();
+    });
+  }
+  function showSignatures() {
+    pads.forEach(function (p) { if (p.field.value) p.pad.fromDataURL(p.field.value, { ratio: 1 }); });
+  }
+
   function setupVisitForm() {
     form = document.getElementById("visit-form");
     if (!form) return;
+    setupSignatures();
     var status = document.createElement("p");
     status.id = "draft-status";
     status.className = "muted small";
@@ -281,6 +309,7 @@
       if (!draft) return;
       fill(draft.fields);
       form.elements.client_id.value = draft.client_id;
+      showSignatures();
       photos = draft.photos || [];
       renderPhotos();
       status.textContent = texts.draftRestored + (draft.refused ? " " + draft.refused : "");
