@@ -6,7 +6,7 @@ export GOFLAGS := -mod=mod
 BIN := bin/patuh
 PG_ADMIN_URL = $(shell scripts/db.sh)
 
-.PHONY: run build test check fuzz db-stop clean vendor bench-import load
+.PHONY: run build test check fuzz db-stop clean vendor bench-import load bench-sync
 
 build:
 	go build -o $(BIN) ./cmd/patuh
@@ -64,3 +64,7 @@ bench-import:
 # Load test on the Jakarta-scale data: 200 requests/s, then the same during a large import.
 load:
 	scripts/load.sh
+
+# The inspector's offline app: outbox sync time over a throttled phone connection, storage per case.
+bench-sync:
+	scripts/bench-sync.sh

@@ -186,6 +186,12 @@ func TestBrowserFieldVisitOffline(t *testing.T) {
 	if v, f := visitsOf(t, caseID); v != 1 || f != 2 {
 		t.Fatalf("after a re-send: %d visits, %d files; want 1 and 2", v, f)
 	}
+
+	// Logging out leaves nothing of the inspector's on the phone.
+	waitFor(t, ctx, "pages kept for offline use", `caches.keys().then(k => k.includes("patuh-pages-v1"))`)
+	browsertest.Run(t, ctx, chromedp.Click(chromedp.CSS(`form[action="/logout"] button`)), chromedp.WaitVisible(chromedp.ID("username")))
+	waitFor(t, ctx, "the phone wiped", `Promise.all([caches.keys(), idb.openDB("patuh-field").then(d => d.count("outbox"))]).then(
+		([keys, n]) => !keys.some(k => k.startsWith("patuh-")) && n === 0)`)
 }
 
 // TestBrowserFieldSessionExpiredAndRefusedPhoto: a session that ends while the inspector
@@ -250,7 +256,7 @@ func TestBrowserFieldSessionExpiredAndRefusedPhoto(t *testing.T) {
 // drawSignature strokes a line across a signature canvas with the pointer events a finger makes.
 func drawSignature(id string) chromedp.Action[chromedp.Void] {
 	return chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
-		_, err := chromedp.Evaluate[bool](`(() => {
+		_, err := chromedp.Evaluate[bool](`(async () => {
 			const c = document.getElementById(`+"`"+id+"`"+`);
 			c.scrollIntoView();
 			const r = c.getBoundingClientRect();
@@ -258,10 +264,13 @@ func drawSignature(id string) chromedp.Action[chromedp.Void] {
 				pointerId: 1, pointerType: "touch", isPrimary: true, buttons: type === "pointerup" ? 0 : 1, pressure: 0.5,
 				clientX: r.left + x, clientY: r.top + y}));
 			ev("pointerdown", 20, 100, c);
-			for (let i = 1; i <= 20; i++) ev("pointermove", 20 + i * 13, 100 - Math.sin(i / 3) * 50, c);
+			for (let i = 1; i <= 20; i++) { // a finger's pace: the pad throttles points closer than 16 ms
+				await new Promise(r => setTimeout(r, 25));
+				ev("pointermove", 20 + i * 13, 100 - Math.sin(i / 3) * 50, c);
+			}
 			ev("pointerup", 280, 60, c);
 			return true;
-		})()`)(ctx, t)
+		})()`, chromedp.EvalAwaitPromise)(ctx, t)
 		return err
 	})
 }
@@ -303,6 +312,10 @@ func TestBrowserFieldBAPSigned(t *testing.T) {
 	}
 	if sum(row.PDF) != row.Sum {
 		t.Fatalf("BAP checksum %s does not match its bytes", row.Sum)
+	}
+	// Kept beside the screenshots, to be looked at (pdftoppm -png testout/bap.pdf).
+	if err := os.WriteFile(filepath.Join("..", "..", "testout", "bap.pdf"), row.PDF, 0o644); err != nil {
+		t.Fatal(err)
 	}
 	text := pdfText(t, row.PDF)
 	for _, want := range []string{"BERITA ACARA PEMERIKSAAN", "Ibu Rina (Manajer HRD)", "Mendaftarkan seluruh pekerja dalam 14 hari",
