@@ -288,6 +288,22 @@ func TestImportsAPI(t *testing.T) {
 	if imp.Status != "committed" {
 		t.Fatalf("after commit: %s", imp.Status)
 	}
+	// An integrator waits for flags_status "current" before reading the employers (docs/api.md).
+	var fresh struct {
+		FlagsStatus   string         `json:"flags_status"`
+		FlagsProgress map[string]int `json:"flags_progress"`
+		SettledAt     *time.Time     `json:"settled_at"`
+	}
+	for fresh.FlagsStatus != "current" && time.Now().Before(deadline) {
+		apiGet(t, c, tok, "/api/v1/imports/"+itoa(created.ID), &fresh)
+		if fresh.FlagsStatus != "current" && fresh.SettledAt != nil {
+			t.Fatalf("settled_at without flags_status current: %+v", fresh)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if fresh.FlagsStatus != "current" || fresh.SettledAt == nil || fresh.FlagsProgress["queued"] != 0 {
+		t.Fatalf("flags never current: %+v", fresh)
+	}
 	if res, _ := c.do("POST", "/api/v1/imports/"+itoa(created.ID)+"/commit", nil, map[string]string{"Authorization": "Bearer " + tok}); res.StatusCode != 409 {
 		t.Fatalf("second commit: %d", res.StatusCode)
 	}

@@ -139,19 +139,28 @@ func (h *Handler) pageData(c *gin.Context, imp *Import) gin.H {
 	for i := range errs {
 		errs[i].Value = maskValue(errs[i].Column, errs[i].Value)
 	}
-	return gin.H{"Import": imp, "Errors": errs}
+	fresh, err := h.Importer.Freshness(c.Request.Context(), imp)
+	if err != nil {
+		web.Error(c, err)
+		return nil
+	}
+	return gin.H{"Import": imp, "Errors": errs, "Flags": fresh}
 }
 
 func (h *Handler) show(c *gin.Context) {
 	if imp, ok := h.load(c); ok {
-		web.HTML(c, http.StatusOK, "imports/show", h.pageData(c, imp))
+		if data := h.pageData(c, imp); data != nil {
+			web.HTML(c, http.StatusOK, "imports/show", data)
+		}
 	}
 }
 
 // progress is the fragment that the page's progress area polls for (htmx) until done.
 func (h *Handler) progress(c *gin.Context) {
 	if imp, ok := h.load(c); ok {
-		web.Partial(c, http.StatusOK, "imports/show", "import_status", h.pageData(c, imp))
+		if data := h.pageData(c, imp); data != nil {
+			web.Partial(c, http.StatusOK, "imports/show", "import_status", data)
+		}
 	}
 }
 
@@ -206,7 +215,7 @@ func (h *Handler) errorsCSV(c *gin.Context) {
 }
 
 // apiImport is the import as api.md shows it.
-func (h *Handler) apiImport(c *gin.Context, imp *Import) gin.H {
+func (h *Handler) apiImport(c *gin.Context, imp *Import) (gin.H, error) {
 	loc := web.Localizer(c)
 	errs, _ := h.Importer.Errors(c.Request.Context(), imp.ID, 100)
 	out := make([]gin.H, 0, len(errs))
@@ -221,7 +230,24 @@ func (h *Handler) apiImport(c *gin.Context, imp *Import) gin.H {
 	if imp.Failure != "" {
 		body["failure"] = loc.T(imp.Failure, "Line", imp.FailureDetail, "Detail", imp.FailureDetail)
 	}
-	return body
+	fresh, err := h.Importer.Freshness(c.Request.Context(), imp)
+	if err != nil {
+		return nil, err
+	}
+	body["flags_status"] = fresh.Status
+	body["flags_progress"] = gin.H{"done": fresh.Done, "queued": fresh.Queued}
+	body["settled_at"] = fresh.SettledAt
+	return body, nil
+}
+
+// writeImport answers with the import, or the error that kept it from being read.
+func (h *Handler) writeImport(c *gin.Context, imp *Import) {
+	body, err := h.apiImport(c, imp)
+	if err != nil {
+		web.Error(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, body)
 }
 
 func (h *Handler) apiUpload(c *gin.Context) {
@@ -239,7 +265,7 @@ func (h *Handler) apiUpload(c *gin.Context) {
 
 func (h *Handler) apiGet(c *gin.Context) {
 	if imp, ok := h.load(c); ok {
-		c.JSON(http.StatusOK, h.apiImport(c, imp))
+		h.writeImport(c, imp)
 	}
 }
 
@@ -257,5 +283,5 @@ func (h *Handler) apiDecide(c *gin.Context) {
 		web.Error(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, h.apiImport(c, imp))
+	h.writeImport(c, imp)
 }

@@ -50,7 +50,9 @@ type Import struct {
 	ValidatedAt          *time.Time `db:"validated_at" json:"-"`
 	// SettledAt is when the flags the commit queued were computed and the work reading them done.
 	SettledAt *time.Time `db:"settled_at" json:"-"`
-	Version   int        `db:"version" json:"-"`
+	// FlagsQueued is how many employers the commit queued for their flags (freshness.go).
+	FlagsQueued int `db:"flags_queued" json:"-"`
+	Version     int `db:"version" json:"-"`
 }
 
 // Finished reports whether nothing more will happen to the import by itself.
@@ -541,6 +543,9 @@ func (im *Importer) commit(ctx context.Context, imp *Import) error {
 		}
 		// The flags of the employers touched are recomputed after the commit, in batches (Step).
 		if err := flags.Enqueue(ctx, tx); err != nil {
+			return err
+		}
+		if err := recordQueued(ctx, tx, imp.ID); err != nil {
 			return err
 		}
 		if !kind.partitioned {

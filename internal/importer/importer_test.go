@@ -546,12 +546,29 @@ func TestFlagsFollowTheCommit(t *testing.T) {
 	if queued != 3 || computed != 0 {
 		t.Fatalf("in the commit: %d queued, %d computed; want 3 and 0", queued, computed)
 	}
-	for _, want := range []int{2, 1, 0} {
+	// The flags' freshness as the API shows it: current only once the import is settled.
+	fresh := func(want importer.FlagsStatus, done, left int) {
+		t.Helper()
+		got, err := im.Get(ctx, imp.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f, err := im.Freshness(ctx, got)
+		if err != nil || f.Status != want || f.Done != done || f.Queued != left || (want == importer.FlagsCurrent) != (f.SettledAt != nil) {
+			t.Fatalf("freshness %+v (%v), want %s %d/%d", f, err, want, done, left)
+		}
+	}
+	fresh(importer.FlagsPending, 0, 3)
+	for i, want := range []int{2, 1, 0} {
 		n, err := flags.RecomputeQueued(ctx, dbtest.DB(t), im.Now(), 2)
 		if err != nil || n != want {
 			t.Fatalf("batch of %d, want %d (%v)", n, want, err)
 		}
+		if i == 0 {
+			fresh(importer.FlagsComputing, 2, 1)
+		}
 	}
+	fresh(importer.FlagsComputing, 3, 0)
 	if n := count(t, `SELECT count(*) FROM employer_status s JOIN employers e ON e.id = s.employer_id WHERE e.nib LIKE '29200000000%'`); n != 3 {
 		t.Fatalf("%d employers computed, want 3", n)
 	}
@@ -563,6 +580,7 @@ func TestFlagsFollowTheCommit(t *testing.T) {
 		count(t, `SELECT sum(employers) FROM employer_counts`) != count(t, `SELECT count(*) FROM employer_status`) {
 		t.Fatalf("not settled, or counts not refreshed: %v", imp.SettledAt)
 	}
+	fresh(importer.FlagsCurrent, 3, 0)
 }
 
 // TestFlagsGiveWayWhenBusy: while people use the application, each batch of flags after a

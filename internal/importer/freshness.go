@@ -1,0 +1,56 @@
+package importer
+
+import (
+	"context"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+)
+
+// FlagsStatus says whether the flags an import feeds are written yet. Flags are computed after
+// the commit, in batches; only a settled import (settled_at set, in the same transaction as the
+// last flags it waited for) is current.
+type FlagsStatus string
+
+const (
+	FlagsPending   FlagsStatus = "pending"
+	FlagsComputing FlagsStatus = "computing"
+	FlagsCurrent   FlagsStatus = "current"
+)
+
+// Freshness is the state of an import's flags as the API and the page show it.
+type Freshness struct {
+	Status    FlagsStatus `json:"flags_status"`
+	Done      int         `json:"done"`
+	Queued    int         `json:"queued"`
+	SettledAt *time.Time  `json:"settled_at"`
+}
+
+// recordQueued notes, inside the commit, how many employers wait for their flags.
+func recordQueued(ctx context.Context, tx *sqlx.Tx, importID int64) error {
+	_, err := tx.ExecContext(ctx, `UPDATE imports SET flags_queued = (SELECT count(*) FROM flag_queue) WHERE id = $1`, importID)
+	return err
+}
+
+// Freshness reads how far the flags of imp have come. The queue is shared by every import:
+// what is still in it is counted against this import's total.
+func (im *Importer) Freshness(ctx context.Context, imp *Import) (Freshness, error) {
+	f := Freshness{Status: FlagsPending, Queued: imp.FlagsQueued, SettledAt: imp.SettledAt}
+	switch {
+	case imp.SettledAt != nil:
+		f.Status, f.Done, f.Queued = FlagsCurrent, imp.FlagsQueued, 0
+		return f, nil
+	case imp.Status != "committed":
+		return f, nil
+	}
+	var left int
+	if err := im.db.GetContext(ctx, &left, `SELECT count(*) FROM flag_queue`); err != nil {
+		return f, err
+	}
+	left = min(left, imp.FlagsQueued)
+	f.Done, f.Queued = imp.FlagsQueued-left, left
+	if f.Done > 0 || left == 0 {
+		f.Status = FlagsComputing
+	}
+	return f, nil
+}
