@@ -46,10 +46,6 @@ func TestFieldSyncFigures(t *testing.T) {
 	}
 
 	// Ten visits of three 2 MB photos each wait in the outbox, as after a day without network.
-	version, err := chromedp.Run(ctx, chromedp.Value(chromedp.CSS(`#visit-form input[name="version"]`)))
-	if err != nil {
-		t.Fatal(err)
-	}
 	waitFor(t, ctx, "the outbox filled", `(async () => {
 		const d = await idb.openDB("patuh-field");
 		for (let i = 0; i < 10; i++) {
@@ -61,7 +57,7 @@ func TestFieldSyncFigures(t *testing.T) {
 				photos.push({name: "foto-" + i + "-" + j + ".jpg", type: "image/jpeg", blob: new Blob([bytes], {type: "image/jpeg"})});
 			}
 			await d.put("outbox", {client_id: crypto.randomUUID(), case_id: "`+itoa(caseID)+`", url: "/cases/`+itoa(caseID)+`/visits",
-				fields: [["version", "`+version+`"], ["visited_on", "2026-12-01"], ["kind", "lapangan"], ["met_name", "Kunjungan " + i]],
+				fields: [["visited_on", "2026-12-01"], ["kind", "lapangan"], ["met_name", "Kunjungan " + i]],
 				photos, state: "waiting", created_at: Date.now()});
 		}
 		return true;
@@ -78,6 +74,11 @@ func TestFieldSyncFigures(t *testing.T) {
 		}
 		if time.Now().After(deadline) {
 			t.Fatal("the outbox was not sent in 20 minutes")
+		}
+		if int(time.Since(start).Seconds())%30 == 0 {
+			states, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`idb.openDB("patuh-field").then(d => d.getAll("outbox")).then(
+				items => items.map(i => i.state).join(","))`, chromedp.EvalAwaitPromise))
+			t.Logf("%.0f s: %s", time.Since(start).Seconds(), states)
 		}
 		time.Sleep(time.Second)
 	}

@@ -131,8 +131,8 @@ func openControlled(t *testing.T, ctx context.Context, url string) {
 
 // TestBrowserFieldVisitOffline: on a phone with no network, an inspector fills a visit with two
 // photos, reloads the page and finds the draft; sent while offline, the visit waits in the
-// outbox; back online it is sent by itself: one visit with two files. The same item sent
-// again (its answer lost) still gives one visit.
+// outbox, and a second visit beside it; back online both are sent by themselves: two visits,
+// the first with two files. The same items sent again (their answers lost) add nothing.
 func TestBrowserFieldVisitOffline(t *testing.T) {
 	srv := server(t)
 	caseID, inspector := fieldCase(t)
@@ -168,11 +168,19 @@ func TestBrowserFieldVisitOffline(t *testing.T) {
 		t.Fatalf("a visit arrived while offline: %d", v)
 	}
 
+	// A second visit to the same case, still offline (a return the same day): the form is
+	// empty again and the second item waits beside the first.
+	waitFor(t, ctx, "the form emptied", `document.getElementById("met_name").value === ""`)
+	browsertest.Run(t, ctx,
+		chromedp.SendKeys(chromedp.ID("met_name"), "Pak Budi"),
+		chromedp.Click(chromedp.ID("visit-submit")))
+	waitFor(t, ctx, "two items waiting", `document.querySelectorAll('#outbox [data-state="waiting"]').length === 2`)
+
 	// Back online: the outbox sends by itself.
 	browsertest.Run(t, ctx, network(false, 0, -1))
-	waitFor(t, ctx, "the visit shown on the case", `!!document.querySelector("#visits .visit")`)
-	if v, f := visitsOf(t, caseID); v != 1 || f != 2 {
-		t.Fatalf("after sync: %d visits, %d files; want 1 and 2", v, f)
+	waitFor(t, ctx, "the visits shown on the case", `document.querySelectorAll("#visits .visit").length === 2`)
+	if v, f := visitsOf(t, caseID); v != 2 || f != 2 {
+		t.Fatalf("after sync: %d visits, %d files; want 2 and 2", v, f)
 	}
 	browsertest.Screenshot(t, ctx, "field-visit-synced-phone")
 
@@ -183,8 +191,8 @@ func TestBrowserFieldVisitOffline(t *testing.T) {
 	})`)
 	browsertest.Run(t, ctx, chromedp.Reload())
 	waitFor(t, ctx, "the re-sent item sent", `idb.openDB("patuh-field").then(d => d.getAll("outbox")).then(items => items.length > 0 && items.every(i => i.state === "sent"))`)
-	if v, f := visitsOf(t, caseID); v != 1 || f != 2 {
-		t.Fatalf("after a re-send: %d visits, %d files; want 1 and 2", v, f)
+	if v, f := visitsOf(t, caseID); v != 2 || f != 2 {
+		t.Fatalf("after a re-send: %d visits, %d files; want 2 and 2", v, f)
 	}
 
 	// Logging out leaves nothing of the inspector's on the phone (the static assets, which hold

@@ -337,7 +337,9 @@ func (p *Pages) visit(c *gin.Context, cs *Case, form map[string]string) error {
 			files = append(files, Upload{Filename: fh.Filename, Data: data})
 		}
 	}
-	_, created, err := p.Store.AddVisit(c.Request.Context(), auth.Current(c), cs.ID, v, version(form), files...)
+	// No version: a visit is appended, as in the API (docs/api.md), so two visits kept in the
+	// outbox of a phone that was offline both arrive; the client_id makes re-sends harmless.
+	_, created, err := p.Store.AddVisit(c.Request.Context(), auth.Current(c), cs.ID, v, 0, files...)
 	if err == nil && !created {
 		web.Flash(c, "case.visit_already_saved")
 	}

@@ -270,6 +270,16 @@
     return db().then(function (d) { return d.put("drafts", draft); });
   }
 
+  // newClientID makes a version 4 UUID, as the server's forms do (crypto.randomUUID exists
+  // only on secure origins; getRandomValues everywhere).
+  function newClientID() {
+    var b = crypto.getRandomValues(new Uint8Array(16));
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    var h = Array.prototype.map.call(b, function (x) { return (x + 0x100).toString(16).slice(1); }).join("");
+    return h.slice(0, 8) + "-" + h.slice(8, 12) + "-" + h.slice(12, 16) + "-" + h.slice(16, 20) + "-" + h.slice(20);
+  }
+
   // The Berita Acara's signatures, drawn with signature_pad; each pad writes its PNG (a data
   // URL) into its hidden field, which the draft keeps like any other.
   var pads = [];
@@ -343,9 +353,14 @@
       putItem(item).then(function () {
         return db().then(function (d) { return d.delete("drafts", draftKey()); });
       }).then(function () {
+        // The form is empty for the next visit, under a new client_id: the one sent belongs
+        // to the item in the outbox, and reusing it would make the next visit a re-send.
+        form.reset();
+        form.elements.client_id.value = newClientID();
+        pads.forEach(function (p) { p.pad.clear(); p.field.value = ""; });
         photos = [];
         renderPhotos();
-        if (!navigator.onLine) status.textContent = texts.offline;
+        status.textContent = navigator.onLine ? "" : texts.offline;
         return sync();
       });
     });
