@@ -166,9 +166,6 @@ func serve(ctx context.Context, cfg config.Config, d *sqlx.DB) error {
 		return err
 	}
 	defer a.Close()
-	if err := a.Importer.Recover(ctx); err != nil {
-		return err
-	}
 	go a.Importer.Run(ctx)
 	srv := &http.Server{
 		Addr:              cfg.Addr,
@@ -301,11 +298,10 @@ func seedDemo(ctx context.Context, cfg config.Config, d *sqlx.DB) error {
 		if err != nil {
 			return describe(err)
 		}
-		if err := im.Drain(ctx); err != nil {
+		if imp, err = im.WorkUntilDone(ctx, imp.ID); err != nil {
 			return err
 		}
 		if created {
-			imp, _ = im.Get(ctx, imp.ID)
 			fmt.Printf("sample %-15s %s, %d rows\n", kind, imp.Status, imp.RowsValid)
 		}
 	}
@@ -347,10 +343,7 @@ func importFile(ctx context.Context, cfg config.Config, d *sqlx.DB, args []strin
 		fmt.Printf("these bytes were imported before as import %d\n", imp.ID)
 	}
 	start := time.Now()
-	if err := im.Drain(ctx); err != nil {
-		return err
-	}
-	if imp, err = im.Get(ctx, imp.ID); err != nil {
+	if imp, err = im.WorkUntilDone(ctx, imp.ID); err != nil {
 		return err
 	}
 	loc := englishMessages()

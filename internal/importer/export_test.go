@@ -20,3 +20,9 @@ func (im *Importer) SetFlagBatch(n int) { im.flagBatch = n }
 
 // OnRest replaces the worker's rests while the application is busy.
 func (im *Importer) OnRest(f func(ctx context.Context, d time.Duration)) { im.rest = f }
+
+// SetJitter makes the worker call f between the steps of its work (to shuffle two workers).
+func (im *Importer) SetJitter(f func()) { im.jitter = f }
+
+// ID is the worker's name in the leases it takes.
+func (im *Importer) ID() string { return im.id }

@@ -3,8 +3,6 @@ package importer
 import (
 	"context"
 	"time"
-
-	"github.com/jmoiron/sqlx"
 )
 
 // FlagsStatus says whether the flags an import feeds are written yet. Flags are computed after
@@ -24,12 +22,6 @@ type Freshness struct {
 	Done      int         `json:"done"`
 	Queued    int         `json:"queued"`
 	SettledAt *time.Time  `json:"settled_at"`
-}
-
-// recordQueued notes, inside the commit, how many employers wait for their flags.
-func recordQueued(ctx context.Context, tx *sqlx.Tx, importID int64) error {
-	_, err := tx.ExecContext(ctx, `UPDATE imports SET flags_queued = (SELECT count(*) FROM flag_queue) WHERE id = $1`, importID)
-	return err
 }
 
 // Freshness reads how far the flags of imp have come. The queue is shared by every import:

@@ -144,7 +144,7 @@ func (h *Handler) pageData(c *gin.Context, imp *Import) gin.H {
 		web.Error(c, err)
 		return nil
 	}
-	return gin.H{"Import": imp, "Errors": errs, "Flags": fresh}
+	return gin.H{"Import": imp, "Errors": errs, "Flags": fresh, "MaxStoredErrors": MaxStoredErrors}
 }
 
 func (h *Handler) show(c *gin.Context) {

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
 
 	"patuh/internal/apperr"
 	"patuh/internal/audit"
@@ -53,6 +54,15 @@ type Import struct {
 	// FlagsQueued is how many employers the commit queued for their flags (freshness.go).
 	FlagsQueued int `db:"flags_queued" json:"-"`
 	Version     int `db:"version" json:"-"`
+	// The worker leasing the import now, and until when (lease.go).
+	LeaseOwner *string    `db:"lease_owner" json:"-"`
+	LeaseUntil *time.Time `db:"lease_until" json:"-"`
+	// How many validations and commits ran to their end: once each (the cluster test counts).
+	Validations   int            `db:"validations" json:"-"`
+	Commits       int            `db:"commits" json:"-"`
+	FileMissingOn pq.StringArray `db:"file_missing_on" json:"-"`
+	// ErrorsTotal counts every error found; only the first MaxStoredErrors are kept.
+	ErrorsTotal int `db:"errors_total" json:"errors_total"`
 }
 
 // Finished reports whether nothing more will happen to the import by itself.
@@ -98,6 +108,8 @@ type CommitHook func(ctx context.Context, tx *sqlx.Tx, imp *Import) error
 // Importer owns the imports, import_errors, import_employers and stage_* tables, the tables of
 // validated workers and participants files until they become partitions, and the stored files.
 type Importer struct {
+	// id names this worker in the leases it takes (lease.go).
+	id    string
 	db    *sqlx.DB
 	dir   string
 	wake  chan struct{}
@@ -115,6 +127,8 @@ type Importer struct {
 	rest func(ctx context.Context, d time.Duration)
 	// endOfCommit, set by tests, runs after a commit's last statement: to look, or to fail it.
 	endOfCommit CommitHook
+	// jitter, set by tests, runs between a step's parts, to shuffle two workers' timing.
+	jitter func()
 }
 
 // flagBatch is how many employers' flags one transaction recomputes after a commit: a few
@@ -128,7 +142,7 @@ func New(d *sqlx.DB, dir string) (*Importer, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("importer: file directory: %w", err)
 	}
-	return &Importer{db: d, dir: dir, wake: make(chan struct{}, 1), Now: time.Now, flagBatch: flagBatch, rest: sleep}, nil
+	return &Importer{id: newWorkerID(), db: d, dir: dir, wake: make(chan struct{}, 1), Now: time.Now, flagBatch: flagBatch, rest: sleep}, nil
 }
 
 // OnSettled adds a hook that runs once a commit's flags are computed, in one transaction.
@@ -305,7 +319,7 @@ func (im *Importer) Commit(ctx context.Context, id, actorID int64, actor string)
 func (im *Importer) Discard(ctx context.Context, id, actorID int64, actor string) (*Import, error) {
 	imp, err := im.decide(ctx, id, actorID, actor, "discarded", "import.discard")
 	if err == nil {
-		err = clearRows(ctx, im.db, id)
+		err = clearValidation(ctx, im.db, id)
 	}
 	return imp, err
 }
@@ -339,27 +353,6 @@ func (im *Importer) Wake() {
 	case im.wake <- struct{}{}:
 	default:
 	}
-}
-
-// Recover runs at start-up: an import whose validation was cut off by a stopped server starts
-// again from its stored file; an interrupted commit (rolled back by PostgreSQL) is retried.
-func (im *Importer) Recover(ctx context.Context) error {
-	return db.WithTx(ctx, im.db, func(tx *sqlx.Tx) error {
-		var ids []int64
-		if err := tx.SelectContext(ctx, &ids, `UPDATE imports SET status = 'queued', rows_processed = 0
-			WHERE status = 'validating' RETURNING id`); err != nil {
-			return fmt.Errorf("importer: recover: %w", err)
-		}
-		for _, id := range ids {
-			if err := clearValidation(ctx, tx, id); err != nil {
-				return err
-			}
-		}
-		if len(ids) > 0 {
-			slog.Info("imports requeued after an interrupted validation", "imports", ids)
-		}
-		return nil
-	})
 }
 
 func clearValidation(ctx context.Context, tx sqlx.ExecerContext, id int64) error {
@@ -399,11 +392,15 @@ func dropUnattached(ctx context.Context, tx sqlx.ExecerContext, table string) er
 }
 
 // Run is the background worker: it validates queued imports and commits the ones asked for,
-// one at a time (the machine has two cores; PostgreSQL needs the other).
+// one at a time (the machine has two cores; PostgreSQL needs the other). Other instances run
+// theirs on the same queue; leases keep them apart (lease.go).
 func (im *Importer) Run(ctx context.Context) {
 	tick := time.NewTicker(5 * time.Second)
 	defer tick.Stop()
 	for {
+		if err := im.heartbeat(ctx); err != nil && ctx.Err() == nil {
+			slog.Warn("import worker heartbeat failed", "worker", im.id, "err", err)
+		}
 		for {
 			did, err := im.Step(ctx)
 			if err != nil {
@@ -423,12 +420,37 @@ func (im *Importer) Run(ctx context.Context) {
 	}
 }
 
-// Drain does all pending work now (the command line and the tests use it instead of Run).
+// Drain does all pending work this worker can claim now (tests use it instead of Run).
 func (im *Importer) Drain(ctx context.Context) error {
+	if err := im.heartbeat(ctx); err != nil {
+		return err
+	}
 	for {
 		did, err := im.Step(ctx)
 		if err != nil || !did {
 			return err
+		}
+	}
+}
+
+// WorkUntilDone works on the queue until the import has finished and, when committed, its
+// flags are settled, whoever does the work: a running server may hold the import's lease, and
+// the command line then waits for it instead of racing it.
+func (im *Importer) WorkUntilDone(ctx context.Context, id int64) (*Import, error) {
+	for {
+		if err := im.Drain(ctx); err != nil {
+			return nil, err
+		}
+		imp, err := im.Get(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		if imp.Finished() && (imp.Status != "committed" || imp.SettledAt != nil) {
+			return imp, nil
+		}
+		sleep(ctx, 500*time.Millisecond)
+		if err := ctx.Err(); err != nil {
+			return nil, err
 		}
 	}
 }
@@ -446,43 +468,58 @@ func (im *Importer) Step(ctx context.Context) (did bool, err error) {
 		}
 		return n > 0, err
 	}
-	var imp Import
-	err = im.db.GetContext(ctx, &imp, `SELECT * FROM imports WHERE status = 'committed' AND settled_at IS NULL ORDER BY id LIMIT 1`)
-	if err == nil {
-		return true, im.settle(ctx, &imp)
+	if settled, err := im.settleNext(ctx); err != nil || settled {
+		return settled, err
 	}
-	if !errors.Is(err, errNoRows) {
+	imp, err := im.claim(ctx)
+	if err != nil || imp == nil {
 		return false, err
 	}
-	err = im.db.GetContext(ctx, &imp, `SELECT * FROM imports WHERE status IN ('queued', 'committing') ORDER BY id LIMIT 1`)
-	if errors.Is(err, errNoRows) {
-		return false, nil
-	}
-	if err != nil {
-		return false, err
-	}
+	stepCtx, release := im.holdLease(ctx, imp)
+	defer release()
+	im.pause()
 	// A bug met by one file must not stop the worker for every other import.
 	defer func() {
 		if r := recover(); r != nil {
 			slog.Error("import panicked", "import_id", imp.ID, "panic", r)
-			err = im.fail(ctx, &imp, "import.file.internal", "")
+			err = im.fail(ctx, imp, "import.file.internal", "")
 		}
 	}()
-	if imp.Status == "queued" {
-		return true, im.validate(ctx, &imp)
+	if imp.Status == "committing" {
+		err = im.commit(stepCtx, imp)
+	} else if ok, ferr := im.fileReadable(stepCtx, imp); ferr != nil || !ok {
+		return true, ferr
+	} else {
+		err = im.validate(stepCtx, imp)
 	}
-	return true, im.commit(ctx, &imp)
+	if cause := context.Cause(stepCtx); errors.Is(cause, errLeaseLost) {
+		err = cause
+	}
+	if err != nil && stepFailed(err) {
+		slog.Error("import step failed", "import_id", imp.ID, "status", imp.Status, "err", err)
+		return true, im.fail(ctx, imp, failureMessage(imp), "")
+	}
+	return true, err
 }
 
-// fail marks an import failed with a message for the user; staged rows are dropped.
+// failureMessage tells the user which step could not be done.
+func failureMessage(imp *Import) string {
+	if imp.Status == "committing" {
+		return "import.file.commit_failed"
+	}
+	return "import.file.internal"
+}
+
+// fail marks an import failed with a message for the user; staged rows are dropped. Only the
+// worker holding the lease may: the status is written first, so a worker that lost the import
+// changes nothing of it.
 func (im *Importer) fail(ctx context.Context, imp *Import, message, detail string) error {
 	return db.WithTx(ctx, im.db, func(tx *sqlx.Tx) error {
-		if err := clearValidation(ctx, tx, imp.ID); err != nil {
+		if err := ownedUpdate(ctx, tx, `UPDATE imports SET status = 'failed', failure = $2, failure_detail = $3,
+			version = version + 1 WHERE id = $1 AND lease_owner = $4`, imp.ID, message, detail, im.id); err != nil {
 			return err
 		}
-		_, err := tx.ExecContext(ctx, `UPDATE imports SET status = 'failed', failure = $2, failure_detail = $3,
-			version = version + 1 WHERE id = $1`, imp.ID, message, detail)
-		return err
+		return clearValidation(ctx, tx, imp.ID)
 	})
 }
 
@@ -545,16 +582,17 @@ func (im *Importer) commit(ctx context.Context, imp *Import) error {
 		if err := flags.Enqueue(ctx, tx); err != nil {
 			return err
 		}
-		if err := recordQueued(ctx, tx, imp.ID); err != nil {
-			return err
-		}
 		if !kind.partitioned {
 			if err := clearStage(ctx, tx, kind, imp.ID); err != nil {
 				return err
 			}
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE imports SET status = 'committed', committed_at = now(), version = version + 1
-			WHERE id = $1`, imp.ID); err != nil {
+		// The import's row is written once, last: until then a heartbeat can renew the lease.
+		// flags_queued is how many employers wait for their flags now (freshness.go).
+		im.pause()
+		if err := ownedUpdate(ctx, tx, `UPDATE imports SET status = 'committed', committed_at = now(), commits = commits + 1,
+			flags_queued = (SELECT count(*) FROM flag_queue), version = version + 1
+			WHERE id = $1 AND lease_owner = $2`, imp.ID, im.id); err != nil {
 			return err
 		}
 		if err := audit.Record(ctx, tx, audit.Entry{Actor: "importer", Action: "import.committed", Entity: "import",
@@ -579,17 +617,17 @@ func (im *Importer) commit(ctx context.Context, imp *Import) error {
 		return nil
 	})
 	if err != nil {
-		slog.Error("import commit failed; nothing of it was applied", "import_id", imp.ID, "err", err)
-		return im.fail(ctx, imp, "import.file.commit_failed", "")
+		// Rolled back: nothing of it was applied. Step decides whether it is tried again.
+		return fmt.Errorf("importer: commit of import %d: %w", imp.ID, err)
 	}
 	if requeued {
 		slog.Info("the register changed since this roster was checked: checking it again", "import_id", imp.ID)
 		return db.WithTx(ctx, im.db, func(tx *sqlx.Tx) error {
-			if err := clearValidation(ctx, tx, imp.ID); err != nil {
+			if err := ownedUpdate(ctx, tx, `UPDATE imports SET status = 'queued', rows_processed = 0, version = version + 1
+				WHERE id = $1 AND lease_owner = $2`, imp.ID, im.id); err != nil {
 				return err
 			}
-			_, err := tx.ExecContext(ctx, `UPDATE imports SET status = 'queued', rows_processed = 0, version = version + 1 WHERE id = $1`, imp.ID)
-			return err
+			return clearValidation(ctx, tx, imp.ID)
 		})
 	}
 	slog.Info("import committed", "import_id", imp.ID, "kind", imp.Kind, "rows", imp.RowsValid, "seconds", time.Since(start).Seconds())
@@ -645,34 +683,62 @@ func replaceRosters(ctx context.Context, tx *sqlx.Tx, importID int64) (emptied [
 	return emptied, attach(ctx, tx, Kinds["workers"], importID)
 }
 
-// settle finishes a committed import once the flags it queued are computed: the rates check
-// (new rates or UMP recompute everyone), the flag counts, and the hooks that read the flags.
-func (im *Importer) settle(ctx context.Context, imp *Import) error {
-	return db.WithTx(ctx, im.db, func(tx *sqlx.Tx) error {
-		// The resident count is a distinct count over a whole snapshot: in memory, not on disk.
-		if _, err := tx.ExecContext(ctx, `SET LOCAL work_mem = '256MB'`); err != nil {
+// settleNext finishes the oldest committed import once the flags it queued are computed: the
+// rates check (new rates or UMP recompute everyone), the flag counts, and the hooks that read
+// the flags. The import's row stays locked until the end, so one worker settles it; flags
+// still being computed by another worker (its rows of flag_queue deleted but not yet
+// committed) keep the queue non-empty, and the settling waits for them.
+func (im *Importer) settleNext(ctx context.Context) (settled bool, err error) {
+	err = db.WithTx(ctx, im.db, func(tx *sqlx.Tx) error {
+		var imp Import
+		err := tx.GetContext(ctx, &imp, `SELECT * FROM imports WHERE status = 'committed' AND settled_at IS NULL
+			ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED`)
+		if errors.Is(err, errNoRows) {
+			return nil
+		}
+		if err != nil {
 			return err
 		}
-		if err := flags.PrepareTargets(ctx, tx); err != nil {
+		var computing bool
+		if err := tx.GetContext(ctx, &computing, `SELECT EXISTS (SELECT 1 FROM flag_queue)`); err != nil || computing {
 			return err
 		}
-		if err := flags.Recompute(ctx, tx, im.Now()); err != nil {
-			return err
-		}
-		if err := flags.RefreshCounts(ctx, tx); err != nil {
-			return err
-		}
-		for _, h := range im.hooks {
-			if err := h(ctx, tx, imp); err != nil {
-				return err
-			}
-		}
-		_, err := tx.ExecContext(ctx, `UPDATE imports SET settled_at = now() WHERE id = $1`, imp.ID)
-		return err
+		settled = true
+		return im.settle(ctx, tx, &imp)
 	})
+	return settled, err
+}
+
+func (im *Importer) settle(ctx context.Context, tx *sqlx.Tx, imp *Import) error {
+	// The resident count is a distinct count over a whole snapshot: in memory, not on disk.
+	if _, err := tx.ExecContext(ctx, `SET LOCAL work_mem = '256MB'`); err != nil {
+		return err
+	}
+	if err := flags.PrepareTargets(ctx, tx); err != nil {
+		return err
+	}
+	if err := flags.Recompute(ctx, tx, im.Now()); err != nil {
+		return err
+	}
+	if err := flags.RefreshCounts(ctx, tx); err != nil {
+		return err
+	}
+	for _, h := range im.hooks {
+		if err := h(ctx, tx, imp); err != nil {
+			return err
+		}
+	}
+	_, err := tx.ExecContext(ctx, `UPDATE imports SET settled_at = now() WHERE id = $1`, imp.ID)
+	return err
 }
 
 func (im *Importer) busy() bool { return im.Busy != nil && im.Busy() }
+
+func (im *Importer) pause() {
+	if im.jitter != nil {
+		im.jitter()
+	}
+}
 
 // sleep waits for d or until ctx ends.
 func sleep(ctx context.Context, d time.Duration) {

@@ -263,19 +263,29 @@ func TestInterruptedValidationIsRetried(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// A live worker is validating it: another leaves it alone (a restarting instance used to
+	// queue again every import being validated).
 	d := dbtest.DB(t)
-	d.MustExec(`UPDATE imports SET status = 'validating', rows_processed = 1 WHERE id = $1`, imp.ID)
+	d.MustExec(`UPDATE imports SET status = 'validating', rows_processed = 1, lease_owner = 'alive',
+		lease_until = now() + interval '1 minute' WHERE id = $1`, imp.ID)
 	d.MustExec(`INSERT INTO stage_employers (import_id, line, nib, nama, alamat, kode_kelurahan, kbli, skala, jumlah_pekerja)
 		VALUES ($1, 2, '2500000000001', 'half', '', '31.71.01.1001', '', 'kecil', 2)`, imp.ID)
-	if err := im.Recover(context.Background()); err != nil {
+	if err := im.Drain(context.Background()); err != nil {
 		t.Fatal(err)
 	}
+	if got, _ := im.Get(context.Background(), imp.ID); got.Status != "validating" || *got.LeaseOwner != "alive" ||
+		count(t, `SELECT count(*) FROM stage_employers WHERE import_id = $1`, imp.ID) != 1 {
+		t.Fatalf("a live lease was taken: %s by %v", got.Status, *got.LeaseOwner)
+	}
+	// That worker died: its lease runs out, and the import is validated again from its file.
+	d.MustExec(`UPDATE imports SET lease_until = now() - interval '1 second' WHERE id = $1`, imp.ID)
 	if err := im.Drain(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	imp, _ = im.Get(context.Background(), imp.ID)
-	if imp.Status != "committed" || count(t, `SELECT count(*) FROM employers WHERE nib = '2500000000001' AND nama = 'Terputus'`) != 1 {
-		t.Fatalf("after recovery: %s", imp.Status)
+	if imp.Status != "committed" || imp.Validations != 1 || imp.Commits != 1 ||
+		count(t, `SELECT count(*) FROM employers WHERE nib = '2500000000001' AND nama = 'Terputus'`) != 1 {
+		t.Fatalf("after the takeover: %s, validated %d, committed %d", imp.Status, imp.Validations, imp.Commits)
 	}
 }
 

@@ -16,6 +16,9 @@ import (
 
 var errNoRows = sql.ErrNoRows
 
+// MaxStoredErrors is how many errors of one import are kept for the page and errors.csv.
+const MaxStoredErrors = 10000
+
 // progressEvery is how many rows pass between two progress updates.
 const progressEvery = 20000
 
@@ -25,10 +28,18 @@ const yieldEvery = 5000
 // validate reads the stored file once, streaming: each valid row goes to the staging table by
 // COPY and each bad value to import_errors by a second COPY, so memory stays flat whatever the
 // file size. Both transactions commit together at the end; a server killed before that leaves
-// nothing staged, and Recover queues the import again.
+// nothing staged, and once its lease runs out another worker validates the file again.
 func (im *Importer) validate(ctx context.Context, imp *Import) error {
 	start := time.Now()
-	if _, err := im.db.ExecContext(ctx, `UPDATE imports SET status = 'validating', rows_processed = 0 WHERE id = $1`, imp.ID); err != nil {
+	if imp.Status == "validating" {
+		// Taken over from a worker that died: what it left is dropped, the file read anew.
+		slog.Info("validating again an import whose worker stopped", "import_id", imp.ID, "worker", im.id)
+		if err := clearValidation(ctx, im.db, imp.ID); err != nil {
+			return err
+		}
+	}
+	if err := ownedUpdate(ctx, im.db, `UPDATE imports SET status = 'validating', rows_processed = 0
+		WHERE id = $1 AND lease_owner = $2`, imp.ID, im.id); err != nil {
 		return err
 	}
 	kind := Kinds[imp.Kind]
@@ -72,7 +83,7 @@ func (im *Importer) validate(ctx context.Context, imp *Import) error {
 	if err != nil {
 		return err
 	}
-	var total, valid, invalid, warnings int
+	var total, valid, invalid, warnings, errorsFound int
 	for _, col := range unknown {
 		if _, err := errCopy.Exec(imp.ID, 1, col, "", "import.warn.unknown_column", true); err != nil {
 			return err
@@ -120,6 +131,11 @@ func (im *Importer) validate(ctx context.Context, imp *Import) error {
 			if len(r.errs) > 0 {
 				invalid++
 				for _, e := range r.errs {
+					// A file of millions of bad rows is told by its first errors; the
+					// rest are counted, not stored (a 12.5 MB file once wrote 6 million).
+					if errorsFound++; errorsFound > MaxStoredErrors {
+						continue
+					}
 					if _, err := errCopy.Exec(imp.ID, e.Line, e.Column, truncate(e.Value, 200), e.Message, false); err != nil {
 						return err
 					}
@@ -142,7 +158,8 @@ func (im *Importer) validate(ctx context.Context, imp *Import) error {
 				batchStart = time.Now()
 			}
 			if total%progressEvery == 0 {
-				if _, err := im.db.ExecContext(ctx, `UPDATE imports SET rows_processed = $2 WHERE id = $1`, imp.ID, total); err != nil {
+				if err := ownedUpdate(ctx, im.db, `UPDATE imports SET rows_processed = $2 WHERE id = $1 AND lease_owner = $3`,
+					imp.ID, total, im.id); err != nil {
 					return err
 				}
 				if err := ctx.Err(); err != nil {
@@ -207,10 +224,13 @@ func (im *Importer) validate(ctx context.Context, imp *Import) error {
 	if total == 0 {
 		return im.fail(ctx, imp, "import.file.no_rows", "")
 	}
-	// validated_at is when this transaction began, before the register was read.
-	if _, err := stageTx.ExecContext(ctx, `UPDATE imports SET status = $2, rows_total = $3, rows_valid = $4,
-		rows_invalid = $5, rows_processed = $3, warnings = $6, validated_at = now(), version = version + 1 WHERE id = $1`,
-		imp.ID, status, total, valid, invalid, warnings); err != nil {
+	im.pause()
+	// validated_at is when this transaction began, before the register was read. The row stays
+	// locked by this transaction until both commit: the lease cannot change hands between.
+	if err := ownedUpdate(ctx, stageTx, `UPDATE imports SET status = $2, rows_total = $3, rows_valid = $4,
+		rows_invalid = $5, rows_processed = $3, warnings = $6, errors_total = $7, validated_at = now(),
+		validations = validations + 1, version = version + 1 WHERE id = $1 AND lease_owner = $8`,
+		imp.ID, status, total, valid, invalid, warnings, errorsFound, im.id); err != nil {
 		return err
 	}
 	if err := errTx.Commit(); err != nil {
