@@ -114,6 +114,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 		"POST /cases/:id/assign":                           "login ok ok 403 403",
 		"POST /cases/:id/close":                            "login ok ok 403 403",
 		"POST /cases/:id/visits":                           "login ok ok ok 404",
+		"POST /cases/:id/uploads":                          "login ok ok ok 404",
 		"POST /cases/:id/follow-ups":                       "login ok ok ok 404",
 		"POST /cases/:id/follow-ups/:fid":                  "login ok ok ok 404",
 		"POST /cases/:id/request-closure":                  "login ok ok ok 404",

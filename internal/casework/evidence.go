@@ -4,6 +4,8 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -14,6 +16,8 @@ import (
 	"patuh/internal/auth"
 	"patuh/internal/db"
 )
+
+var uuidPattern = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
 
 // MaxEvidence is the largest evidence file, per the issue: 10 MB.
 const MaxEvidence = 10 << 20
@@ -107,4 +111,74 @@ func (s *Store) OpenEvidence(ctx context.Context, u *auth.User, caseID, fileID i
 		return nil, nil, db.NotFoundOr(err, "casework: open evidence")
 	}
 	return &row.Evidence, row.Data, nil
+}
+
+// StageUpload keeps a photo the phone sends ahead of its visit (identified by the visit
+// form's client_id), checked by content and by its SHA-256 as it arrives: a refused photo is
+// named before any visit exists, and a re-sent one answers the one kept (existing=true). The
+// visit takes its staged photos when it is stored (AddVisit).
+func (s *Store) StageUpload(ctx context.Context, u *auth.User, caseID int64, clientID, filename, sum string, r io.Reader) (existing bool, err error) {
+	if !uuidPattern.MatchString(clientID) {
+		return false, apperr.Fields(map[string]string{"client_id": "error.invalid_value"})
+	}
+	data, err := io.ReadAll(io.LimitReader(r, MaxEvidence+1))
+	if err != nil {
+		return false, apperr.New(apperr.Malformed, "import.file.upload_failed")
+	}
+	sums, err := checkUploads([]Upload{{Filename: filename, Data: data}})
+	if err != nil {
+		return false, err
+	}
+	if !strings.EqualFold(sum, sums[0]) {
+		return false, apperr.Fields(map[string]string{"sha256": "case.evidence_checksum"})
+	}
+	err = db.WithTx(ctx, s.db, func(tx *sqlx.Tx) error {
+		c, err := s.get(ctx, tx, caseID, u.AreaPattern(), false)
+		if err != nil {
+			return err
+		}
+		if err := mayAct(u, c); err != nil {
+			return err
+		}
+		// Sent again after its visit took it: nothing more to keep.
+		if err := tx.GetContext(ctx, &existing, `SELECT EXISTS (SELECT 1 FROM visits WHERE client_id = $1)`, clientID); err != nil || existing {
+			return err
+		}
+		res, err := tx.ExecContext(ctx, `INSERT INTO visit_uploads (client_id, sha256, case_id, filename, data, created_by)
+			VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING`, clientID, sums[0], caseID, filepath.Base(filename), data, u.ID)
+		if err != nil {
+			return err
+		}
+		n, _ := res.RowsAffected()
+		existing = n == 0
+		// Photos of visits never sent (a phone wiped, a draft discarded) are not kept for ever.
+		_, err = tx.ExecContext(ctx, `DELETE FROM visit_uploads WHERE created_at < now() - interval '30 days'`)
+		return err
+	})
+	return existing, err
+}
+
+// attachStaged moves the photos staged for a visit's client_id, among those its manifest
+// names, to the visit, in the visit's transaction.
+func attachStaged(ctx context.Context, tx *sqlx.Tx, u *auth.User, caseID, visitID int64, clientID string, manifest []string) (int, error) {
+	var staged []struct {
+		SHA256   string `db:"sha256"`
+		Filename string `db:"filename"`
+		Data     []byte `db:"data"`
+	}
+	if err := tx.SelectContext(ctx, &staged, `DELETE FROM visit_uploads WHERE client_id = $1 AND case_id = $2
+		RETURNING sha256, filename, data`, clientID, caseID); err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, f := range staged {
+		if !slices.Contains(manifest, f.SHA256) {
+			continue
+		}
+		if _, err := insertEvidence(ctx, tx, u, caseID, visitID, Upload{Filename: f.Filename, Data: f.Data}, f.SHA256); err != nil {
+			return n, err
+		}
+		n++
+	}
+	return n, nil
 }

@@ -37,6 +37,7 @@ func (p *Pages) Register(g *gin.RouterGroup) {
 	g.GET("/cases/:id", p.show)
 	g.POST("/cases/:id/assign", lead, p.formAction("case.assigned", p.assign))
 	g.POST("/cases/:id/visits", p.formAction("case.visit_saved", p.visit))
+	g.POST("/cases/:id/uploads", p.stageUpload)
 	g.POST("/cases/:id/follow-ups", p.formAction("case.follow_up_saved", p.followUp))
 	g.POST("/cases/:id/follow-ups/:fid", p.formAction("case.follow_up_saved", p.followUpStatus))
 	g.POST("/cases/:id/close", lead, p.formAction("case.closed", p.close))
@@ -327,6 +328,8 @@ func (p *Pages) visit(c *gin.Context, cs *Case, form map[string]string) error {
 		}
 		v.Findings = append(v.Findings, Finding{Code: code, Workers: n, NIKs: strings.Fields(form["niks_"+code]), Note: form["note_"+code]})
 	}
+	// Photos the offline app sent ahead (stageUpload), named by their SHA-256.
+	v.FileManifest = c.Request.PostForm["staged"]
 	var files []Upload
 	if c.Request.MultipartForm != nil {
 		for _, fh := range c.Request.MultipartForm.File["photo"] {
@@ -397,4 +400,40 @@ func (p *Pages) review(c *gin.Context) {
 		}
 	}
 	web.HTML(c, http.StatusOK, "cases/review", gin.H{"Awaiting": awaiting, "Overdue": overdue, "Unvisited": unvisited})
+}
+
+// stageUpload takes one photo the offline app sends ahead of its visit; it answers JSON (the
+// script shows a refusal next to the file).
+func (p *Pages) stageUpload(c *gin.Context) {
+	cs, ok := p.load(c)
+	if !ok {
+		return
+	}
+	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, MaxEvidence+(1<<20))
+	fh, err := c.FormFile("file")
+	if err != nil {
+		web.Error(c, apperr.Fields(map[string]string{"file": "case.evidence_type"}))
+		return
+	}
+	if fh.Size > MaxEvidence {
+		web.Error(c, apperr.New(apperr.TooLarge, "case.evidence_too_large"))
+		return
+	}
+	f, err := fh.Open()
+	if err != nil {
+		web.Error(c, fmt.Errorf("casework: read photo: %w", err))
+		return
+	}
+	defer f.Close()
+	existing, err := p.Store.StageUpload(c.Request.Context(), auth.Current(c), cs.ID, c.PostForm("client_id"), fh.Filename,
+		c.PostForm("sha256"), f)
+	if err != nil {
+		web.Error(c, err)
+		return
+	}
+	status := http.StatusCreated
+	if existing {
+		status = http.StatusOK
+	}
+	c.JSON(status, gin.H{"sha256": c.PostForm("sha256")})
 }

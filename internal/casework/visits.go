@@ -193,6 +193,12 @@ func (s *Store) AddVisit(ctx context.Context, u *auth.User, caseID int64, v Visi
 				return nil, err
 			}
 		}
+		staged := 0
+		if v.ClientID != nil {
+			if staged, err = attachStaged(ctx, tx, u, caseID, visitID, *v.ClientID, manifest); err != nil {
+				return nil, err
+			}
+		}
 		var niks []string
 		for _, f := range v.Findings {
 			niks = append(niks, f.NIKs...)
@@ -209,7 +215,7 @@ func (s *Store) AddVisit(ctx context.Context, u *auth.User, caseID int64, v Visi
 			}
 		}
 		// The visit's NIKs are personal data: the audit keeps their number, not them.
-		return map[string]any{"visit_id": visitID, "findings": len(v.Findings), "niks": len(niks), "files": len(files),
+		return map[string]any{"visit_id": visitID, "findings": len(v.Findings), "niks": len(niks), "files": len(files) + staged,
 			"files_expected": len(manifest)}, nil
 	})
 	if err != nil {

@@ -1,6 +1,7 @@
 package casework_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -242,5 +243,46 @@ func TestVisitNIKsValidatedMaskedAndAuditedWhenUnmasked(t *testing.T) {
 	}
 	if after != before+1 {
 		t.Fatalf("unmasked read not audited: %d -> %d", before, after)
+	}
+}
+
+// Photos sent ahead of their visit (the offline app sends them one by one): each is checked as
+// it arrives, a re-sent one answers the one kept, a refused one leaves nothing, and the visit
+// naming them takes them in its own transaction.
+func TestStagedPhotosJoinTheirVisit(t *testing.T) {
+	w := setup(t)
+	ctx := context.Background()
+	c := assignedCase(t, w)
+	clientID := "6f1c1d3e-8a4b-4c2d-9e7f-0a1b2c3d4e5f"
+	photo := pngBytes
+	sum := sha256.Sum256(photo)
+	hexSum := hex.EncodeToString(sum[:])
+	for i, want := range []bool{false, true} {
+		existing, err := w.store.StageUpload(ctx, w.timur, c.ID, clientID, "papan.png", hexSum, bytes.NewReader(photo))
+		if err != nil || existing != want {
+			t.Fatalf("send %d: existing %v, err %v", i+1, existing, err)
+		}
+	}
+	if _, err := w.store.StageUpload(ctx, w.timur, c.ID, clientID, "virus.jpg", hexSum, strings.NewReader("MZ not a photo")); code(err) != apperr.Invalid {
+		t.Fatalf("a bad photo: %v", err)
+	}
+	if _, err := w.store.StageUpload(ctx, w.timur, c.ID, clientID, "papan.png", strings.Repeat("0", 64), bytes.NewReader(photo)); code(err) != apperr.Invalid {
+		t.Fatalf("a wrong checksum: %v", err)
+	}
+	v, created, err := w.store.AddVisit(ctx, w.timur, c.ID, casework.Visit{VisitedOn: "2026-11-20", Kind: "lapangan",
+		ClientID: &clientID, FileManifest: []string{hexSum}}, 0)
+	if err != nil || !created {
+		t.Fatal(created, err)
+	}
+	if v.FilesReceived != 1 || v.Incomplete {
+		t.Fatalf("the visit has %d files (incomplete %v)", v.FilesReceived, v.Incomplete)
+	}
+	var left int
+	if err := dbtest.DB(t).Get(&left, `SELECT count(*) FROM visit_uploads WHERE client_id = $1`, clientID); err != nil || left != 0 {
+		t.Fatalf("%d staged photos left (%v)", left, err)
+	}
+	// The photo sent again after its visit took it: answered, nothing kept.
+	if existing, err := w.store.StageUpload(ctx, w.timur, c.ID, clientID, "papan.png", hexSum, bytes.NewReader(photo)); err != nil || !existing {
+		t.Fatalf("a late re-send: %v %v", existing, err)
 	}
 }

@@ -754,6 +754,16 @@ func clearStage(ctx context.Context, ext sqlx.ExtContext, kind *Kind, importID i
 	if _, err := ext.ExecContext(ctx, `DELETE FROM `+kind.stage+` WHERE import_id = $1`, importID); err != nil {
 		return err
 	}
+	// TRUNCATE removes every row, committed or not when it looked: the table is locked first
+	// (so a validation staging into it now, on another worker, has either committed and is
+	// seen, or waits), and if that lock is not free at once the DELETE above has to do.
+	if _, err := ext.ExecContext(ctx, `SAVEPOINT clear_stage`); err != nil {
+		return err
+	}
+	if _, err := ext.ExecContext(ctx, `LOCK TABLE `+kind.stage+` IN ACCESS EXCLUSIVE MODE NOWAIT`); err != nil {
+		_, rerr := ext.ExecContext(ctx, `ROLLBACK TO SAVEPOINT clear_stage`)
+		return rerr
+	}
 	var others bool
 	if err := sqlx.GetContext(ctx, ext, &others, `SELECT EXISTS (SELECT 1 FROM `+kind.stage+`)`); err != nil {
 		return err

@@ -42,6 +42,12 @@ var statusOf = map[apperr.Code]int{
 // IsAPI reports whether the request belongs to the JSON API.
 func IsAPI(c *gin.Context) bool { return strings.HasPrefix(c.Request.URL.Path, "/api/") }
 
+// wantsJSON is true for the pages' own script calls (the offline app's photo uploads), which
+// read the error's message to show it next to the file.
+func wantsJSON(c *gin.Context) bool {
+	return strings.HasPrefix(c.GetHeader("Accept"), "application/json")
+}
+
 // Error is the one place an error becomes a response: JSON for the API, a page otherwise.
 // Only internal errors are logged, with the request id that the page shows; their text never
 // reaches the user.
@@ -69,7 +75,7 @@ func Error(c *gin.Context, err error) {
 		c.Header("Retry-After", "5")
 	}
 	loc := Localizer(c)
-	if IsAPI(c) {
+	if IsAPI(c) || wantsJSON(c) {
 		body := gin.H{"code": string(e.Code), "message": loc.T(e.Message)}
 		if len(e.Fields) > 0 {
 			fields := map[string]string{}

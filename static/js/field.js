@@ -3,7 +3,9 @@
 //   - the visit form is saved on the phone (IndexedDB, photos as blobs) as it is typed, and
 //     offered again when the case is opened, after a reload, a crash or an expired session;
 //   - a visit sent goes to the outbox first and is sent from there, with the client_id the
-//     form got when it opened: a re-send (lost answer, retry) finds the visit already stored;
+//     form got when it opened: its photos one by one (each with its SHA-256, checked by the
+//     server as it arrives), then the visit naming them; a re-send (lost answer, retry) finds
+//     the photo or the visit already stored;
 //   - sending retries with backoff when the network is back (no Background Sync API, which
 //     several browsers lack); an expired session keeps the item until the user logs in again;
 //   - the service worker (/sw.js) keeps the inspector's pages for offline use; caches and
@@ -87,7 +89,10 @@
         state.textContent = texts[item.state] || item.state;
         li.appendChild(document.createTextNode(" "));
         li.appendChild(state);
-        if (item.photos && item.photos.length) li.appendChild(document.createTextNode(" · " + item.photos.length + " 📷"));
+        if (item.photos && item.photos.length) {
+          var arrived = item.photos.filter(function (p) { return p.sent; }).length;
+          li.appendChild(document.createTextNode(" · " + (arrived ? arrived + "/" : "") + item.photos.length + " 📷"));
+        }
         if (item.state === "refused" && item.reason) {
           var why = document.createElement("p");
           why.className = "error small";
@@ -109,11 +114,62 @@
     });
   }
 
-  function formData(item) {
+  // formData is the visit as the form posts it: the photos sent ahead are named by their
+  // SHA-256 ("staged"); without them (inline) they go in the same request.
+  function formData(item, inline) {
     var fd = new FormData();
     item.fields.forEach(function (pair) { fd.append(pair[0], pair[1]); });
-    (item.photos || []).forEach(function (p) { fd.append("photo", p.blob, p.name); });
+    (item.photos || []).forEach(function (p) {
+      if (inline) fd.append("photo", p.blob, p.name);
+      else fd.append("staged", p.sha256);
+    });
     return fd;
+  }
+
+  function sha256Hex(blob) {
+    return blob.arrayBuffer().then(function (buf) { return crypto.subtle.digest("SHA-256", buf); }).then(function (h) {
+      return Array.prototype.map.call(new Uint8Array(h), function (x) { return (x + 0x100).toString(16).slice(1); }).join("");
+    });
+  }
+
+  function landedOnLogin(res) { return new URL(res.url, location.href).pathname === "/login"; }
+
+  // sendPhotos sends an item's photos one by one ahead of its visit, each with its SHA-256;
+  // each one that arrived is marked in the outbox, so a connection lost half-way costs only
+  // the photo in flight. The server checks each as it arrives: a refused photo is named
+  // before any visit exists. Answers "ok", "login", "refused", "retry", or "inline" where the
+  // page is no secure origin (no crypto.subtle): the photos then go with the visit.
+  function sendPhotos(item) {
+    if (!window.crypto || !crypto.subtle) return Promise.resolve("inline");
+    var chain = Promise.resolve("ok");
+    (item.photos || []).forEach(function (p) {
+      chain = chain.then(function (prev) {
+        if (prev !== "ok" || p.sent) return prev;
+        return (p.sha256 ? Promise.resolve(p.sha256) : sha256Hex(p.blob)).then(function (sum) {
+          p.sha256 = sum;
+          var fd = new FormData();
+          fd.append("client_id", item.client_id);
+          fd.append("sha256", sum);
+          fd.append("file", p.blob, p.name);
+          return fetch("/cases/" + item.case_id + "/uploads", { method: "POST", body: fd, credentials: "same-origin",
+            headers: { Accept: "application/json" } });
+        }).then(function (res) {
+          if (landedOnLogin(res)) return "login";
+          if (res.ok) {
+            p.sent = true;
+            return putItem(item).then(renderOutbox).then(function () { return "ok"; });
+          }
+          if (res.status === 409 || res.status === 413 || res.status === 415 || res.status === 422) {
+            return res.json().then(function (body) {
+              item.reason = p.name + ": " + (body.error && body.error.message || res.status);
+              return "refused";
+            }, function () { item.reason = p.name + ": " + res.status; return "refused"; });
+          }
+          return "retry";
+        }, function () { return "retry"; });
+      });
+    });
+    return chain;
   }
 
   // reasonOf reads the message of a refused form from the page the server answered.
@@ -138,12 +194,30 @@
   function send(item) {
     item.state = "sending";
     return putItem(item).then(renderOutbox).then(function () {
-      return fetch(item.url, { method: "POST", body: formData(item), credentials: "same-origin", redirect: "follow" });
-    }).then(function (res) {
-      var landed = new URL(res.url, location.href).pathname;
-      if (landed === "/login") {
+      return sendPhotos(item);
+    }).then(function (photos) {
+      if (photos === "login" || photos === "retry") return photos;
+      if (photos === "refused") {
+        item.state = "refused";
+        return putItem(item).then(function () { return restoreAsDraft(item); }).then(function () { return "refused"; });
+      }
+      return fetch(item.url, { method: "POST", body: formData(item, photos === "inline"), credentials: "same-origin", redirect: "follow" })
+        .then(visitAnswered, function () { return "retry"; });
+    }).then(function (outcome) {
+      if (outcome === "login") {
         item.state = "login"; // the session ended: kept until the user logs in again
         return putItem(item).then(function () { return "login"; });
+      }
+      if (outcome === "retry") {
+        item.state = "waiting"; // no network, or 5xx/503 during an outage: try again later
+        return putItem(item).then(function () { return "retry"; });
+      }
+      return outcome;
+    });
+
+    function visitAnswered(res) {
+      if (landedOnLogin(res)) {
+        return "login";
       }
       if (res.ok) {
         item.state = "sent";
@@ -158,12 +232,8 @@
           return putItem(item).then(function () { return restoreAsDraft(item); }).then(function () { return "refused"; });
         });
       }
-      item.state = "waiting"; // 5xx, 503 during an outage: try again later
-      return putItem(item).then(function () { return "retry"; });
-    }, function () {
-      item.state = "waiting"; // no network
-      return putItem(item).then(function () { return "retry"; });
-    });
+      return "retry";
+    }
   }
 
   function sync() {
