@@ -6,7 +6,7 @@ export GOFLAGS := -mod=mod
 BIN := bin/patuh
 PG_ADMIN_URL = $(shell scripts/db.sh)
 
-.PHONY: run build test check fuzz db-stop clean vendor bench-import load bench-sync
+.PHONY: run build test check fuzz db-stop clean vendor bench-import load bench-sync cluster
 
 build:
 	go build -o $(BIN) ./cmd/patuh
@@ -68,3 +68,8 @@ load:
 # The inspector's offline app: outbox sync time over a throttled phone connection, storage per case.
 bench-sync:
 	scripts/bench-sync.sh
+
+# Three instances behind HAProxy on one PostgreSQL: imports under SIGKILL, restarts and a
+# PostgreSQL restart, with the mixed load running through the proxy (needs haproxy).
+cluster:
+	scripts/cluster.sh

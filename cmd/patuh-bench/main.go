@@ -16,6 +16,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math/rand/v2"
 	"net/http"
 	"os"
@@ -351,7 +352,7 @@ func load(args []string) error {
 	type result struct {
 		kind string
 		took time.Duration
-		ok   bool
+		code int // 0: no answer (connection refused or cut)
 	}
 	// Seeded, so that every run sends the same requests in the same order; choices are random
 	// rather than taken round-robin, which aliased with the request counter (every visit went
@@ -392,7 +393,10 @@ func load(args []string) error {
 			defer wg.Done()
 			began := time.Now()
 			code, err := do(method, path, token, body)
-			results <- result{kind, time.Since(began), err == nil && code < 400}
+			if err != nil {
+				code = 0
+			}
+			results <- result{kind, time.Since(began), code}
 		}()
 	}
 	wg.Wait()
@@ -401,11 +405,13 @@ func load(args []string) error {
 	var all []time.Duration
 	byKind := map[string][]time.Duration{}
 	failed := 0
+	byStatus := map[int]int{}
 	for r := range results {
 		all = append(all, r.took)
 		byKind[r.kind] = append(byKind[r.kind], r.took)
-		if !r.ok {
+		if r.code == 0 || r.code >= 400 {
 			failed++
+			byStatus[r.code]++
 		}
 	}
 	percentile := func(d []time.Duration, q float64) float64 {
@@ -420,6 +426,18 @@ func load(args []string) error {
 	// behind shows as latency and as the last answer arriving late, not as a lower send rate.
 	fmt.Printf("load: %d requests sent at %d/s, all answered %.1fs after the first; p50 %.1f ms, p95 %.1f ms, p99 %.1f ms, max %.1f ms; errors %d\n",
 		len(all), rate, elapsed.Seconds(), pct(0.5), pct(0.95), pct(0.99), pct(1), failed)
+	if failed > 0 {
+		codes := slices.Sorted(maps.Keys(byStatus))
+		fmt.Print("  errors by status:")
+		for _, code := range codes {
+			name := strconv.Itoa(code)
+			if code == 0 {
+				name = "no answer"
+			}
+			fmt.Printf(" %s ×%d", name, byStatus[code])
+		}
+		fmt.Println()
+	}
 	if os.Getenv("LOAD_DETAIL") != "" {
 		for _, kind := range []string{"supervisors", "visits", "case lists", "case pages"} {
 			fmt.Printf("    %-12s %5d requests, p50 %6.1f ms, p99 %6.1f ms\n", kind, len(byKind[kind]),

@@ -26,3 +26,6 @@ func (im *Importer) SetJitter(f func()) { im.jitter = f }
 
 // ID is the worker's name in the leases it takes.
 func (im *Importer) ID() string { return im.id }
+
+// ReleaseDeadLocal runs what Run does first: the leases of this host's dead workers end.
+func (im *Importer) ReleaseDeadLocal(ctx context.Context) error { return im.releaseDeadLocal(ctx) }

@@ -397,6 +397,9 @@ func dropUnattached(ctx context.Context, tx sqlx.ExecerContext, table string) er
 func (im *Importer) Run(ctx context.Context) {
 	tick := time.NewTicker(5 * time.Second)
 	defer tick.Stop()
+	if err := im.releaseDeadLocal(ctx); err != nil {
+		slog.Warn("the leases of stopped workers were not checked; they run out by themselves", "err", err)
+	}
 	for {
 		if err := im.heartbeat(ctx); err != nil && ctx.Err() == nil {
 			slog.Warn("import worker heartbeat failed", "worker", im.id, "err", err)

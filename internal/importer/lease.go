@@ -11,6 +11,8 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"strings"
+	"syscall"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -183,5 +185,34 @@ func (im *Importer) heartbeat(ctx context.Context) error {
 	if err == nil {
 		_, err = im.db.ExecContext(ctx, `DELETE FROM import_workers WHERE seen_at < now() - interval '1 day'`)
 	}
+	return err
+}
+
+// releaseDeadLocal ends at once the leases of this host's workers whose process is gone (a
+// server restarted after a crash need not wait leaseTTL for its own imports). A lease of
+// another host, or of a live process, is left to run out.
+func (im *Importer) releaseDeadLocal(ctx context.Context) error {
+	host, _ := os.Hostname()
+	var owners []string
+	if err := im.db.SelectContext(ctx, &owners, `SELECT DISTINCT lease_owner FROM imports
+		WHERE lease_owner LIKE $1 || '-%' AND lease_until > now()`, host); err != nil {
+		return err
+	}
+	var dead []string
+	for _, o := range owners {
+		var pid int
+		if _, err := fmt.Sscanf(strings.TrimPrefix(o, host+"-"), "%d-", &pid); err != nil || pid <= 0 || o == im.id {
+			continue
+		}
+		if err := syscall.Kill(pid, 0); errors.Is(err, syscall.ESRCH) {
+			dead = append(dead, o)
+		}
+	}
+	if len(dead) == 0 {
+		return nil
+	}
+	slog.Info("taking over the imports of a stopped worker of this host", "workers", dead)
+	_, err := im.db.ExecContext(ctx, `UPDATE imports SET lease_until = now() - interval '1 second'
+		WHERE lease_owner = ANY ($1)`, pq.StringArray(dead))
 	return err
 }

@@ -5,6 +5,8 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"os"
+	"os/exec"
 	"sync"
 	"testing"
 	"time"
@@ -172,5 +174,39 @@ func TestFileNoInstanceCanRead(t *testing.T) {
 	got, _ = elsewhere.Get(context.Background(), imp.ID)
 	if got.Status != "failed" || got.Failure != "import.file.unreadable" {
 		t.Fatalf("no one can read it, yet: %s %q", got.Status, got.Failure)
+	}
+}
+
+// A server restarted after a crash takes its own host's dead worker's imports at once; a
+// lease of a live process is left alone.
+func TestRestartTakesOverItsDeadWorker(t *testing.T) {
+	im := newImporter(t)
+	d := dbtest.DB(t)
+	gone := exec.Command("true")
+	if err := gone.Run(); err != nil {
+		t.Fatal(err)
+	}
+	host, _ := os.Hostname()
+	owners := []string{fmt.Sprintf("%s-%d-a1b2c3", host, gone.Process.Pid), fmt.Sprintf("%s-%d-d4e5f6", host, os.Getppid())}
+	var ids []int64
+	for i, owner := range owners {
+		data := fmt.Appendf(nil, "nib,nama,kode_kelurahan,skala,jumlah_pekerja\n290000000000%d,Mati,31.71.01.1001,kecil,2\n", i)
+		imp, _, err := im.Create(context.Background(), 0, "test", "employers", "e.csv", bytes.NewReader(data), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d.MustExec(`UPDATE imports SET status = 'validating', lease_owner = $2, lease_until = now() + interval '1 minute' WHERE id = $1`, imp.ID, owner)
+		ids = append(ids, imp.ID)
+	}
+	if err := im.ReleaseDeadLocal(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if err := im.Drain(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	dead, _ := im.Get(context.Background(), ids[0])
+	alive, _ := im.Get(context.Background(), ids[1])
+	if dead.Status != "committed" || alive.Status != "validating" {
+		t.Fatalf("dead worker's import %s, live worker's %s", dead.Status, alive.Status)
 	}
 }
