@@ -8,7 +8,9 @@
 #   (d) restarts PostgreSQL,
 # then waits until every import is settled and prints, per window, requests, errors by status and
 # p50/p99, and per import: validated once, committed once, settled, rows equal to the file.
-# Needs haproxy (Debian package `haproxy`) and the Jakarta-scale files of `make bench-import`.
+# Needs haproxy (Debian package `haproxy`); generates the Jakarta-scale files of `make bench-import`
+# when missing. It restarts the PostgreSQL it runs on: give it a server of its own
+# (DATABASE_URL=… PGDATA_OF_SERVER=…) when others use the machine's.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export GOTOOLCHAIN=${GOTOOLCHAIN:-go1.27.3}
@@ -38,7 +40,7 @@ start() { # instance number 0..2
   pids[$1]=$!
   for _ in $(seq 100); do curl -sf localhost:${ports[$1]}/readyz >/dev/null && return; sleep 0.1; done
 }
-instance_of_pid() { for i in 0 1 2; do [ "${pids[$i]}" = "$1" ] && echo $i; done; }
+instance_of_pid() { for i in 0 1 2; do if [ "${pids[$i]}" = "$1" ]; then echo $i; fi; done; }
 cat > $logs/haproxy.cfg <<EOF
 global
   maxconn 4000
@@ -138,9 +140,13 @@ kill -TERM "${pids[1]}"; wait "${pids[1]}" 2>/dev/null || true
 start 1
 sleep 5
 phase "(d) PostgreSQL restart"
-if [ -d .data/pg ] && pg_ctl status -D .data/pg >/dev/null 2>&1; then
-  runner=(); [ "$(id -u)" = 0 ] && runner=(runuser -u "$(stat -c %U .data/pg)" --)
-  "${runner[@]}" pg_ctl -D .data/pg restart -m fast -w >/dev/null
+# The server's data directory: PGDATA_OF_SERVER, else the private cluster of scripts/db.sh, else
+# Debian's cluster.
+pgdata=${PGDATA_OF_SERVER:-.data/pg}
+pgbin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
+if [ -d "$pgdata" ]; then
+  runner=(); [ "$(id -u)" = 0 ] && runner=(runuser -u "$(stat -c %U "$pgdata")" --)
+  "${runner[@]}" "$pgbin/pg_ctl" -D "$pgdata" restart -m fast -w >/dev/null
 else
   pg_ctlcluster --skip-systemctl-redirect 15 main restart
 fi

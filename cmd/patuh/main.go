@@ -166,7 +166,8 @@ func serve(ctx context.Context, cfg config.Config, d *sqlx.DB) error {
 		return err
 	}
 	defer a.Close()
-	go a.Importer.Run(ctx)
+	workerDone := make(chan struct{})
+	go func() { a.Importer.Run(ctx); close(workerDone) }()
 	srv := &http.Server{
 		Addr:              cfg.Addr,
 		Handler:           a.Handler,
@@ -187,7 +188,13 @@ func serve(ctx context.Context, cfg config.Config, d *sqlx.DB) error {
 	slog.Info("shutting down: finishing requests in flight")
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	return srv.Shutdown(shutdownCtx)
+	err = srv.Shutdown(shutdownCtx)
+	// The import being worked on goes back to the queue now, not when its lease runs out.
+	select {
+	case <-workerDone:
+	case <-shutdownCtx.Done():
+	}
+	return err
 }
 
 func userAdd(ctx context.Context, cfg config.Config, d *sqlx.DB, args []string) error {

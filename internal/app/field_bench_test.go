@@ -84,6 +84,9 @@ func TestFieldSyncFigures(t *testing.T) {
 	}
 	elapsed := time.Since(start)
 	v, f := visitsOf(t, caseID)
+	if f != 30 {
+		t.Errorf("%d files arrived, want 30", f)
+	}
 	fmt.Printf("sync: %d visits, %d files (60 MB) over 1.5 Mbit/s with 300 ms RTT: %.1f s (%.2f Mbit/s of photos)\n",
 		v, f, elapsed.Seconds(), 60*8*1.048576/elapsed.Seconds())
 	fmt.Printf("offline storage: %.1f KB per cached case page, %.1f KB of static assets once\n", size/1024, assets/1024)

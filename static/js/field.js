@@ -91,7 +91,7 @@
         li.appendChild(state);
         if (item.photos && item.photos.length) {
           var arrived = item.photos.filter(function (p) { return p.sent; }).length;
-          li.appendChild(document.createTextNode(" · " + (arrived ? arrived + "/" : "") + item.photos.length + " 📷"));
+          li.appendChild(document.createTextNode(" · " + (arrived ? arrived + "/" : "") + item.photos.length + " " + texts.photos));
         }
         if (item.state === "refused" && item.reason) {
           var why = document.createElement("p");
@@ -119,6 +119,7 @@
   function formData(item, inline) {
     var fd = new FormData();
     item.fields.forEach(function (pair) { fd.append(pair[0], pair[1]); });
+    fd.set("client_id", item.client_id); // the id the photos were sent under, whatever the form had
     (item.photos || []).forEach(function (p) {
       if (inline) fd.append("photo", p.blob, p.name);
       else fd.append("staged", p.sha256);
@@ -444,7 +445,7 @@
       texts = { title: t.dataset.title, draft: t.dataset.draft, waiting: t.dataset.waiting, sending: t.dataset.sending,
         sent: t.dataset.sent, refused: t.dataset.refused, login: t.dataset.login, loginLink: t.dataset.loginLink,
         visit: t.dataset.visit, draftRestored: t.dataset.draftRestored, draftDiscard: t.dataset.draftDiscard,
-        logoutWarn: t.dataset.logoutWarn, remove: t.dataset.remove, offline: t.dataset.offline };
+        logoutWarn: t.dataset.logoutWarn, remove: t.dataset.remove, offline: t.dataset.offline, photos: t.dataset.photos };
     }
     var user = currentUser();
     var ready = Promise.resolve();
