@@ -131,6 +131,9 @@ type Importer struct {
 	jitter func()
 }
 
+// maxRest bounds the rest after a flags batch while people use the application.
+const maxRest = 10 * time.Second
+
 // flagBatch is how many employers' flags one transaction recomputes after a commit: a few
 // seconds of work, so no transaction holds back the cleanup of dead rows for long.
 const flagBatch = 40000
@@ -400,10 +403,20 @@ func (im *Importer) Run(ctx context.Context) {
 	if err := im.releaseDeadLocal(ctx); err != nil {
 		slog.Warn("the leases of stopped workers were not checked; they run out by themselves", "err", err)
 	}
-	for {
-		if err := im.heartbeat(ctx); err != nil && ctx.Err() == nil {
-			slog.Warn("import worker heartbeat failed", "worker", im.id, "err", err)
+	// The heartbeat beats on its own: a worker busy with a long run of steps is alive.
+	go func() {
+		for {
+			if err := im.heartbeat(ctx); err != nil && ctx.Err() == nil {
+				slog.Warn("import worker heartbeat failed", "worker", im.id, "err", err)
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(5 * time.Second):
+			}
 		}
+	}()
+	for {
 		for {
 			did, err := im.Step(ctx)
 			if err != nil {
@@ -467,7 +480,9 @@ func (im *Importer) Step(ctx context.Context) (did bool, err error) {
 	n, err := flags.RecomputeQueued(ctx, im.db, im.Now(), im.flagBatch)
 	if err != nil || n > 0 {
 		if busy && err == nil {
-			im.rest(ctx, 2*time.Since(began))
+			// At most maxRest: a batch that waited long on a lock (a commit of another
+			// instance dropping partitions) did no work to rest from.
+			im.rest(ctx, min(2*time.Since(began), maxRest))
 		}
 		return n > 0, err
 	}
@@ -497,6 +512,9 @@ func (im *Importer) Step(ctx context.Context) (did bool, err error) {
 	}
 	if cause := context.Cause(stepCtx); errors.Is(cause, errLeaseLost) {
 		err = cause
+	}
+	if errors.Is(err, errFlagsPending) {
+		return true, nil // claimed again once the flags are computed
 	}
 	if err != nil && stepFailed(err) {
 		slog.Error("import step failed", "import_id", imp.ID, "status", imp.Status, "err", err)
@@ -539,6 +557,15 @@ func (im *Importer) commit(ctx context.Context, imp *Import) error {
 			"participants":   {"attach", "participants-snapshot"},
 		}[kind.Name]
 		if err := execAll(ctx, tx, q["lock"], imp.ID); err != nil {
+			return err
+		}
+		// Claimed while another commit was running, whose flags are now being computed: this
+		// one waits for them (claim), as the flags of one commit come before the next.
+		var flagsPending bool
+		if err := tx.GetContext(ctx, &flagsPending, `SELECT EXISTS (SELECT 1 FROM flag_queue)`); err != nil || flagsPending {
+			if err == nil {
+				err = errFlagsPending
+			}
 			return err
 		}
 		if kind.Name == "workers" {

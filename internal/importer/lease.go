@@ -38,6 +38,9 @@ const workerSeen = time.Minute
 // errLeaseLost stops a step whose lease another worker has taken over: it must write nothing.
 var errLeaseLost = errors.New("importer: the lease of this import was taken over by another worker")
 
+// errFlagsPending gives back a commit claimed while another commit's flags were being queued.
+var errFlagsPending = errors.New("importer: flags of an earlier commit are still being computed")
+
 // newWorkerID names this worker in leases and logs: host, process and a random suffix (two
 // workers of one process, as in tests, are still two).
 func newWorkerID() string {
