@@ -24,7 +24,7 @@ type Config struct {
 	AuditKey []byte
 	// AuditSealEvery is how many new audit rows the server lets pass before sealing the head.
 	AuditSealEvery int
-	Addr        string
+	Addr           string
 	// Secret keys the HMAC under which API tokens are stored.
 	Secret string
 	// SecureCookies sends the session as a __Host- cookie with Secure; only off in
