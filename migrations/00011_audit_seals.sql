@@ -1,5 +1,5 @@
 -- +goose Up
--- An audit log the application cannot rewrite (issue 14, docs/domain.md "Audit"):
+-- An audit log the application cannot rewrite (issue 14; README "Database roles"):
 --   * the server connects as the role patuh_app (DATABASE_URL), migrations run as the owner
 --     role (DATABASE_OWNER_URL), which owns audit_log and audit_seals;
 --   * patuh_app owns every other table, because the importer creates, attaches, truncates and

@@ -91,8 +91,9 @@ func (s *Sealer) seal(ctx context.Context, atLeast int64) (Seal, bool, error) {
 			Hash  []byte `db:"hash"`
 			Added int64  `db:"added"`
 		}
-		err = sqlx.GetContext(ctx, tx, &head, `SELECT max(id) AS id, (array_agg(hash ORDER BY id DESC))[1] AS hash, count(*) AS added
-			FROM audit_log WHERE id > $1 HAVING count(*) > 0`, last.LastID)
+		// One statement, one snapshot: the count ends at the head it reads.
+		err = sqlx.GetContext(ctx, tx, &head, `SELECT h.id, h.hash, (SELECT count(*) FROM audit_log WHERE id > $1 AND id <= h.id) AS added
+			FROM (SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1) h WHERE h.id > $1`, last.LastID)
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil
 		}
