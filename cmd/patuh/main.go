@@ -190,7 +190,7 @@ func withOwner(ctx context.Context, cfg config.Config, d *sqlx.DB, fn func(owner
 }
 
 // migrateAsOwner runs the migrations as the owner role: the server's own role may not create
-// or alter the audit tables (migrations/00011).
+// or alter the audit tables (migrations/00017).
 func migrateAsOwner(ctx context.Context, cfg config.Config, d *sqlx.DB) (n int, err error) {
 	err = withOwner(ctx, cfg, d, func(owner *sqlx.DB) error {
 		n, err = db.Migrate(ctx, owner)

@@ -4,7 +4,7 @@
 // or deleting any row (which the table's trigger already forbids) breaks every later hash;
 // Verify names the first row that no longer matches. Someone able to rewrite the table can
 // recompute every hash, though: seals (seal.go) make that, and a truncation, visible too. The
-// server's role may only SELECT and INSERT the table (migrations/00011).
+// server's role may only SELECT and INSERT the table (migrations/00017).
 package audit
 
 import (

@@ -296,7 +296,7 @@ func parseAnchor(line string) (Seal, error) {
 
 // Rewritable reports whether the connection's role could rewrite the audit tables: a superuser,
 // a member of their owner, or a role granted UPDATE, DELETE or TRUNCATE. The server runs as a
-// role for which it is false (migrations/00011).
+// role for which it is false (migrations/00017).
 func Rewritable(ctx context.Context, d *sqlx.DB) (bool, error) {
 	var yes bool
 	err := sqlx.GetContext(ctx, d, &yes, `SELECT bool_or(r.rolsuper OR pg_has_role(current_user, c.relowner, 'USAGE')

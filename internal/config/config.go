@@ -16,7 +16,7 @@ type Config struct {
 	Production bool
 	// DatabaseURL is what the server connects as: the role patuh_app, which may not rewrite
 	// the audit log. DatabaseOwnerURL runs the migrations as the role that owns the audit
-	// tables (migrations/00011); without it the migrations run as DatabaseURL.
+	// tables (migrations/00017); without it the migrations run as DatabaseURL.
 	DatabaseURL      string
 	DatabaseOwnerURL string
 	// AuditKey keys the HMAC seals of the audit chain (PATUH_AUDIT_KEY, or the contents of

@@ -93,7 +93,7 @@ func Migrate(ctx context.Context, d *sqlx.DB) (int, error) {
 }
 
 // handOver gives the application's role (patuh_app) the tables that migrations, run as the
-// owner role, have just created; the audit tables stay the owner's (migrations/00011).
+// owner role, have just created; the audit tables stay the owner's (migrations/00017).
 func handOver(ctx context.Context, d *sqlx.DB) error {
 	var exists bool
 	if err := d.GetContext(ctx, &exists, `SELECT to_regproc('patuh_hand_over_to_app') IS NOT NULL`); err != nil {
@@ -108,7 +108,7 @@ func handOver(ctx context.Context, d *sqlx.DB) error {
 	return nil
 }
 
-// AppRole is the PostgreSQL role the server connects as (migrations/00011).
+// AppRole is the PostgreSQL role the server connects as (migrations/00017).
 const AppRole = "patuh_app"
 
 // Reset runs every Down migration; only the tests use it, to prove each Down undoes its Up.

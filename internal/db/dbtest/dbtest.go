@@ -136,7 +136,7 @@ func ensureTemplate(ctx context.Context, admin string) (string, error) {
 	if err := conn.GetContext(ctx, &exists, `SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)`, name); err != nil {
 		return "", err
 	}
-	// Migrations create the application's role without LOGIN (migrations/00011); the test
+	// Migrations create the application's role without LOGIN (migrations/00017); the test
 	// server is a development one, so the role logs in as trusted, like `make run` sets it up.
 	if _, err := conn.ExecContext(ctx, fmt.Sprintf(`DO $$ BEGIN
 		IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '%[1]s') THEN CREATE ROLE %[1]s LOGIN;
