@@ -11,16 +11,27 @@ PG_ADMIN_URL = $(shell scripts/db.sh)
 build:
 	go build -o $(BIN) ./cmd/patuh
 
+# Two database roles (README, Security): the administrator's (here the server's superuser) owns
+# the database and runs the migrations (DATABASE_OWNER_URL); the server connects as patuh_app,
+# which may only read and append the audit log. The key sealing the audit chain is kept in
+# .data/audit.key, outside the database.
 run: build
 	@admin='$(PG_ADMIN_URL)'; [ -n "$$admin" ] || exit 1; \
-	url=$$(echo "$$admin" | sed -E 's#/postgres([?]|$$)#/patuh\1#'); \
+	owner=$$(echo "$$admin" | sed -E 's#/postgres([?]|$$)#/patuh\1#'); \
+	app=$$(echo "$$owner" | sed -E 's#//[^@/]*@#//patuh_app@#'); \
 	psql "$$admin" -Atqc "SELECT 1 FROM pg_database WHERE datname = 'patuh'" | grep -q 1 || psql "$$admin" -qc 'CREATE DATABASE patuh'; \
-	DATABASE_URL="$$url" $(BIN) migrate && \
-	DATABASE_URL="$$url" $(BIN) seed-demo && \
+	psql "$$admin" -Atqc "SELECT 1 FROM pg_roles WHERE rolname = 'patuh_app'" | grep -q 1 || psql "$$admin" -qc 'CREATE ROLE patuh_app'; \
+	psql "$$admin" -qc 'ALTER ROLE patuh_app LOGIN NOSUPERUSER' || exit 1; \
+	[ -s .data/audit.key ] || { mkdir -p .data && (umask 077 && head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > .data/audit.key); }; \
+	export DATABASE_OWNER_URL="$$owner" DATABASE_URL="$$app" PATUH_AUDIT_KEY_FILE=.data/audit.key; \
+	$(BIN) migrate && \
+	$(BIN) seed-demo && \
 	echo && echo "Patuh: http://localhost:8080  (log in as admin with the password above; Ctrl-C stops)" && echo && \
-	DATABASE_URL="$$url" PATUH_LOG_FORMAT=text exec $(BIN) serve
+	PATUH_LOG_FORMAT=text exec $(BIN) serve
 
-# Every test package clones its own database from a migrated template on this server.
+# Every test package clones its own database from a migrated template on this server; the
+# harness (internal/db/dbtest) runs the migrations as the administrator and gives the role
+# patuh_app LOGIN: the tests' application connects as it, like the server.
 # PATUH_REQUIRE_BROWSER=1 (set by .ci/run) turns a missing chromium into a failure.
 test:
 	@admin='$(PG_ADMIN_URL)'; [ -n "$$admin" ] || exit 1; \

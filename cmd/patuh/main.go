@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"runtime/pprof"
 	"strings"
 	"syscall"
@@ -42,9 +43,12 @@ usage:
   patuh import --kind employers|workers|bpjs_employers|participants [--auto-commit-max-invalid 0.01] FILE
   patuh seed-demo                   create the demo users (new passwords each run) and sample data
   patuh flags recompute             recompute every employer's flags (after editing rates by hand)
-  patuh audit verify                check the audit log's hash chain
+  patuh audit verify                check the audit log's hash chain and its seals
+  patuh audit seal                  seal the audit chain's head now (the server seals every PATUH_AUDIT_SEAL_EVERY rows)
 
-environment: DATABASE_URL, PATUH_ENV (development|production), PATUH_ADDR, PATUH_SECRET,
+environment: DATABASE_URL (the server's role, patuh_app), DATABASE_OWNER_URL (the role that runs
+  migrations and owns the audit tables), PATUH_ENV (development|production), PATUH_ADDR, PATUH_SECRET,
+  PATUH_AUDIT_KEY or PATUH_AUDIT_KEY_FILE, PATUH_AUDIT_SEAL_EVERY, PATUH_DATA_DIR,
   PATUH_SECURE_COOKIES, PATUH_SESSION_IDLE, PATUH_SESSION_MAX_AGE, PATUH_TRUSTED_PROXIES, PATUH_LOG_FORMAT
 `
 
@@ -94,11 +98,15 @@ func run(args []string) error {
 	case "serve":
 		return serve(ctx, cfg, d)
 	case "migrate", "migrate up":
-		n, err := db.Migrate(ctx, d)
+		n, err := migrateAsOwner(ctx, cfg, d)
 		fmt.Printf("applied %d migration(s)\n", n)
 		return err
 	case "migrate status":
-		st, err := db.Status(ctx, d)
+		var st []db.MigrationStatus
+		err := withOwner(ctx, cfg, d, func(owner *sqlx.DB) (err error) {
+			st, err = db.Status(ctx, owner)
+			return err
+		})
 		for _, s := range st {
 			state := "pending"
 			if s.Applied {
@@ -130,11 +138,27 @@ func run(args []string) error {
 		fmt.Printf("flags recomputed for all %d employers in %.1fs\n", n, time.Since(start).Seconds())
 		return nil
 	case "audit verify":
-		n, err := audit.Verify(ctx, d)
+		anchor := filepath.Join(cfg.DataDir, audit.AnchorFile)
+		rep, err := audit.Verify(ctx, d, cfg.AuditKey, anchor)
 		if err != nil {
-			return fmt.Errorf("audit chain broken after %d good row(s): %w", n, err)
+			return fmt.Errorf("audit chain broken after %d good row(s): %w", rep.Rows, err)
 		}
-		fmt.Printf("audit chain intact: %d row(s)\n", n)
+		fmt.Printf("audit chain intact: %d row(s), %d seal(s), sealed up to row %d, %d row(s) not sealed yet\n",
+			rep.Rows, rep.Seals, rep.LastSealed, rep.Unsealed)
+		if !rep.Anchored {
+			fmt.Printf("no seal found in %s to compare with (run `patuh audit seal` where the server keeps its files)\n", anchor)
+		}
+		return nil
+	case "audit seal":
+		s, sealed, err := audit.NewSealer(d, cfg.AuditKey, cfg.DataDir).Seal(ctx)
+		if err != nil {
+			return err
+		}
+		if !sealed {
+			fmt.Println("nothing to seal: the head is sealed already, or the log is empty")
+			return nil
+		}
+		fmt.Printf("sealed the audit chain up to row %d (%d rows) as seal %d\n", s.LastID, s.Rows, s.ID)
 		return nil
 	}
 	return fmt.Errorf("unknown command %q\n\n%s", cmd, usage)
@@ -152,15 +176,53 @@ func setupLogging(cfg config.Config) {
 	slog.SetDefault(slog.New(h))
 }
 
+// withOwner runs fn connected as DATABASE_OWNER_URL (d itself when that is DATABASE_URL).
+func withOwner(ctx context.Context, cfg config.Config, d *sqlx.DB, fn func(owner *sqlx.DB) error) error {
+	if cfg.DatabaseOwnerURL == cfg.DatabaseURL {
+		return fn(d)
+	}
+	owner, err := db.Open(ctx, cfg.DatabaseOwnerURL)
+	if err != nil {
+		return fmt.Errorf("as DATABASE_OWNER_URL: %w", err)
+	}
+	defer owner.Close()
+	return fn(owner)
+}
+
+// migrateAsOwner runs the migrations as the owner role: the server's own role may not create
+// or alter the audit tables (migrations/00017).
+func migrateAsOwner(ctx context.Context, cfg config.Config, d *sqlx.DB) (n int, err error) {
+	err = withOwner(ctx, cfg, d, func(owner *sqlx.DB) error {
+		n, err = db.Migrate(ctx, owner)
+		return err
+	})
+	return n, err
+}
+
 func serve(ctx context.Context, cfg config.Config, d *sqlx.DB) error {
-	if n, err := db.Migrate(ctx, d); err != nil {
+	if n, err := migrateAsOwner(ctx, cfg, d); err != nil {
 		return err
 	} else if n > 0 {
 		slog.Info("migrated", "applied", n)
 	}
+	if rewritable, err := audit.Rewritable(ctx, d); err != nil {
+		return err
+	} else if rewritable && cfg.Production {
+		return errors.New("PATUH_ENV=production refuses a DATABASE_URL role that can rewrite audit_log: connect as patuh_app and run migrations with DATABASE_OWNER_URL (README, Database roles)")
+	} else if rewritable {
+		slog.Warn("DATABASE_URL's role can rewrite the audit log; connect as patuh_app (make run does)")
+	}
 	if !cfg.Production {
 		slog.Warn("development mode: insecure defaults are in use; set PATUH_ENV=production with PATUH_SECRET for real use")
 	}
+	// The sealer stops (sealing what is left) when the server does, whatever the reason.
+	sealCtx, stopSealing := context.WithCancel(ctx)
+	sealerDone := make(chan struct{})
+	go func() {
+		defer close(sealerDone)
+		audit.NewSealer(d, cfg.AuditKey, cfg.DataDir).Run(sealCtx, cfg.AuditSealEvery, 10*time.Second)
+	}()
+	defer func() { stopSealing(); <-sealerDone }()
 	a, err := app.New(cfg, d)
 	if err != nil {
 		return err
@@ -284,7 +346,7 @@ func tokenCreate(ctx context.Context, cfg config.Config, d *sqlx.DB, args []stri
 }
 
 func seedDemo(ctx context.Context, cfg config.Config, d *sqlx.DB) error {
-	if _, err := db.Migrate(ctx, d); err != nil {
+	if _, err := migrateAsOwner(ctx, cfg, d); err != nil {
 		return err
 	}
 	accounts, err := demo.SeedUsers(ctx, auth.NewStore(d, cfg.Secret))

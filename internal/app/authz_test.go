@@ -16,8 +16,8 @@ import (
 )
 
 // TestAuthorizationMatrix holds every route to a rule for each kind of caller: anonymous, admin,
-// supervisor (all Jakarta), the assigned inspector of Jakarta Timur, and an inspector of
-// Jakarta Pusat. "ok" means access was granted (any answer but 401, 403, 404 or the login
+// supervisor (all Jakarta), the assigned inspector of Jakarta Timur, an inspector of Jakarta
+// Pusat, and another inspector of Jakarta Timur who is not the case's assignee. "ok" means access was granted (any answer but 401, 403, 404 or the login
 // page; writes carry a stale version or an invalid body so that nothing changes), "login" a
 // redirect to the login page. A route missing from the table fails the test.
 func TestAuthorizationMatrix(t *testing.T) {
@@ -33,6 +33,11 @@ func TestAuthorizationMatrix(t *testing.T) {
 	users := map[string]string{"admin": addUser(t, auth.Admin, ""), "supervisor": addUser(t, auth.Supervisor, ""),
 		"inspector-in": addUser(t, auth.Inspector, "31.75"), "inspector-out": addUser(t, auth.Inspector, "31.71")}
 	store := auth.NewStore(d, "test-secret")
+	users["inspector-area"] = "authz-inspector-area-not-assignee"
+	if _, err := store.AddUser(ctx, "test", auth.NewUser{Username: users["inspector-area"], Name: "Test inspector",
+		Role: auth.Inspector, Area: "31.75", Password: password}, false); err != nil {
+		t.Fatal(err)
+	}
 	who := func(name string) *auth.User { u, _ := store.UserByUsername(ctx, users[name]); return u }
 
 	// A case in Jakarta Timur with a visit, a photo, a teguran and its letter.
@@ -77,74 +82,76 @@ func TestAuthorizationMatrix(t *testing.T) {
 		}
 		return strings.Replace(p, ":id", itoa(cs.ID), 1)
 	}
-	// anonymous, admin, supervisor, inspector-in, inspector-out
+	// anonymous, admin, supervisor, inspector-in, inspector-out, inspector-area: the last is an
+	// inspector of the case's area who is not its assignee, who may read the case but not act
+	// on it (casework/policy.go): visits, evidence, follow-ups and closure requests are refused.
 	rules := map[string]string{
-		"GET /healthz": "ok ok ok ok ok", "GET /readyz": "ok ok ok ok ok", "GET /login": "ok ok ok ok ok",
-		"GET /account/password": "login ok ok ok ok", "POST /account/password": "login 422 422 422 422",
-		"GET /login/mfa": "ok ok ok ok ok", "POST /login/mfa": "ok ok ok ok ok", "GET /login/mfa/qr.png": "403 403 403 403 403",
-		"GET /static/*path": "ok ok ok ok ok", "GET /sw.js": "ok ok ok ok ok", "GET /manifest.webmanifest": "ok ok ok ok ok",
-		"GET /api/v1/openapi.json": "ok ok ok ok ok", "POST /lang": "ok ok ok ok ok",
-		"POST /login": "any any any any any", "POST /logout": "login login login login login",
-		"GET /":                                            "login ok ok ok ok",
-		"GET /regions":                                     "login ok ok ok ok",
-		"GET /regions/:kode":                               "login ok ok ok 404",
-		"GET /employers":                                   "login ok ok ok ok",
-		"GET /employers/:id":                               "login ok ok ok 404",
-		"GET /employers/export/:format":                    "login ok ok ok ok",
-		"GET /dashboard":                                   "login ok ok ok ok",
-		"GET /review":                                      "login ok ok 403 403",
-		"GET /cases":                                       "login ok ok ok ok",
-		"GET /cases/:id":                                   "login ok ok ok 404",
-		"GET /cases/:id/files/:fid":                        "login ok ok ok 404",
-		"GET /cases/:id/visits/:vid/bap.pdf":               "login ok ok ok 404",
-		"GET /cases/:id/follow-ups/:fid/letter.pdf":        "login ok ok ok 404",
-		"GET /cases/complaint":                             "login ok ok 403 403",
-		"GET /cases/export/:format":                        "login ok ok ok ok",
-		"GET /follow-ups/export/:format":                   "login ok ok ok ok",
-		"GET /imports":                                     "login ok 403 403 403",
-		"GET /imports/:id":                                 "login ok 403 403 403",
-		"GET /imports/:id/errors.csv":                      "login ok 403 403 403",
-		"GET /imports/:id/progress":                        "login ok 403 403 403",
-		"POST /imports":                                    "login ok 403 403 403",
-		"POST /imports/:id/commit":                         "login ok 403 403 403",
-		"POST /imports/:id/discard":                        "login ok 403 403 403",
-		"POST /cases":                                      "login ok ok 403 403",
-		"POST /cases/bulk":                                 "login ok ok 403 403",
-		"POST /cases/complaint":                            "login ok ok 403 403",
-		"POST /cases/:id/assign":                           "login ok ok 403 403",
-		"POST /cases/:id/close":                            "login ok ok 403 403",
-		"POST /cases/:id/visits":                           "login ok ok ok 404",
-		"POST /cases/:id/uploads":                          "login ok ok ok 404",
-		"POST /cases/:id/follow-ups":                       "login ok ok ok 404",
-		"POST /cases/:id/follow-ups/:fid":                  "login ok ok ok 404",
-		"POST /cases/:id/request-closure":                  "login ok ok ok 404",
-		"GET /api/v1/me":                                   "401 ok ok ok ok",
-		"GET /api/v1/employers":                            "401 ok ok ok ok",
-		"GET /api/v1/employers/:id":                        "401 ok ok ok 404",
-		"GET /api/v1/stats/coverage":                       "401 ok ok ok ok",
-		"GET /api/v1/stats/residents":                      "401 ok ok ok ok",
-		"GET /api/v1/imports/:id":                          "401 ok 403 403 403",
-		"GET /api/v1/imports/:id/errors.csv":               "401 ok 403 403 403",
-		"POST /api/v1/imports":                             "401 ok 403 403 403",
-		"POST /api/v1/imports/:id/commit":                  "401 ok 403 403 403",
-		"POST /api/v1/imports/:id/discard":                 "401 ok 403 403 403",
-		"GET /api/v1/cases":                                "401 ok ok ok ok",
-		"GET /api/v1/cases/:id":                            "401 ok ok ok 404",
-		"GET /api/v1/cases/:id/files":                      "401 ok ok ok 404",
-		"GET /api/v1/cases/:id/files/:fid":                 "401 ok ok ok 404",
-		"GET /api/v1/cases/:id/visits/:vid/bap.pdf":        "401 ok ok ok 404",
-		"GET /api/v1/cases/:id/follow-ups/:fid/letter.pdf": "401 ok ok ok 404",
-		"GET /api/v1/cases/:id/suggested-assignee":         "401 ok ok 403 403",
-		"POST /api/v1/cases":                               "401 ok ok 403 403",
-		"POST /api/v1/cases/:id/assign":                    "401 ok ok 403 403",
-		"POST /api/v1/cases/:id/close":                     "401 ok ok 403 403",
-		"POST /api/v1/cases/:id/visits":                    "401 ok ok ok 404",
-		"POST /api/v1/cases/:id/follow-ups":                "401 ok ok ok 404",
-		"PATCH /api/v1/cases/:id/follow-ups/:fid":          "401 ok ok ok 404",
-		"POST /api/v1/cases/:id/request-closure":           "401 ok ok ok 404",
-		"POST /api/v1/cases/:id/visits/:vid/files":         "401 ok ok ok 404",
+		"GET /healthz": "ok ok ok ok ok ok", "GET /readyz": "ok ok ok ok ok ok", "GET /login": "ok ok ok ok ok ok",
+		"GET /account/password": "login ok ok ok ok ok", "POST /account/password": "login 422 422 422 422 422",
+		"GET /login/mfa": "ok ok ok ok ok ok", "POST /login/mfa": "ok ok ok ok ok ok", "GET /login/mfa/qr.png": "403 403 403 403 403 403",
+		"GET /static/*path": "ok ok ok ok ok ok", "GET /sw.js": "ok ok ok ok ok ok", "GET /manifest.webmanifest": "ok ok ok ok ok ok",
+		"GET /api/v1/openapi.json": "ok ok ok ok ok ok", "POST /lang": "ok ok ok ok ok ok",
+		"POST /login": "any any any any any any", "POST /logout": "login login login login login login",
+		"GET /":                                            "login ok ok ok ok ok",
+		"GET /regions":                                     "login ok ok ok ok ok",
+		"GET /regions/:kode":                               "login ok ok ok 404 ok",
+		"GET /employers":                                   "login ok ok ok ok ok",
+		"GET /employers/:id":                               "login ok ok ok 404 ok",
+		"GET /employers/export/:format":                    "login ok ok ok ok ok",
+		"GET /dashboard":                                   "login ok ok ok ok ok",
+		"GET /review":                                      "login ok ok 403 403 403",
+		"GET /cases":                                       "login ok ok ok ok ok",
+		"GET /cases/:id":                                   "login ok ok ok 404 ok",
+		"GET /cases/:id/files/:fid":                        "login ok ok ok 404 ok",
+		"GET /cases/:id/visits/:vid/bap.pdf":               "login ok ok ok 404 ok",
+		"GET /cases/:id/follow-ups/:fid/letter.pdf":        "login ok ok ok 404 ok",
+		"GET /cases/complaint":                             "login ok ok 403 403 403",
+		"GET /cases/export/:format":                        "login ok ok ok ok ok",
+		"GET /follow-ups/export/:format":                   "login ok ok ok ok ok",
+		"GET /imports":                                     "login ok 403 403 403 403",
+		"GET /imports/:id":                                 "login ok 403 403 403 403",
+		"GET /imports/:id/errors.csv":                      "login ok 403 403 403 403",
+		"GET /imports/:id/progress":                        "login ok 403 403 403 403",
+		"POST /imports":                                    "login ok 403 403 403 403",
+		"POST /imports/:id/commit":                         "login ok 403 403 403 403",
+		"POST /imports/:id/discard":                        "login ok 403 403 403 403",
+		"POST /cases":                                      "login ok ok 403 403 403",
+		"POST /cases/bulk":                                 "login ok ok 403 403 403",
+		"POST /cases/complaint":                            "login ok ok 403 403 403",
+		"POST /cases/:id/assign":                           "login ok ok 403 403 403",
+		"POST /cases/:id/close":                            "login ok ok 403 403 403",
+		"POST /cases/:id/visits":                           "login ok ok ok 404 403",
+		"POST /cases/:id/uploads":                          "login ok ok ok 404 403",
+		"POST /cases/:id/follow-ups":                       "login ok ok ok 404 403",
+		"POST /cases/:id/follow-ups/:fid":                  "login ok ok ok 404 403",
+		"POST /cases/:id/request-closure":                  "login ok ok ok 404 403",
+		"GET /api/v1/me":                                   "401 ok ok ok ok ok",
+		"GET /api/v1/employers":                            "401 ok ok ok ok ok",
+		"GET /api/v1/employers/:id":                        "401 ok ok ok 404 ok",
+		"GET /api/v1/stats/coverage":                       "401 ok ok ok ok ok",
+		"GET /api/v1/stats/residents":                      "401 ok ok ok ok ok",
+		"GET /api/v1/imports/:id":                          "401 ok 403 403 403 403",
+		"GET /api/v1/imports/:id/errors.csv":               "401 ok 403 403 403 403",
+		"POST /api/v1/imports":                             "401 ok 403 403 403 403",
+		"POST /api/v1/imports/:id/commit":                  "401 ok 403 403 403 403",
+		"POST /api/v1/imports/:id/discard":                 "401 ok 403 403 403 403",
+		"GET /api/v1/cases":                                "401 ok ok ok ok ok",
+		"GET /api/v1/cases/:id":                            "401 ok ok ok 404 ok",
+		"GET /api/v1/cases/:id/files":                      "401 ok ok ok 404 ok",
+		"GET /api/v1/cases/:id/files/:fid":                 "401 ok ok ok 404 ok",
+		"GET /api/v1/cases/:id/visits/:vid/bap.pdf":        "401 ok ok ok 404 ok",
+		"GET /api/v1/cases/:id/follow-ups/:fid/letter.pdf": "401 ok ok ok 404 ok",
+		"GET /api/v1/cases/:id/suggested-assignee":         "401 ok ok 403 403 403",
+		"POST /api/v1/cases":                               "401 ok ok 403 403 403",
+		"POST /api/v1/cases/:id/assign":                    "401 ok ok 403 403 403",
+		"POST /api/v1/cases/:id/close":                     "401 ok ok 403 403 403",
+		"POST /api/v1/cases/:id/visits":                    "401 ok ok ok 404 403",
+		"POST /api/v1/cases/:id/follow-ups":                "401 ok ok ok 404 403",
+		"PATCH /api/v1/cases/:id/follow-ups/:fid":          "401 ok ok ok 404 403",
+		"POST /api/v1/cases/:id/request-closure":           "401 ok ok ok 404 403",
+		"POST /api/v1/cases/:id/visits/:vid/files":         "401 ok ok ok 404 403",
 	}
-	callers := []string{"anonymous", "admin", "supervisor", "inspector-in", "inspector-out"}
+	callers := []string{"anonymous", "admin", "supervisor", "inspector-in", "inspector-out", "inspector-area"}
 	clients := map[string]*client{}
 	tokens := map[string]string{}
 	for _, name := range callers {

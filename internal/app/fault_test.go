@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -35,7 +36,7 @@ func TestServerKilledMidImport(t *testing.T) {
 	user := addUser(t, auth.Admin, "")
 	tok := token(t, user)
 	files := t.TempDir()
-	start := func() (*exec.Cmd, string) { return startServer(t, bin, dbtest.URL(), files) }
+	start := func() (*exec.Cmd, string) { return startServer(t, bin, dbtest.URL(), dbtest.OwnerURL(), files) }
 	status := func(base string, id int64) (string, int) {
 		req, _ := http.NewRequest("GET", fmt.Sprintf("%s/api/v1/imports/%d", base, id), nil)
 		req.Header.Set("Authorization", "Bearer "+tok)
@@ -133,13 +134,14 @@ func buildServer(t *testing.T) string {
 }
 
 // startServer runs `patuh serve` on a free port against databaseURL and waits until it is ready.
-func startServer(t *testing.T, bin, databaseURL, files string) (*exec.Cmd, string) {
+// startServer runs `patuh serve` as the application's role (databaseURL), migrating as ownerURL.
+func startServer(t *testing.T, bin, databaseURL, ownerURL, files string) (*exec.Cmd, string) {
 	t.Helper()
 	l, _ := net.Listen("tcp", "127.0.0.1:0")
 	addr := l.Addr().String()
 	l.Close()
 	cmd := exec.Command(bin, "serve")
-	cmd.Env = append(os.Environ(), "DATABASE_URL="+databaseURL, "PATUH_ADDR="+addr, "PATUH_SECRET=test-secret",
+	cmd.Env = append(os.Environ(), "DATABASE_URL="+databaseURL, "DATABASE_OWNER_URL="+ownerURL, "PATUH_ADDR="+addr, "PATUH_SECRET=test-secret",
 		"PATUH_DATA_DIR="+files, "PATUH_LOG_FORMAT=text")
 	cmd.Stderr = os.Stderr
 	if err := cmd.Start(); err != nil {
@@ -184,6 +186,9 @@ func TestDatabaseRestart(t *testing.T) {
 	if _, err := db.Migrate(ctx, d); err != nil {
 		t.Fatal(err)
 	}
+	if _, err := d.Exec(`ALTER ROLE ` + db.AppRole + ` LOGIN`); err != nil {
+		t.Fatal(err)
+	}
 	store := auth.NewStore(d, "test-secret")
 	u, err := store.AddUser(ctx, "test", auth.NewUser{Username: "restart", Name: "Restart", Role: auth.Supervisor, Password: password}, false)
 	if err == nil {
@@ -198,7 +203,8 @@ func TestDatabaseRestart(t *testing.T) {
 	}
 	d.Close()
 
-	server, base := startServer(t, buildServer(t), cluster.URL("patuh"), t.TempDir())
+	appURL := strings.Replace(cluster.URL("patuh"), "//postgres@", "//"+db.AppRole+"@", 1)
+	server, base := startServer(t, buildServer(t), appURL, cluster.URL("patuh"), t.TempDir())
 	defer func() { server.Process.Signal(syscall.SIGTERM); server.Wait() }()
 	jar, _ := cookiejar.New(nil)
 	browser := &http.Client{Jar: jar, Timeout: 10 * time.Second}

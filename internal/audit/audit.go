@@ -2,7 +2,9 @@
 //
 // Each row's hash is SHA-256 over the previous row's hash and the row's own fields, so editing
 // or deleting any row (which the table's trigger already forbids) breaks every later hash;
-// Verify names the first row that no longer matches.
+// Verify names the first row that no longer matches. Someone able to rewrite the table can
+// recompute every hash, though: seals (seal.go) make that, and a truncation, visible too. The
+// server's role may only SELECT and INSERT the table (migrations/00017).
 package audit
 
 import (
@@ -108,8 +110,9 @@ type BrokenRowError struct {
 
 func (e *BrokenRowError) Error() string { return fmt.Sprintf("audit row %d: %s", e.ID, e.Reason) }
 
-// Verify walks the chain in order and returns how many rows it checked, or the first broken row.
-func Verify(ctx context.Context, d *sqlx.DB) (int, error) {
+// walk reads the chain in order, checks each row against its hash and the one before it, and
+// calls fn with each good row and its position (1-based); it returns how many rows were good.
+func walk(ctx context.Context, d *sqlx.DB, fn func(r row, n int) error) (int, error) {
 	rows, err := d.QueryxContext(ctx, `SELECT id, at, actor_id, actor, action, entity, entity_id,
 		detail::text AS detail, prev_hash, hash FROM audit_log ORDER BY id`)
 	if err != nil {
@@ -128,6 +131,9 @@ func Verify(ctx context.Context, d *sqlx.DB) (int, error) {
 		}
 		if !bytes.Equal(r.digest(), r.Hash) {
 			return n, &BrokenRowError{r.ID, "contents do not match its hash (the row was changed)"}
+		}
+		if err := fn(r, n+1); err != nil {
+			return n, err
 		}
 		prev = r.Hash
 		n++

@@ -13,9 +13,18 @@ import (
 // Config is passed explicitly to whatever needs it; there is no global.
 type Config struct {
 	// Production turns on secure cookies and refuses development defaults.
-	Production  bool
-	DatabaseURL string
-	Addr        string
+	Production bool
+	// DatabaseURL is what the server connects as: the role patuh_app, which may not rewrite
+	// the audit log. DatabaseOwnerURL runs the migrations as the role that owns the audit
+	// tables (migrations/00017); without it the migrations run as DatabaseURL.
+	DatabaseURL      string
+	DatabaseOwnerURL string
+	// AuditKey keys the HMAC seals of the audit chain (PATUH_AUDIT_KEY, or the contents of
+	// PATUH_AUDIT_KEY_FILE). It must never be stored in the database.
+	AuditKey []byte
+	// AuditSealEvery is how many new audit rows the server lets pass before sealing the head.
+	AuditSealEvery int
+	Addr           string
 	// Secret keys the HMAC under which API tokens are stored.
 	Secret string
 	// SecureCookies sends the session as a __Host- cookie with Secure; only off in
@@ -33,6 +42,7 @@ type Config struct {
 }
 
 const devSecret = "development-only-secret-do-not-use-in-production"
+const devAuditKey = "development-only-audit-key-do-not-use-in-production"
 
 // FromEnv builds the configuration and says clearly what is wrong when it cannot start.
 func FromEnv() (Config, error) {
@@ -48,7 +58,14 @@ func FromEnv() (Config, error) {
 		LogFormat:   getenv("PATUH_LOG_FORMAT", "json"),
 		DataDir:     getenv("PATUH_DATA_DIR", ".data/files"),
 	}
+	c.DatabaseOwnerURL = getenv("DATABASE_OWNER_URL", c.DatabaseURL)
 	var err error
+	if c.AuditKey, err = auditKey(); err != nil {
+		return Config{}, err
+	}
+	if c.AuditSealEvery, err = integer("PATUH_AUDIT_SEAL_EVERY", 1000); err != nil {
+		return Config{}, err
+	}
 	if c.SessionIdle, err = duration("PATUH_SESSION_IDLE", 30*time.Minute); err != nil {
 		return Config{}, err
 	}
@@ -75,14 +92,60 @@ func FromEnv() (Config, error) {
 		if !c.SecureCookies {
 			return Config{}, errors.New("PATUH_ENV=production refuses PATUH_SECURE_COOKIES=false: serve over https")
 		}
-	} else if c.Secret == "" {
-		c.Secret = devSecret
+		if len(c.AuditKey) < 32 {
+			return Config{}, errors.New("PATUH_ENV=production needs PATUH_AUDIT_KEY (or PATUH_AUDIT_KEY_FILE) of at least 32 characters, kept outside the database")
+		}
+		if string(c.AuditKey) == c.Secret {
+			return Config{}, errors.New("PATUH_AUDIT_KEY must differ from PATUH_SECRET")
+		}
+	} else {
+		if c.Secret == "" {
+			c.Secret = devSecret
+		}
+		if len(c.AuditKey) == 0 {
+			c.AuditKey = []byte(devAuditKey)
+		}
 	}
-	if !strings.Contains(c.DatabaseURL, "sslmode=") {
-		// lib/pq would silently require TLS; make the choice visible instead.
-		return Config{}, errors.New("DATABASE_URL must name sslmode (e.g. ?sslmode=disable on a local socket, verify-full elsewhere)")
+	for key, u := range map[string]string{"DATABASE_URL": c.DatabaseURL, "DATABASE_OWNER_URL": c.DatabaseOwnerURL} {
+		if !strings.Contains(u, "sslmode=") {
+			// lib/pq would silently require TLS; make the choice visible instead.
+			return Config{}, fmt.Errorf("%s must name sslmode (e.g. ?sslmode=disable on a local socket, verify-full elsewhere)", key)
+		}
 	}
 	return c, nil
+}
+
+// auditKey reads PATUH_AUDIT_KEY, else the file PATUH_AUDIT_KEY_FILE names (`make run` writes
+// one under .data/); surrounding white space is not part of the key.
+func auditKey() ([]byte, error) {
+	if k := os.Getenv("PATUH_AUDIT_KEY"); k != "" {
+		return []byte(strings.TrimSpace(k)), nil
+	}
+	path := os.Getenv("PATUH_AUDIT_KEY_FILE")
+	if path == "" {
+		return nil, nil
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("PATUH_AUDIT_KEY_FILE: %w", err)
+	}
+	k := strings.TrimSpace(string(b))
+	if k == "" {
+		return nil, fmt.Errorf("PATUH_AUDIT_KEY_FILE: %s is empty", path)
+	}
+	return []byte(k), nil
+}
+
+func integer(key string, def int) (int, error) {
+	v := os.Getenv(key)
+	if v == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n <= 0 {
+		return 0, fmt.Errorf("%s: %q is not a positive whole number", key, v)
+	}
+	return n, nil
 }
 
 func getenv(key, def string) string {

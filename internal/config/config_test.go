@@ -1,6 +1,7 @@
 package config
 
 import (
+	"os"
 	"strings"
 	"testing"
 )
@@ -13,7 +14,24 @@ func TestProductionRefusesToStartWithoutSecret(t *testing.T) {
 		t.Fatalf("production without a secret: %v", err)
 	}
 	t.Setenv("PATUH_SECRET", strings.Repeat("s", 32))
+	t.Setenv("PATUH_AUDIT_KEY", "")
+	t.Setenv("PATUH_AUDIT_KEY_FILE", "")
+	if _, err := FromEnv(); err == nil || !strings.Contains(err.Error(), "PATUH_AUDIT_KEY") {
+		t.Fatalf("production without an audit key: %v", err)
+	}
+	t.Setenv("PATUH_AUDIT_KEY", strings.Repeat("s", 32))
+	if _, err := FromEnv(); err == nil || !strings.Contains(err.Error(), "differ") {
+		t.Fatalf("production with the audit key equal to the secret: %v", err)
+	}
+	t.Setenv("PATUH_AUDIT_KEY", "")
+	keyFile := t.TempDir() + "/audit.key"
+	os.WriteFile(keyFile, []byte(strings.Repeat("k", 40)+"\n"), 0o600)
+	t.Setenv("PATUH_AUDIT_KEY_FILE", keyFile)
 	c, err := FromEnv()
+	if err != nil || string(c.AuditKey) != strings.Repeat("k", 40) {
+		t.Fatalf("audit key from a file: %q %v", c.AuditKey, err)
+	}
+	c, err = FromEnv()
 	if err != nil || !c.SecureCookies {
 		t.Fatalf("production with a secret: %+v %v", c, err)
 	}
@@ -28,9 +46,15 @@ func TestDevelopmentDefaultsAndSSLMode(t *testing.T) {
 	t.Setenv("PATUH_SECRET", "")
 	t.Setenv("DATABASE_URL", "")
 	c, err := FromEnv()
-	if err != nil || c.Production || c.SecureCookies || c.Secret == "" || c.Addr != ":8080" {
+	if err != nil || c.Production || c.SecureCookies || c.Secret == "" || c.Addr != ":8080" ||
+		len(c.AuditKey) == 0 || c.DatabaseOwnerURL != c.DatabaseURL || c.AuditSealEvery != 1000 {
 		t.Fatalf("development defaults: %+v %v", c, err)
 	}
+	t.Setenv("DATABASE_OWNER_URL", "postgres://owner@localhost/patuh")
+	if _, err := FromEnv(); err == nil || !strings.Contains(err.Error(), "DATABASE_OWNER_URL") {
+		t.Fatalf("DATABASE_OWNER_URL without sslmode: %v", err)
+	}
+	t.Setenv("DATABASE_OWNER_URL", "")
 	t.Setenv("DATABASE_URL", "postgres://x@localhost/patuh")
 	if _, err := FromEnv(); err == nil || !strings.Contains(err.Error(), "sslmode") {
 		t.Fatalf("DATABASE_URL without sslmode: %v", err)

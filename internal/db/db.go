@@ -86,8 +86,30 @@ func Migrate(ctx context.Context, d *sqlx.DB) (int, error) {
 	if err != nil {
 		return len(res), fmt.Errorf("db: migrate: %w", err)
 	}
+	if err := handOver(ctx, d); err != nil {
+		return len(res), err
+	}
 	return len(res), nil
 }
+
+// handOver gives the application's role (patuh_app) the tables that migrations, run as the
+// owner role, have just created; the audit tables stay the owner's (migrations/00017).
+func handOver(ctx context.Context, d *sqlx.DB) error {
+	var exists bool
+	if err := d.GetContext(ctx, &exists, `SELECT to_regproc('patuh_hand_over_to_app') IS NOT NULL`); err != nil {
+		return fmt.Errorf("db: hand over: %w", err)
+	}
+	if !exists {
+		return nil
+	}
+	if _, err := d.ExecContext(ctx, `SELECT patuh_hand_over_to_app()`); err != nil {
+		return fmt.Errorf("db: hand tables over to patuh_app: %w", err)
+	}
+	return nil
+}
+
+// AppRole is the PostgreSQL role the server connects as (migrations/00017).
+const AppRole = "patuh_app"
 
 // Reset runs every Down migration; only the tests use it, to prove each Down undoes its Up.
 func Reset(ctx context.Context, d *sqlx.DB) error {

@@ -19,7 +19,7 @@ func TestMain(m *testing.M) { dbtest.Main(m) }
 
 // emptyDatabase creates a database without any migration, dropped when the test ends.
 func emptyDatabase(t *testing.T, prefix string) *sqlx.DB {
-	admin := dbtest.DB(t)
+	admin := dbtest.OwnerDB(t)
 	name := fmt.Sprintf("%s_%d", prefix, os.Getpid())
 	if _, err := admin.Exec(`CREATE DATABASE ` + name); err != nil {
 		t.Fatal(err)

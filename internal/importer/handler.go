@@ -137,7 +137,7 @@ func (h *Handler) upload(c *gin.Context) {
 func (h *Handler) pageData(c *gin.Context, imp *Import) gin.H {
 	errs, _ := h.Importer.Errors(c.Request.Context(), imp.ID, 100)
 	for i := range errs {
-		errs[i].Value = maskValue(errs[i].Column, errs[i].Value)
+		errs[i].Value = maskValue(errs[i].Column, errs[i].Value, false)
 	}
 	fresh, err := h.Importer.Freshness(c.Request.Context(), imp)
 	if err != nil {
@@ -183,10 +183,12 @@ func (h *Handler) decide(c *gin.Context) {
 	c.Redirect(http.StatusSeeOther, "/imports/"+strconv.FormatInt(imp.ID, 10))
 }
 
-// maskValue keeps NIKs out of pages and files that show row errors.
-func maskValue(col, value string) string {
-	if col == "nik" && len(value) == 16 {
-		return pdp.MaskNIK(value)
+// maskValue applies the one NIK rule (internal/pdp) to the value shown with a row error: a
+// value of the nik column is masked unless show (pdp.AuditedUnmask said so), and a value that
+// is not 16 characters long, a NIK mistyped, is masked whole.
+func maskValue(col, value string, show bool) string {
+	if col == "nik" {
+		return pdp.NIK(value, show)
 	}
 	return value
 }
@@ -196,17 +198,35 @@ func (h *Handler) errorsCSV(c *gin.Context) {
 	if !ok {
 		return
 	}
+	// Masked unless an admin asks with ?unmask=nik; that download is audited.
+	u := auth.Current(c)
+	ctx := c.Request.Context()
+	asked := pdp.UnmaskRequested(c.Query("unmask"))
+	niks := 0
+	if asked {
+		var err error
+		if niks, err = h.Importer.NIKErrors(ctx, imp.ID); err != nil {
+			web.Error(c, err)
+			return
+		}
+	}
+	show, err := pdp.AuditedUnmask(ctx, h.Importer.db, pdp.Viewer{ID: u.ID, Username: u.Username, MaySee: u.MaySeeAll()},
+		asked, "import", strconv.FormatInt(imp.ID, 10), niks)
+	if err != nil {
+		web.Error(c, err)
+		return
+	}
 	loc := web.Localizer(c)
 	c.Header("Content-Type", "text/csv; charset=utf-8")
 	c.Header("Content-Disposition", `attachment; filename="import-`+strconv.FormatInt(imp.ID, 10)+`-errors.csv"`)
 	w := csv.NewWriter(c.Writer)
 	w.Write([]string{"line", "column", "value", "message", "severity"})
-	err := h.Importer.EachError(c.Request.Context(), imp.ID, func(e RowError) error {
+	err = h.Importer.EachError(ctx, imp.ID, func(e RowError) error {
 		sev := "error"
 		if e.Warning {
 			sev = "warning"
 		}
-		return w.Write([]string{strconv.Itoa(e.Line), e.Column, web.SafeCell(maskValue(e.Column, e.Value)), loc.T(e.Message), sev})
+		return w.Write([]string{strconv.Itoa(e.Line), e.Column, web.SafeCell(maskValue(e.Column, e.Value, show)), loc.T(e.Message), sev})
 	})
 	w.Flush()
 	if err != nil {
@@ -221,7 +241,7 @@ func (h *Handler) apiImport(c *gin.Context, imp *Import) (gin.H, error) {
 	out := make([]gin.H, 0, len(errs))
 	for _, e := range errs {
 		if !e.Warning {
-			out = append(out, gin.H{"line": e.Line, "column": e.Column, "value": maskValue(e.Column, e.Value), "message": loc.T(e.Message)})
+			out = append(out, gin.H{"line": e.Line, "column": e.Column, "value": maskValue(e.Column, e.Value, false), "message": loc.T(e.Message)})
 		}
 	}
 	body := gin.H{"id": imp.ID, "kind": imp.Kind, "status": imp.Status, "sha256": imp.SHA256, "rows_total": imp.RowsTotal,

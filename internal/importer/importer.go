@@ -293,6 +293,16 @@ func (im *Importer) Errors(ctx context.Context, id int64, limit int) ([]RowError
 	return out, db.NotFoundOr(err, "importer: errors")
 }
 
+// NIKErrors counts the errors and warnings whose value is of the nik column (an audited
+// unmasked errors.csv records how many NIKs it showed).
+func (im *Importer) NIKErrors(ctx context.Context, id int64) (int, error) {
+	var n int
+	if err := im.db.GetContext(ctx, &n, `SELECT count(*) FROM import_errors WHERE import_id = $1 AND col = 'nik'`, id); err != nil {
+		return 0, fmt.Errorf("importer: nik errors: %w", err)
+	}
+	return n, nil
+}
+
 // EachError streams every error and warning in line order (for errors.csv).
 func (im *Importer) EachError(ctx context.Context, id int64, fn func(RowError) error) error {
 	rows, err := im.db.QueryxContext(ctx, `SELECT line, col, value, message, warning FROM import_errors

@@ -21,8 +21,12 @@ import (
 	"patuh/migrations"
 )
 
-var shared *sqlx.DB
-var sharedURL string
+// The package's database is reached twice: as the application's role (patuh_app, what the
+// server uses, which may not rewrite audit_log) and as the owner that ran the migrations.
+var (
+	shared, owner       *sqlx.DB
+	sharedURL, ownerURL string
+)
 
 // Main creates the package's database, runs the tests and drops it. With no TEST_DATABASE_URL
 // it fails: a silently skipped suite proves nothing.
@@ -54,18 +58,24 @@ func run(m *testing.M) int {
 		return 2
 	}
 	defer a.ExecContext(ctx, fmt.Sprintf(`DROP DATABASE IF EXISTS %s WITH (FORCE)`, name))
-	sharedURL = withDatabase(admin, name)
-	shared, err = db.Open(ctx, sharedURL)
-	if err != nil {
+	ownerURL = withDatabase(admin, name)
+	sharedURL = asRole(ownerURL, db.AppRole)
+	if owner, err = db.Open(ctx, ownerURL); err != nil {
 		fmt.Fprintln(os.Stderr, "dbtest:", err)
+		return 2
+	}
+	if shared, err = db.Open(ctx, sharedURL); err != nil {
+		fmt.Fprintln(os.Stderr, "dbtest: as", db.AppRole+":", err)
 		return 2
 	}
 	code := m.Run()
 	shared.Close()
+	owner.Close()
 	return code
 }
 
-// DB returns the package's database.
+// DB returns the package's database as the application's role, the one the server uses: every
+// test of the application thereby proves it works without the rights it is refused.
 func DB(t testing.TB) *sqlx.DB {
 	t.Helper()
 	if shared == nil {
@@ -74,11 +84,25 @@ func DB(t testing.TB) *sqlx.DB {
 	return shared
 }
 
-// URL returns the package database's connection string, for a server started as a process.
+// OwnerDB returns the package's database as the role that ran the migrations and owns the
+// audit tables: for tests that play a tamperer with more rights than the application.
+func OwnerDB(t testing.TB) *sqlx.DB {
+	t.Helper()
+	if owner == nil {
+		t.Fatal("dbtest: call dbtest.Main from TestMain")
+	}
+	return owner
+}
+
+// URL returns the package database's connection string as the application's role, for a
+// server started as a process (DATABASE_URL).
 func URL() string { return sharedURL }
 
-// URLFor returns the connection string of another database on the same server.
-func URLFor(name string) string { return withDatabase(sharedURL, name) }
+// OwnerURL returns the package database's connection string as the owner (DATABASE_OWNER_URL).
+func OwnerURL() string { return ownerURL }
+
+// URLFor returns the owner's connection string of another database on the same server.
+func URLFor(name string) string { return withDatabase(ownerURL, name) }
 
 // ensureTemplate creates, once per set of migrations, a migrated template database.
 // Its name is a hash of the migration files, so a changed migration gets a fresh template.
@@ -112,6 +136,14 @@ func ensureTemplate(ctx context.Context, admin string) (string, error) {
 	if err := conn.GetContext(ctx, &exists, `SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)`, name); err != nil {
 		return "", err
 	}
+	// Migrations create the application's role without LOGIN (migrations/00017); the test
+	// server is a development one, so the role logs in as trusted, like `make run` sets it up.
+	if _, err := conn.ExecContext(ctx, fmt.Sprintf(`DO $$ BEGIN
+		IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '%[1]s') THEN CREATE ROLE %[1]s LOGIN;
+		ELSIF NOT (SELECT rolcanlogin FROM pg_roles WHERE rolname = '%[1]s') THEN ALTER ROLE %[1]s LOGIN;
+		END IF; END $$`, db.AppRole)); err != nil {
+		return "", fmt.Errorf("role %s: %w", db.AppRole, err)
+	}
 	if exists {
 		return name, nil
 	}
@@ -142,6 +174,16 @@ func withDatabase(rawURL, name string) string {
 		panic(err)
 	}
 	u.Path = "/" + strings.TrimPrefix(name, "/")
+	return u.String()
+}
+
+// asRole is rawURL with another user and no password (the test server trusts local users).
+func asRole(rawURL, role string) string {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		panic(err)
+	}
+	u.User = url.User(role)
 	return u.String()
 }
 
