@@ -30,7 +30,12 @@ go build -o bin/patuh-bench ./cmd/patuh-bench
 [ -s $data/participants.csv ] || bin/patuh-bench gen $data
 psql "$admin" -qc "DROP DATABASE IF EXISTS $db WITH (FORCE)" -c "CREATE DATABASE $db"
 rm -rf $files $logs && mkdir -p $files $logs
-export DATABASE_URL=$url PATUH_DATA_DIR=$files PATUH_LOG_FORMAT=text PATUH_SECRET=cluster-test-secret-of-at-least-32-chars
+# As `make run`: migrations as the owner, the servers as patuh_app (README, Database roles).
+psql "$admin" -Atqc "SELECT 1 FROM pg_roles WHERE rolname = 'patuh_app'" | grep -q 1 || psql "$admin" -qc 'CREATE ROLE patuh_app'
+psql "$admin" -qc 'ALTER ROLE patuh_app LOGIN NOSUPERUSER'
+head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > $logs/audit.key
+export DATABASE_OWNER_URL=$url DATABASE_URL=$(echo "$url" | sed -E 's#//[^@/]*@#//patuh_app@#') PATUH_AUDIT_KEY_FILE=$logs/audit.key
+export PATUH_DATA_DIR=$files PATUH_LOG_FORMAT=text PATUH_SECRET=cluster-test-secret-of-at-least-32-chars
 bin/patuh migrate >/dev/null
 sql() { psql "$url" -Atqc "$1"; }
 
@@ -99,7 +104,7 @@ echo warm-up > $logs/phase
 (
   while [ -f $logs/phase ]; do
     phase=$(cat $logs/phase 2>/dev/null || echo end)
-    printf '%-34s ' "$phase"
+    printf '%s %-44s ' "$(date +%T)" "$phase"
     bin/patuh-bench load http://localhost:$lb "$rate" 10 "$supervisor" "${inspectors[@]}" | tr '\n' ' '
     echo
   done
@@ -177,6 +182,14 @@ for kind in employers bpjs_employers workers participants; do
       "$(($(wc -l < "$path") - 1))" "$valid" "$inforce"
   done
 done
+awk '/load:/ {
+    match($0, /load: [0-9]+/); n += substr($0, RSTART + 6, RLENGTH - 6); match($0, /p99 [0-9.]+/); p99 = substr($0, RSTART + 4, RLENGTH - 4) + 0
+    if ($0 ~ /errors by status/) { bad++; s = $0; sub(/.*errors by status:/, "", s); statuses = statuses " [" $1 "]" s }
+    else if (p99 > worst) worst = p99
+  } END {
+    printf "  %d requests in all; windows with errors: %d%s\n", n, bad, statuses
+    printf "  worst p99 of the windows without errors: %.1f ms\n", worst
+  }' $logs/windows.log
 echo
-echo "5xx answers in the instances' logs, by phase window: see $logs/windows.log; lease takeovers:"
+echo "lease takeovers:"
 grep -h "validating again\|lease lost\|cannot read the file" $logs/serve-*.log | sed -E 's/^time=[^ ]+ //' | sed 's/^/  /' || echo "  none"

@@ -363,3 +363,36 @@ func sum(b []byte) string {
 	s := sha256.Sum256(b)
 	return hex.EncodeToString(s[:])
 }
+
+// The follow-up form keeps its draft too: a session that ended before "Terbitkan" loses no
+// note; once the follow-up is saved the draft is gone.
+func TestBrowserFollowUpDraftSurvivesExpiredSession(t *testing.T) {
+	srv := server(t)
+	caseID, inspector := fieldCase(t)
+	ctx := browsertest.New(t, 390, 844)
+	browsertest.Run(t, ctx, browserLogin(srv.URL, inspector))
+	caseURL := srv.URL + "/cases/" + itoa(caseID)
+	browsertest.Run(t, ctx, chromedp.Navigate(caseURL), chromedp.WaitVisible(chromedp.ID("visit-form")),
+		chromedp.Click(chromedp.ID("follow-up-toggle")),
+		chromedp.SendKeys(chromedp.CSS(`#follow-up-form textarea[name="note"]`), "Pemberi kerja minta waktu dua minggu"))
+	waitFor(t, ctx, "the follow-up draft saved", `idb.openDB("patuh-field").then(d => d.get("drafts", "follow-up:/cases/`+itoa(caseID)+`/follow-ups")).then(x => !!x && x.fields.some(p => p[1].includes("dua minggu")))`)
+	if _, err := dbtest.DB(t).Exec(`DELETE FROM sessions`); err != nil {
+		t.Fatal(err)
+	}
+	browsertest.Run(t, ctx, chromedp.Click(chromedp.ID("follow-up-submit")), chromedp.WaitVisible(chromedp.ID("username")),
+		chromedp.SendKeys(chromedp.ID("username"), inspector),
+		chromedp.SendKeys(chromedp.ID("password"), password),
+		chromedp.Click(chromedp.CSS("button.primary")),
+		chromedp.WaitVisible(chromedp.ID("visit-form")))
+	waitFor(t, ctx, "the follow-up draft restored", `!!document.getElementById("follow-up-draft-status")`)
+	note, err := chromedp.Run(ctx, chromedp.Value(chromedp.CSS(`#follow-up-form textarea[name="note"]`)))
+	if err != nil || note != "Pemberi kerja minta waktu dua minggu" {
+		t.Fatalf("the note after the login: %q (%v)", note, err)
+	}
+	browsertest.Run(t, ctx, chromedp.Click(chromedp.ID("follow-up-submit")), chromedp.WaitVisible(chromedp.CSS(`.flash[data-flash="case.follow_up_saved"]`)))
+	waitFor(t, ctx, "the follow-up draft gone", `idb.openDB("patuh-field").then(d => d.get("drafts", "follow-up:/cases/`+itoa(caseID)+`/follow-ups")).then(x => !x)`)
+	var n int
+	if err := dbtest.DB(t).Get(&n, `SELECT count(*) FROM follow_ups WHERE case_id = $1 AND note LIKE '%dua minggu%'`, caseID); err != nil || n != 1 {
+		t.Fatalf("%d follow-ups with the note (%v)", n, err)
+	}
+}

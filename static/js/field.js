@@ -291,10 +291,10 @@
     });
   }
 
-  function fill(fields) {
+  function fill(target, fields) {
     var values = {};
     fields.forEach(function (p) { (values[p[0]] = values[p[0]] || []).push(p[1]); });
-    Array.prototype.forEach.call(form.elements, function (el) {
+    Array.prototype.forEach.call(target.elements, function (el) {
       if (!el.name || el.type === "file" || el.type === "submit" || el.type === "button") return;
       var v = values[el.name];
       if (el.type === "checkbox" || el.type === "radio") {
@@ -388,7 +388,7 @@
     form.insertBefore(status, form.firstChild);
     db().then(function (d) { return d.get("drafts", draftKey()); }).then(function (draft) {
       if (!draft) return;
-      fill(draft.fields);
+      fill(form, draft.fields);
       form.elements.client_id.value = draft.client_id;
       showSignatures();
       photos = draft.photos || [];
@@ -437,6 +437,44 @@
     });
   }
 
+  // ---- drafts of the follow-up form -------------------------------------------------------
+  // The follow-up form is sent online as usual; its draft is kept as it is typed and offered
+  // again until the page says the follow-up was saved (an expired session, a lost network or
+  // a refused date never loses the note).
+
+  function setupFollowUpDraft() {
+    var f = document.getElementById("follow-up-form");
+    if (!f) return;
+    var key = "follow-up:" + f.getAttribute("action");
+    var flash = document.querySelector(".flash[data-flash]");
+    db().then(function (d) {
+      return d.get("drafts", key).then(function (draft) {
+        if (!draft) return;
+        if (draft.submitted && flash && flash.dataset.flash === "case.follow_up_saved") return d.delete("drafts", key);
+        fill(f, draft.fields);
+        var details = f.closest("details");
+        if (details) details.open = true;
+        var note = document.createElement("p");
+        note.id = "follow-up-draft-status";
+        note.className = "muted small";
+        note.dataset.restored = "1";
+        note.textContent = texts.draftRestored;
+        f.insertBefore(note, f.firstChild);
+      });
+    });
+    var save = function (submitted) {
+      var fields = fieldsOf(f).filter(function (p) { return p[0] !== "version"; });
+      return db().then(function (d) { return d.put("drafts", { key: key, fields: fields, submitted: submitted, saved_at: Date.now() }); });
+    };
+    f.addEventListener("input", function () { save(false); });
+    f.addEventListener("change", function () { save(false); });
+    f.addEventListener("submit", function (e) {
+      // Saved before the page leaves; the browser then posts the form as usual.
+      e.preventDefault();
+      save(true).then(function () { f.submit(); }, function () { f.submit(); });
+    });
+  }
+
   // ---- start ------------------------------------------------------------------------------
 
   function start() {
@@ -468,6 +506,7 @@
     window.addEventListener("online", function () { tries = 0; sync(); });
     ready.then(function () {
       setupVisitForm();
+      setupFollowUpDraft();
       return renderOutbox();
     }).then(sync);
   }
