@@ -1,9 +1,14 @@
 package app_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"image"
+	"image/color"
+	"image/draw"
+	"image/png"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -105,7 +110,14 @@ func photoFiles(t *testing.T, names ...string) []string {
 	var out []string
 	for i, name := range names {
 		p := filepath.Join(dir, name)
-		data := append([]byte("\x89PNG\r\n\x1a\n"), make([]byte, 64+i)...)
+		// A real picture, so that the previews show what a phone would.
+		img := image.NewRGBA(image.Rect(0, 0, 96, 72))
+		draw.Draw(img, img.Bounds(), &image.Uniform{color.RGBA{uint8(40 + 90*i), 110, uint8(200 - 60*i), 255}}, image.Point{}, draw.Src)
+		var buf bytes.Buffer
+		if err := png.Encode(&buf, img); err != nil {
+			t.Fatal(err)
+		}
+		data := buf.Bytes()
 		if strings.HasSuffix(name, ".exe.jpg") {
 			data = []byte("MZ\x90\x00 a program, not a photo")
 		}
