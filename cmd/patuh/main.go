@@ -229,7 +229,7 @@ func serve(ctx context.Context, cfg config.Config, d *sqlx.DB) error {
 	}
 	defer a.Close()
 	workerDone := make(chan struct{})
-	go func() { a.Importer.Run(ctx); close(workerDone) }()
+	go func() { a.Importer.RunWorkers(ctx, cfg.ImportWorkers); close(workerDone) }()
 	srv := &http.Server{
 		Addr:              cfg.Addr,
 		Handler:           a.Handler,

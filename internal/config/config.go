@@ -37,6 +37,9 @@ type Config struct {
 	// MFAInspectors makes the second factor required of inspectors (PATUH_MFA_INSPECTORS=required);
 	// admins and supervisors always need it.
 	MFAInspectors bool
+	// ImportWorkers is how many import workers this instance runs (PATUH_IMPORT_WORKERS, default
+	// 2): a small file is validated while a large one runs; leases keep them apart.
+	ImportWorkers int
 	// DataDir keeps uploaded import files (named by their SHA-256) and evidence files.
 	DataDir string
 }
@@ -62,6 +65,9 @@ func FromEnv() (Config, error) {
 	var err error
 	if c.AuditKey, err = auditKey(); err != nil {
 		return Config{}, err
+	}
+	if c.ImportWorkers, err = integer("PATUH_IMPORT_WORKERS", 2); err != nil || c.ImportWorkers < 1 {
+		return Config{}, errors.New("PATUH_IMPORT_WORKERS must be a whole number of at least 1")
 	}
 	if c.AuditSealEvery, err = integer("PATUH_AUDIT_SEAL_EVERY", 1000); err != nil {
 		return Config{}, err

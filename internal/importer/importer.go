@@ -17,6 +17,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -444,6 +445,23 @@ func (im *Importer) Run(ctx context.Context) {
 		case <-tick.C:
 		}
 	}
+}
+
+// RunWorkers runs n workers on the queue until ctx ends: this one and n-1 copies, each under a
+// name of its own in the leases it takes.
+func (im *Importer) RunWorkers(ctx context.Context, n int) {
+	var wg sync.WaitGroup
+	for i := range n {
+		w := im
+		if i > 0 {
+			c := *im
+			c.id = newWorkerID()
+			w = &c
+		}
+		wg.Add(1)
+		go func() { defer wg.Done(); w.Run(ctx) }()
+	}
+	wg.Wait()
 }
 
 // Drain does all pending work this worker can claim now (tests use it instead of Run).

@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"os/exec"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -209,4 +210,50 @@ func TestRestartTakesOverItsDeadWorker(t *testing.T) {
 	if dead.Status != "committed" || alive.Status != "validating" {
 		t.Fatalf("dead worker's import %s, live worker's %s", dead.Status, alive.Status)
 	}
+}
+
+// Two workers in one instance: a small file is validated and committed while a large one is
+// still being read.
+func TestSmallFileWhileALargeOneValidates(t *testing.T) {
+	im := newImporter(t)
+	var big bytes.Buffer
+	big.WriteString("nib,nama,kode_kelurahan,skala,jumlah_pekerja\n")
+	for i := range 400000 {
+		fmt.Fprintf(&big, "31%011d,Usaha Besar %d,31.71.01.1001,kecil,3\n", i, i)
+	}
+	ctx, stop := context.WithCancel(context.Background())
+	defer stop()
+	large, _, err := im.Create(ctx, 0, "test", "employers", "besar.csv", &big, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() { im.RunWorkers(ctx, 2); close(done) }()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if got, _ := im.Get(ctx, large.ID); got.Status == "validating" || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	small, _, err := im.Create(ctx, 0, "test", "employers", "kecil.csv",
+		strings.NewReader("nib,nama,kode_kelurahan,skala,jumlah_pekerja\n3200000000001,Usaha Kecil,31.71.01.1001,kecil,2\n"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		got, _ := im.Get(ctx, small.ID)
+		if got.Status == "committed" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the small file is %s after 10 s", got.Status)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if got, _ := im.Get(ctx, large.ID); got.Status != "validating" {
+		t.Fatalf("the large file was %s before the small one was committed: one worker did both", got.Status)
+	}
+	stop()
+	<-done
 }
