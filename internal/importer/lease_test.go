@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"os/exec"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -122,7 +123,13 @@ func TestErrorRowsCapped(t *testing.T) {
 	for i := range importer.MaxStoredErrors + 500 {
 		fmt.Fprintf(&b, "12%d,Salah,99.99,raksasa,-1\n", i) // four errors a row
 	}
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
 	imp := load(t, im, "employers", "bad.csv", b.Bytes())
+	runtime.ReadMemStats(&after)
+	t.Logf("%d errors found, %d kept; heap %.1f MB before, %.1f MB after (%.1f MB allocated in all)", imp.ErrorsTotal,
+		importer.MaxStoredErrors, float64(before.HeapAlloc)/1e6, float64(after.HeapAlloc)/1e6, float64(after.TotalAlloc-before.TotalAlloc)/1e6)
 	if imp.Status != "needs_review" || imp.ErrorsTotal != 4*(importer.MaxStoredErrors+500) {
 		t.Fatalf("%s with %d errors counted", imp.Status, imp.ErrorsTotal)
 	}
