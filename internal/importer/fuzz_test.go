@@ -89,7 +89,7 @@ func FuzzRegionCode(f *testing.F) {
 // FuzzCSVReader feeds any bytes to the CSV reader: it must end with rows, a file error or EOF,
 // never panic, and every cell it returns is valid UTF-8.
 func FuzzCSVReader(f *testing.F) {
-	for _, s := range []string{"nib,nama\n1,a\n", "\xEF\xBB\xBFa;b\n\"x;y\";z\n", "a,b\n\"open,quote\n", "a\n\xff\n", ""} {
+	for _, s := range []string{"nib,nama\n1,a\n", "a,b\n1,\x00\n", "\xEF\xBB\xBFa;b\n\"x;y\";z\n", "a,b\n\"open,quote\n", "a\n\xff\n", ""} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
@@ -103,8 +103,8 @@ func FuzzCSVReader(f *testing.F) {
 				return
 			}
 			for _, c := range cells {
-				if !utf8.ValidString(c.Text) {
-					t.Fatalf("invalid UTF-8 cell %q", c.Text)
+				if !utf8.ValidString(c.Text) || strings.IndexByte(c.Text, 0) >= 0 {
+					t.Fatalf("invalid UTF-8 or NUL in cell %q", c.Text)
 				}
 			}
 		}
@@ -161,6 +161,7 @@ var sheetSeeds = []string{
 	`<worksheet><sheetData><row r="1"><c r="A1" t="s"><v>-1</v></c></row></sheetData></worksheet>`,
 	`<worksheet><sheetData><row r="1"><c r="A1"><v>1</v></row></sheetData></worksheet>`,
 	`<worksheet><sheetData></sheetData></worksheet>`,
+	`<worksheet><sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>a&#0;b&#xFFFE;</t></is></c><c r="B1"><v>&#x0;</v></c></row></sheetData></worksheet>`,
 	``,
 }
 
@@ -213,8 +214,8 @@ func readXLSX(t *testing.T, data []byte) {
 			t.Fatalf("row of %d columns", len(cells))
 		}
 		for _, c := range cells {
-			if !utf8.ValidString(c.Text) {
-				t.Fatalf("invalid UTF-8 cell %q", c.Text)
+			if !utf8.ValidString(c.Text) || strings.IndexByte(c.Text, 0) >= 0 {
+				t.Fatalf("invalid UTF-8 or NUL in cell %q", c.Text)
 			}
 		}
 	}

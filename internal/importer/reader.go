@@ -49,7 +49,7 @@ const (
 // --- CSV ---
 
 // lineReader hands csv.Reader the file one line at a time, checking that each line is UTF-8
-// so the error can name the first line that is not.
+// without NUL so the error can name the first line that is not.
 type lineReader struct {
 	r    *bufio.Reader
 	buf  []byte
@@ -87,6 +87,11 @@ func (l *lineReader) Read(p []byte) (int, error) {
 		}
 		if !utf8.Valid(line) {
 			l.err = &fileError{"import.file.not_utf8", l.line}
+			return 0, l.err
+		}
+		// NUL is UTF-8, but PostgreSQL keeps no NUL in text: the COPY would fail the worker.
+		if bytes.IndexByte(line, 0) >= 0 {
+			l.err = &fileError{"import.file.nul_byte", l.line}
 			return 0, l.err
 		}
 		l.buf = line

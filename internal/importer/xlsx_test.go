@@ -129,3 +129,14 @@ func TestNestingBombRefused(t *testing.T) {
 		}
 	}
 }
+
+// TestCSVWithNULRefused: a NUL byte is UTF-8 but PostgreSQL stores no NUL in text; the file is
+// refused naming its line, as a line that is not UTF-8 is.
+func TestCSVWithNULRefused(t *testing.T) {
+	im := newImporter(t)
+	data := "nib,nama,kode_kelurahan,skala,jumlah_pekerja\n2900000000001,Baik,31.71.01.1001,kecil,1\n2900000000002,Ba\x00d,31.71.01.1001,kecil,1\n"
+	imp := load(t, im, "employers", "nul.csv", []byte(data))
+	if imp.Status != "failed" || imp.Failure != "import.file.nul_byte" || imp.FailureDetail != "3" {
+		t.Fatalf("NUL in a CSV: %s %q %q", imp.Status, imp.Failure, imp.FailureDetail)
+	}
+}
