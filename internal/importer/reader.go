@@ -183,8 +183,13 @@ const (
 	maxRowElements    = 4096    // elements in one row (or one shared string): 200 cells of rich text
 	maxOtherElements  = 1 << 20 // elements outside rows: columns, merged cells, formats
 	maxSheetRows      = 1 << 20 // Excel's own limit: 1,048,576 rows
-	maxExpansion      = 100     // XML bytes per compressed byte; real sheets expand about 7x
+	maxExpansion      = 100     // XML bytes per compressed byte; real sheets expand 7x to 17x
 	minExpansionBytes = 64 << 20
+	// Elements per compressed byte: real sheets hold at most about one (a cell is two or three
+	// elements in ten or more compressed bytes), while a flood of identical tiny elements packs
+	// hundreds, and each costs time to read however little memory it takes.
+	maxElementsPerByte = 4
+	minElementBudget   = 4 << 20
 	maxSheetParseTime = 2 * time.Minute // time spent reading the XML, not validating rows
 )
 
@@ -214,14 +219,16 @@ func (b *boundedRuns) Read(p []byte) (int, error) {
 // xmlStream is one zip entry's XML, read token by token within the bounds above: its
 // decompressed size, the depth of its elements, and the length of its text runs.
 type xmlStream struct {
-	r     io.ReadCloser
-	lr    *io.LimitedReader
-	dec   *xml.Decoder
-	depth int
+	r        io.ReadCloser
+	lr       *io.LimitedReader
+	dec      *xml.Decoder
+	depth    int
+	elements int // elements left in the budget
 }
 
 // openXML opens a zip entry as XML, allowing it to expand to maxExpansion times its
-// compressed size (at least minExpansionBytes, at most limit).
+// compressed size (at least minExpansionBytes, at most limit) and to hold maxElementsPerByte
+// elements per compressed byte (at least minElementBudget).
 func openXML(zr *zip.Reader, name string, limit int64) (*xmlStream, error) {
 	for _, f := range zr.File {
 		if f.Name != name {
@@ -238,7 +245,11 @@ func openXML(zr *zip.Reader, name string, limit int64) (*xmlStream, error) {
 			allowed = limit
 		}
 		allowed = min(allowed, limit)
-		s := &xmlStream{r: r, lr: &io.LimitedReader{R: r, N: allowed}}
+		elements := int64(minElementBudget)
+		if f.CompressedSize64 < 1<<40 {
+			elements = max(elements, int64(f.CompressedSize64)*maxElementsPerByte)
+		}
+		s := &xmlStream{r: r, lr: &io.LimitedReader{R: r, N: allowed}, elements: int(elements)}
 		s.dec = xml.NewDecoder(&boundedRuns{r: s.lr, max: maxLineBytes})
 		return s, nil
 	}
@@ -250,15 +261,21 @@ func (s *xmlStream) Close() error { return s.r.Close() }
 // Token is the next token, or a fileError naming the bound the XML broke (line is the row
 // being read, for the message).
 func (s *xmlStream) Token(line int) (xml.Token, error) {
-	tok, err := s.dec.Token()
+	// RawToken: the reader matches no end tags to start tags, so encoding/xml need keep no stack
+	// of open elements (the nesting bomb's 7 GB); depth is counted here instead.
+	tok, err := s.dec.RawToken()
 	if err != nil {
 		switch {
+		case s.lr.N <= 0:
+			// Cut at the limit: whatever the decoder says, the file was larger than allowed.
+			return nil, &fileError{"import.file.xlsx_expanded", 0}
+		case err == io.EOF && s.depth != 0:
+			// RawToken does not notice a document cut short; an element is still open.
+			return nil, &fileError{"import.file.not_xlsx", line}
 		case err == io.EOF:
 			return nil, io.EOF
 		case errors.Is(err, errTextRun):
 			return nil, &fileError{"import.file.line_too_long", line}
-		case s.lr.N <= 0:
-			return nil, &fileError{"import.file.xlsx_expanded", 0}
 		}
 		return nil, &fileError{"import.file.not_xlsx", line}
 	}
@@ -266,6 +283,9 @@ func (s *xmlStream) Token(line int) (xml.Token, error) {
 	case xml.StartElement:
 		if s.depth++; s.depth > maxXMLDepth {
 			return nil, &fileError{"import.file.xml_too_deep", line}
+		}
+		if s.elements--; s.elements < 0 {
+			return nil, &fileError{"import.file.xml_too_many", line}
 		}
 	case xml.EndElement:
 		s.depth--

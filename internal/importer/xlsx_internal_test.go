@@ -73,6 +73,8 @@ func TestXLSXBounds(t *testing.T) {
 		"elements outside rows":       {sheet(strings.Repeat("<x/>", maxOtherElements+1)), []byte(seedSST), "import.file.xml_too_many"},
 		"rows":                        {sheet(strings.Repeat("<row/>", maxSheetRows)), []byte(seedSST), "import.file.xlsx_too_many_rows"},
 		"expansion":                   {expanding.Bytes(), []byte(seedSST), "import.file.xlsx_expanded"},
+		"cut short":                   {[]byte(`<worksheet><sheetData>` + header + `<row r="2"><c r="A2"><v>1</v></c></row>`), []byte(seedSST), "import.file.not_xlsx"},
+		"element flood":               {sheet(`<row r="2"><c r="A2"><v>1</v></c></row>` + strings.Repeat(`<row r="3">`+strings.Repeat("<x/>", 4000)+`</row>`, 2000)), []byte(seedSST), "import.file.xml_too_many"},
 	} {
 		if got := readToEnd(xlsxOf(c.sheet, c.shared), -1); got != c.want {
 			t.Errorf("%s: %q, want %q", name, got, c.want)
