@@ -190,7 +190,7 @@ const (
 	// hundreds, and each costs time to read however little memory it takes.
 	maxElementsPerByte = 4
 	minElementBudget   = 4 << 20
-	maxSheetParseTime = 2 * time.Minute // time spent reading the XML, not validating rows
+	maxSheetParseTime  = 2 * time.Minute // time spent reading the XML, not validating rows
 )
 
 // errTextRun is a run of text between two tags longer than maxLineBytes.
