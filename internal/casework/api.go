@@ -1,9 +1,7 @@
 package casework
 
 import (
-	"encoding/json"
 	"errors"
-	"io"
 	"net/http"
 	"strconv"
 
@@ -63,6 +61,12 @@ func (a *API) upload(c *gin.Context) {
 		return
 	}
 	defer file.Close()
+	// An upload larger than the edge checks (internal/web) is checked here: its name and
+	// fields are stored as text.
+	if !web.CleanMultipart(c.Request.MultipartForm) {
+		web.Error(c, web.ErrBadBytes)
+		return
+	}
 	ev, err := a.Store.AddEvidence(c.Request.Context(), auth.Current(c), id, vid, header.Filename, c.Request.FormValue("sha256"), file)
 	if err != nil {
 		web.Error(c, err)
@@ -86,26 +90,16 @@ func (a *API) files(c *gin.Context) {
 	}
 }
 
-// bind reads a JSON body: 415 for another media type, 400 for malformed JSON, 422 for values
-// the struct's validate tags refuse.
+// bind reads a JSON body: 415 for another media type, 413 over its limit, 400 for malformed
+// JSON (or text that is not UTF-8 or holds a NUL), 422 for values the struct's validate tags
+// refuse, named by their JSON fields.
 func (a *API) bind(c *gin.Context, v any) bool {
-	if c.ContentType() != "application/json" {
-		web.Error(c, apperr.New(apperr.UnsupportedMedia, "error.json_expected"))
-		return false
-	}
-	if err := json.NewDecoder(io.LimitReader(c.Request.Body, 1<<20)).Decode(v); err != nil {
-		web.Error(c, apperr.New(apperr.Malformed, "error.json_malformed"))
+	if err := web.DecodeJSON(c, v); err != nil {
+		web.Error(c, err)
 		return false
 	}
 	if err := a.Validate.Struct(v); err != nil {
-		var verrs validator.ValidationErrors
-		fields := map[string]string{}
-		if errors.As(err, &verrs) {
-			for _, fe := range verrs {
-				fields[fe.Field()] = "error.invalid_value"
-			}
-		}
-		web.Error(c, apperr.Fields(fields))
+		web.Error(c, fieldErrors(err))
 		return false
 	}
 	return true
@@ -240,7 +234,7 @@ func (a *API) visit(c *gin.Context) {
 func (a *API) followUp(c *gin.Context) {
 	var body struct {
 		Kind     string `json:"kind" validate:"required"`
-		IssuedOn string `json:"issued_on" validate:"required,datetime=2006-01-02"`
+		IssuedOn string `json:"issued_on" validate:"required,date"`
 		Note     string `json:"note" validate:"max=4000"`
 		Reason   string `json:"reason" validate:"max=2000"`
 		Version  int    `json:"version" validate:"gte=0"`

@@ -109,7 +109,7 @@ type Visit struct {
 	ID               int64           `db:"id" json:"id"`
 	CaseID           int64           `db:"case_id" json:"case_id"`
 	ClientID         *string         `db:"client_id" json:"client_id" validate:"omitempty,uuid"`
-	VisitedOn        string          `db:"visited_on" json:"visited_on" validate:"required,datetime=2006-01-02"`
+	VisitedOn        string          `db:"visited_on" json:"visited_on" validate:"required,date"`
 	Kind             string          `db:"kind" json:"kind" validate:"required,oneof=lapangan kantor dokumen"`
 	Officer          string          `db:"officer" json:"officer"`
 	MetName          string          `db:"met_name" json:"met_name" validate:"max=200"`
@@ -118,7 +118,7 @@ type Visit struct {
 	Findings         []Finding       `db:"-" json:"findings" validate:"max=5,dive"`
 	FindingsJSON     json.RawMessage `db:"findings" json:"-"`
 	Commitment       string          `db:"commitment" json:"commitment" validate:"max=2000"`
-	CommitmentDue    *string         `db:"commitment_due" json:"commitment_due" validate:"omitempty,datetime=2006-01-02"`
+	CommitmentDue    *string         `db:"commitment_due" json:"commitment_due" validate:"omitempty,date"`
 	Lat              *float64        `db:"lat" json:"lat" validate:"required_with=Lon,omitempty,latitude"`
 	Lon              *float64        `db:"lon" json:"lon" validate:"required_with=Lat,omitempty,longitude"`
 	GPSAccuracy      *float64        `db:"gps_accuracy_m" json:"gps_accuracy_m" validate:"omitempty,gte=0,lte=100000"`
@@ -174,7 +174,7 @@ type FollowUp struct {
 // complainant's identity is shown to supervisors and admins only.
 type Complaint struct {
 	Channel            string `json:"channel" validate:"required,oneof=jmo surat datang_langsung telepon lainnya"`
-	Received           string `json:"received" validate:"required,datetime=2006-01-02"`
+	Received           string `json:"received" validate:"required,date"`
 	Allegation         string `json:"allegation" validate:"required,max=4000"`
 	ComplainantName    string `json:"complainant_name,omitempty" validate:"max=200"`
 	ComplainantContact string `json:"complainant_contact,omitempty" validate:"max=200"`

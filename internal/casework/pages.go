@@ -117,7 +117,10 @@ func (p *Pages) bulk(c *gin.Context) {
 // NPWP in the user's area, or else recorded by name and kelurahan.
 func (p *Pages) complaint(c *gin.Context) {
 	u := auth.Current(c)
-	form := formValues(c)
+	form, ok := formValues(c)
+	if !ok {
+		return
+	}
 	cmp := Complaint{Channel: form["channel"], Received: form["received"], Allegation: form["allegation"],
 		ComplainantName: form["complainant_name"], ComplainantContact: form["complainant_contact"]}
 	var employerID int64
@@ -136,7 +139,7 @@ func (p *Pages) complaint(c *gin.Context) {
 		p.complaintForm(c, http.StatusUnprocessableEntity, "error.validation", form)
 		return
 	}
-	if _, err := time.Parse("2006-01-02", cmp.Received); err != nil {
+	if _, ok := ParseDate(cmp.Received); !ok {
 		p.complaintForm(c, http.StatusUnprocessableEntity, "case.date_invalid", form)
 		return
 	}
@@ -238,13 +241,20 @@ func (p *Pages) show(c *gin.Context) {
 	}
 }
 
-func formValues(c *gin.Context) map[string]string {
+// formValues reads a case form; a multipart one (the visit with its photos) may be larger than
+// the edge checks (internal/web), so its text and file names are checked here: false means
+// refused and answered.
+func formValues(c *gin.Context) (map[string]string, bool) {
 	c.Request.ParseMultipartForm(MaxEvidence + (1 << 20))
+	if !web.CleanMultipart(c.Request.MultipartForm) {
+		web.Error(c, web.ErrBadBytes)
+		return nil, false
+	}
 	out := map[string]string{}
 	for k, v := range c.Request.PostForm {
 		out[k] = strings.Join(v, "\n")
 	}
-	return out
+	return out, true
 }
 
 // after finishes a form: back to the case on success, or the same page with the input kept
@@ -283,7 +293,10 @@ func (p *Pages) formAction(flash string, act func(c *gin.Context, cs *Case, form
 		if !ok {
 			return
 		}
-		form := formValues(c)
+		form, ok := formValues(c)
+		if !ok {
+			return
+		}
 		p.after(c, cs, act(c, cs, form), form, flash)
 	}
 }

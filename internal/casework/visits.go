@@ -53,7 +53,22 @@ func NewValidator() *validator.Validate {
 		}
 		return name
 	})
+	v.RegisterValidation("date", func(fl validator.FieldLevel) bool {
+		_, ok := ParseDate(fl.Field().String())
+		return ok
+	})
 	return v
+}
+
+// ParseDate reads a date of a case (YYYY-MM-DD) that the calendar holds and that lies in
+// 1900..2100, as the importer's dates do (docs/data-exchange.md): year 0000 parses in Go but
+// PostgreSQL refuses it, and no visit or letter is dated outside that range.
+func ParseDate(s string) (time.Time, bool) {
+	d, err := time.Parse("2006-01-02", s)
+	if err != nil || d.Year() < 1900 || d.Year() > 2100 {
+		return time.Time{}, false
+	}
+	return d, true
 }
 
 // fieldErrors turns the validator's refusal into the 422 of the refused fields.
@@ -68,6 +83,9 @@ func fieldErrors(err error) error {
 		name, _, _ := strings.Cut(fe.Namespace()[strings.Index(fe.Namespace(), ".")+1:], "[")
 		name, _, _ = strings.Cut(name, ".")
 		fields[name] = "error.invalid_value"
+		if fe.Tag() == "date" {
+			fields[name] = "case.date_invalid"
+		}
 	}
 	return apperr.Fields(fields)
 }
@@ -410,8 +428,8 @@ func (s *Store) writeBAP(ctx context.Context, tx *sqlx.Tx, u *auth.User, c *Case
 	if err != nil {
 		return err
 	}
-	visited, err := time.Parse("2006-01-02", v.VisitedOn)
-	if err != nil {
+	visited, ok := ParseDate(v.VisitedOn)
+	if !ok {
 		return apperr.Fields(map[string]string{"visited_on": "case.date_invalid"})
 	}
 	b := letters.BAP{CaseID: c.ID, VisitedOn: visited, Kind: v.Kind, EmployerName: e.Nama, Address: e.Alamat, Region: e.region(),
@@ -419,7 +437,7 @@ func (s *Store) writeBAP(ctx context.Context, tx *sqlx.Tx, u *auth.User, c *Case
 		WorkersFound: v.WorkersFound, Commitment: v.Commitment, Note: v.Note, Refused: v.SignatureState == SignatureRefused,
 		Latitude: v.Lat, Long: v.Lon}
 	if v.CommitmentDue != nil {
-		if due, err := time.Parse("2006-01-02", *v.CommitmentDue); err == nil {
+		if due, ok := ParseDate(*v.CommitmentDue); ok {
 			b.CommitmentDue = &due
 		}
 	}

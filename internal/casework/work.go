@@ -29,11 +29,11 @@ type rule struct {
 // AddFollowUp issues a step of the ladder with its due date. The next step is the one after
 // the highest issued so far; any other needs a reason.
 func (s *Store) AddFollowUp(ctx context.Context, u *auth.User, id int64, kind, issuedOn, note, reason string, version int) (*Case, error) {
-	issued, err := time.Parse("2006-01-02", issuedOn)
-	if err != nil {
+	issued, ok := ParseDate(issuedOn)
+	if !ok {
 		return nil, apperr.Fields(map[string]string{"issued_on": "case.date_invalid"})
 	}
-	err = s.change(ctx, u, id, version, "case.follow_up", func(tx *sqlx.Tx, c *Case) (map[string]any, error) {
+	err := s.change(ctx, u, id, version, "case.follow_up", func(tx *sqlx.Tx, c *Case) (map[string]any, error) {
 		if err := mayAct(u, c); err != nil {
 			return nil, err
 		}

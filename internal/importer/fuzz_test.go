@@ -1,7 +1,9 @@
 package importer
 
 import (
+	"archive/zip"
 	"bytes"
+	"errors"
 	"io"
 	"os"
 	"path/filepath"
@@ -87,7 +89,7 @@ func FuzzRegionCode(f *testing.F) {
 // FuzzCSVReader feeds any bytes to the CSV reader: it must end with rows, a file error or EOF,
 // never panic, and every cell it returns is valid UTF-8.
 func FuzzCSVReader(f *testing.F) {
-	for _, s := range []string{"nib,nama\n1,a\n", "\xEF\xBB\xBFa;b\n\"x;y\";z\n", "a,b\n\"open,quote\n", "a\n\xff\n", ""} {
+	for _, s := range []string{"nib,nama\n1,a\n", "a,b\n1,\x00\n", "\xEF\xBB\xBFa;b\n\"x;y\";z\n", "a,b\n\"open,quote\n", "a\n\xff\n", ""} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
@@ -101,35 +103,120 @@ func FuzzCSVReader(f *testing.F) {
 				return
 			}
 			for _, c := range cells {
-				if !utf8.ValidString(c.Text) {
-					t.Fatalf("invalid UTF-8 cell %q", c.Text)
+				if !utf8.ValidString(c.Text) || strings.IndexByte(c.Text, 0) >= 0 {
+					t.Fatalf("invalid UTF-8 or NUL in cell %q", c.Text)
 				}
 			}
 		}
 	})
 }
 
-// FuzzXLSXReader feeds any bytes, stored as a file, to the XLSX reader.
+// FuzzXLSXReader feeds any bytes, as a whole file, to the XLSX reader. Most mutations break
+// the zip itself; FuzzXLSXSheet and FuzzXLSXSharedStrings reach the XML.
 func FuzzXLSXReader(f *testing.F) {
 	f.Add([]byte("PK\x03\x04 not a zip"))
 	if seed, err := os.ReadFile(filepath.Join("testdata", "small.xlsx")); err == nil {
 		f.Add(seed)
 	}
-	f.Fuzz(func(t *testing.T, data []byte) {
-		name := filepath.Join(t.TempDir(), "f.xlsx")
-		os.WriteFile(name, data, 0o600)
-		x, err := newXLSXReader(name)
+	f.Fuzz(func(t *testing.T, data []byte) { readXLSX(t, data) })
+}
+
+// FuzzXLSXSheet fuzzes the sheet's XML itself, wrapped into a valid workbook whose shared
+// strings are "nib", "nama", "x", "y".
+func FuzzXLSXSheet(f *testing.F) {
+	for _, s := range sheetSeeds {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, sheet []byte) { readXLSX(t, xlsxOf(sheet, []byte(seedSST))) })
+}
+
+// FuzzXLSXSharedStrings fuzzes the shared strings' XML, under a sheet whose cells name
+// strings 0 to 3 and one beyond.
+func FuzzXLSXSharedStrings(f *testing.F) {
+	for _, s := range []string{seedSST, `<sst><si><r><t>ni</t></r><r><rPr><b/></rPr><t>b</t></r></si><si><t>a</t><rPh><t>フ</t></rPh></si></sst>`,
+		`<sst><si><t xml:space="preserve"> a </t></si></sst>`, `<sst><si><t>a</t></si><si/><si><t/></si></sst>`,
+		`<sst><si><rPh><rPh><t>x</t></rPh></rPh><t>a</t></si></sst>`, `<sst>` + strings.Repeat("<si>", 70) + `</sst>`,
+		`<sst><si><t>&amp;&lt;&#x41;</t></si></sst>`, `<sst><si><t>a</si></sst>`, ``} {
+		f.Add([]byte(s))
+	}
+	sheet := []byte(`<worksheet><sheetData><row r="1"><c r="A1" t="s"><v>0</v></c><c r="B1" t="s"><v>1</v></c></row>` +
+		`<row r="2"><c r="A2" t="s"><v>2</v></c><c r="B2" t="s"><v>3</v></c><c t="s"><v>4</v></c></row></sheetData></worksheet>`)
+	f.Fuzz(func(t *testing.T, shared []byte) { readXLSX(t, xlsxOf(sheet, shared)) })
+}
+
+const seedSST = `<sst><si><t>nib</t></si><si><t>nama</t></si><si><t>x</t></si><si><t>y</t></si></sst>`
+
+var sheetSeeds = []string{
+	`<worksheet><sheetData><row r="1"><c r="A1" t="s"><v>0</v></c><c r="B1" t="s"><v>1</v></c></row>` +
+		`<row r="2"><c r="A2"><v>2900000000001</v></c><c r="B2" t="inlineStr"><is><t>PT Baik</t></is></c></row></sheetData></worksheet>`,
+	// References without column letters (issue 13: these panicked), or none at all.
+	`<worksheet><sheetData><row r="1"><c r="1" t="s"><v>0</v></c><c r="" t="s"><v>1</v></c></row><row><c><v>1</v></c><c r="7"><v>2</v></c></row></sheetData></worksheet>`,
+	`<worksheet><sheetData><row r="1"><c r="ZZZZZZZZZZZZZZZZZZZZZZZZ1"><v>1</v></c></row></sheetData></worksheet>`,
+	`<worksheet><sheetData><row r="1"><c r="GR1"><v>1</v></c><c><v>2</v></c></row></sheetData></worksheet>`,
+	`<worksheet><sheetData><c r="A1"><v>1</v></c><row r="-5"><c r="B1" t="s"><v>9</v></c></row></sheetData></worksheet>`,
+	`<worksheet><sheetData><row r="1"><c r="A1" t="b"><v>1</v></c><c r="B1" t="str"><f>A1</f><v>x</v></c></row></sheetData></worksheet>`,
+	`<worksheet><sheetData><row r="1"><c r="A1" t="inlineStr"><is><r><t>a</t></r><r><t>b</t></r></is></c></row></sheetData></worksheet>`,
+	`<worksheet><sheetData><row r="1"><c r="A1"><v>` + strings.Repeat("<a>", 80) + `</v></c></row></sheetData></worksheet>`,
+	`<worksheet><sheetData><row r="1">` + strings.Repeat("<x/>", 5000) + `</row></sheetData></worksheet>`,
+	`<worksheet><sheetData><row r="1"><c r="A1" t="s"><v>-1</v></c></row></sheetData></worksheet>`,
+	`<worksheet><sheetData><row r="1"><c r="A1"><v>1</v></row></sheetData></worksheet>`,
+	`<worksheet><sheetData></sheetData></worksheet>`,
+	`<worksheet><sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>a&#0;b&#xFFFE;</t></is></c><c r="B1"><v>&#x0;</v></c></row></sheetData></worksheet>`,
+	``,
+}
+
+// xlsxOf wraps a sheet's XML and shared strings' XML into a workbook, in memory.
+func xlsxOf(sheet, shared []byte) []byte {
+	var buf bytes.Buffer
+	z := zip.NewWriter(&buf)
+	for _, e := range []struct {
+		name string
+		body []byte
+	}{
+		{"xl/workbook.xml", []byte(`<workbook xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets><sheet name="S" r:id="rId1"/></sheets></workbook>`)},
+		{"xl/_rels/workbook.xml.rels", []byte(`<Relationships><Relationship Id="rId1" Target="worksheets/sheet1.xml"/></Relationships>`)},
+		{"xl/worksheets/sheet1.xml", sheet},
+		{"xl/sharedStrings.xml", shared},
+	} {
+		w, _ := z.Create(e.name)
+		w.Write(e.body)
+	}
+	z.Close()
+	return buf.Bytes()
+}
+
+// readXLSX reads a workbook to its end. It must end with rows, a file error or EOF, never
+// panic; every row fits maxColumns and every cell is UTF-8.
+func readXLSX(t *testing.T, data []byte) {
+	t.Helper()
+	x, err := newXLSX(bytes.NewReader(data), int64(len(data)))
+	if err != nil {
+		var fe *fileError
+		if !errors.As(err, &fe) {
+			t.Fatalf("unexpected error kind: %v", err)
+		}
+		return
+	}
+	defer x.Close()
+	if len(x.Header()) > maxColumns {
+		t.Fatalf("header of %d columns", len(x.Header()))
+	}
+	for range 10000 {
+		_, cells, err := x.Next()
 		if err != nil {
+			var fe *fileError
+			if err != io.EOF && !errors.As(err, &fe) {
+				t.Fatalf("unexpected error kind: %v", err)
+			}
 			return
 		}
-		defer x.Close()
-		for range 10000 {
-			if _, _, err := x.Next(); err != nil {
-				if err != io.EOF && !strings.Contains(err.Error(), "import.file") {
-					t.Fatalf("unexpected error kind: %v", err)
-				}
-				return
+		if len(cells) > maxColumns {
+			t.Fatalf("row of %d columns", len(cells))
+		}
+		for _, c := range cells {
+			if !utf8.ValidString(c.Text) || strings.IndexByte(c.Text, 0) >= 0 {
+				t.Fatalf("invalid UTF-8 or NUL in cell %q", c.Text)
 			}
 		}
-	})
+	}
 }

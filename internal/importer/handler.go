@@ -63,12 +63,20 @@ func (h *Handler) receive(c *gin.Context) (*Import, bool, error) {
 			}
 			return nil, false, apperr.New(apperr.Malformed, "import.multipart")
 		}
+		// The edge (internal/web) checks small bodies only; an upload's name and fields are
+		// stored as text, so they are checked here, before the file is received.
+		if !web.CleanPartHeader(part) {
+			return nil, false, web.ErrBadBytes
+		}
 		if part.FormName() == "file" && up == nil {
 			if up, err = h.Importer.Receive(part.FileName(), part); err != nil {
 				return nil, false, err
 			}
 		} else {
 			b, _ := io.ReadAll(io.LimitReader(part, 1024))
+			if !web.CleanText(string(b)) {
+				return nil, false, web.ErrBadBytes
+			}
 			fields[part.FormName()] = strings.TrimSpace(string(b))
 		}
 		part.Close()
@@ -115,7 +123,7 @@ func (h *Handler) upload(c *gin.Context) {
 	imp, created, err := h.receive(c)
 	if err != nil {
 		e, ok := apperr.As(err)
-		if !ok || e.Code == apperr.Internal {
+		if !ok || e.Code == apperr.Internal || errors.Is(err, web.ErrBadBytes) {
 			web.Error(c, err)
 			return
 		}
@@ -124,7 +132,12 @@ func (h *Handler) upload(c *gin.Context) {
 		for _, m := range e.Fields {
 			msg = m
 		}
-		web.HTML(c, http.StatusUnprocessableEntity, "imports/index", gin.H{"Imports": list, "Error": msg,
+		// 422 for a value refused; 400, 413 or 415 for a body that could not be read as sent.
+		status := http.StatusUnprocessableEntity
+		if e.Code != apperr.Invalid {
+			status = web.Status(e.Code)
+		}
+		web.HTML(c, status, "imports/index", gin.H{"Imports": list, "Error": msg,
 			"Kinds": []string{"employers", "bpjs_employers", "workers", "participants"}})
 		return
 	}

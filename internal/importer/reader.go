@@ -13,6 +13,7 @@ import (
 	"path"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 )
 
@@ -48,7 +49,7 @@ const (
 // --- CSV ---
 
 // lineReader hands csv.Reader the file one line at a time, checking that each line is UTF-8
-// so the error can name the first line that is not.
+// without NUL so the error can name the first line that is not.
 type lineReader struct {
 	r    *bufio.Reader
 	buf  []byte
@@ -86,6 +87,11 @@ func (l *lineReader) Read(p []byte) (int, error) {
 		}
 		if !utf8.Valid(line) {
 			l.err = &fileError{"import.file.not_utf8", l.line}
+			return 0, l.err
+		}
+		// NUL is UTF-8, but PostgreSQL keeps no NUL in text: the COPY would fail the worker.
+		if bytes.IndexByte(line, 0) >= 0 {
+			l.err = &fileError{"import.file.nul_byte", l.line}
 			return 0, l.err
 		}
 		l.buf = line
@@ -169,6 +175,24 @@ func csvError(err error, line int) error {
 
 // --- XLSX ---
 
+// Bounds on an XLSX's XML, checked while it streams, so that a small hostile file costs
+// little memory and time (issue 13: a 274 KB file of 40 million nested elements took the
+// server to 7.1 GB, as encoding/xml keeps a stack entry per open element).
+const (
+	maxXMLDepth       = 64      // SpreadsheetML nests about 6 deep; rich text a few more
+	maxRowElements    = 4096    // elements in one row (or one shared string): 200 cells of rich text
+	maxOtherElements  = 1 << 20 // elements outside rows: columns, merged cells, formats
+	maxSheetRows      = 1 << 20 // Excel's own limit: 1,048,576 rows
+	maxExpansion      = 100     // XML bytes per compressed byte; real sheets expand 7x to 17x
+	minExpansionBytes = 64 << 20
+	// Elements per compressed byte: real sheets hold at most about one (a cell is two or three
+	// elements in ten or more compressed bytes), while a flood of identical tiny elements packs
+	// hundreds, and each costs time to read however little memory it takes.
+	maxElementsPerByte = 4
+	minElementBudget   = 4 << 20
+	maxSheetParseTime  = 2 * time.Minute // time spent reading the XML, not validating rows
+)
+
 // errTextRun is a run of text between two tags longer than maxLineBytes.
 var errTextRun = errors.New("text run too long")
 
@@ -192,42 +216,141 @@ func (b *boundedRuns) Read(p []byte) (int, error) {
 	return n, err
 }
 
+// xmlStream is one zip entry's XML, read token by token within the bounds above: its
+// decompressed size, the depth of its elements, and the length of its text runs.
+type xmlStream struct {
+	r        io.ReadCloser
+	lr       *io.LimitedReader
+	dec      *xml.Decoder
+	depth    int
+	elements int // elements left in the budget
+}
+
+// openXML opens a zip entry as XML, allowing it to expand to maxExpansion times its
+// compressed size (at least minExpansionBytes, at most limit) and to hold maxElementsPerByte
+// elements per compressed byte (at least minElementBudget).
+func openXML(zr *zip.Reader, name string, limit int64) (*xmlStream, error) {
+	for _, f := range zr.File {
+		if f.Name != name {
+			continue
+		}
+		r, err := f.Open()
+		if err != nil {
+			return nil, &fileError{"import.file.not_xlsx", 0}
+		}
+		allowed := int64(minExpansionBytes)
+		if f.CompressedSize64 < uint64(limit/maxExpansion) {
+			allowed = max(allowed, int64(f.CompressedSize64)*maxExpansion)
+		} else {
+			allowed = limit
+		}
+		allowed = min(allowed, limit)
+		elements := int64(minElementBudget)
+		if f.CompressedSize64 < 1<<40 {
+			elements = max(elements, int64(f.CompressedSize64)*maxElementsPerByte)
+		}
+		s := &xmlStream{r: r, lr: &io.LimitedReader{R: r, N: allowed}, elements: int(elements)}
+		s.dec = xml.NewDecoder(&boundedRuns{r: s.lr, max: maxLineBytes})
+		return s, nil
+	}
+	return nil, &fileError{"import.file.not_xlsx", 0}
+}
+
+func (s *xmlStream) Close() error { return s.r.Close() }
+
+// Token is the next token, or a fileError naming the bound the XML broke (line is the row
+// being read, for the message).
+func (s *xmlStream) Token(line int) (xml.Token, error) {
+	// RawToken: the reader matches no end tags to start tags, so encoding/xml need keep no stack
+	// of open elements (the nesting bomb's 7 GB); depth is counted here instead.
+	tok, err := s.dec.RawToken()
+	if err != nil {
+		switch {
+		case s.lr.N <= 0:
+			// Cut at the limit: whatever the decoder says, the file was larger than allowed.
+			return nil, &fileError{"import.file.xlsx_expanded", 0}
+		case err == io.EOF && s.depth != 0:
+			// RawToken does not notice a document cut short; an element is still open.
+			return nil, &fileError{"import.file.not_xlsx", line}
+		case err == io.EOF:
+			return nil, io.EOF
+		case errors.Is(err, errTextRun):
+			return nil, &fileError{"import.file.line_too_long", line}
+		}
+		return nil, &fileError{"import.file.not_xlsx", line}
+	}
+	switch tok.(type) {
+	case xml.StartElement:
+		if s.depth++; s.depth > maxXMLDepth {
+			return nil, &fileError{"import.file.xml_too_deep", line}
+		}
+		if s.elements--; s.elements < 0 {
+			return nil, &fileError{"import.file.xml_too_many", line}
+		}
+	case xml.EndElement:
+		s.depth--
+	}
+	return tok, nil
+}
+
 type xlsxReader struct {
-	zr      *zip.ReadCloser
-	sheet   io.ReadCloser
-	dec     *xml.Decoder
-	strings []string
-	header  []string
-	cells   []Cell
+	close  func() error
+	sheet  *xmlStream
+	header []string
+	cells  []Cell
+
+	// The shared strings, end to end in one string: sst[ends[i-1]:ends[i]] is string i. One
+	// allocation and four bytes per string, where a []string costs sixteen and one each.
+	sst  string
+	ends []uint32
+
+	rows   int           // row elements read, empty ones included
+	other  int           // elements read outside rows
+	spent  time.Duration // time spent in Next
+	budget time.Duration
 }
 
 // newXLSXReader opens the first sheet. Anything that is not a readable workbook (an .xls
 // renamed .xlsx, a damaged zip) is refused as a whole.
 func newXLSXReader(name string) (*xlsxReader, error) {
-	zr, err := zip.OpenReader(name)
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	x, err := newXLSX(f, fi.Size())
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	x.close = f.Close
+	return x, nil
+}
+
+// newXLSX reads a workbook from memory or a file; the caller closes what r reads from.
+func newXLSX(r io.ReaderAt, size int64) (*xlsxReader, error) {
+	zr, err := zip.NewReader(r, size)
 	if err != nil {
 		return nil, &fileError{"import.file.not_xlsx", 0}
 	}
-	x := &xlsxReader{zr: zr}
+	x := &xlsxReader{close: func() error { return nil }, budget: maxSheetParseTime}
 	sheetPath, err := firstSheetPath(zr)
 	if err != nil {
-		zr.Close()
 		return nil, err
 	}
-	if err := x.loadSharedStrings(); err != nil {
-		zr.Close()
+	if err := x.loadSharedStrings(zr); err != nil {
 		return nil, err
 	}
-	f, err := openZip(zr, sheetPath)
-	if err != nil {
-		zr.Close()
+	if x.sheet, err = openXML(zr, sheetPath, maxSheetBytes); err != nil {
 		return nil, err
 	}
-	x.sheet = f
-	x.dec = xml.NewDecoder(&boundedRuns{r: io.LimitReader(f, maxSheetBytes), max: maxLineBytes})
 	_, cells, err := x.Next()
 	if err != nil {
-		x.Close()
+		x.sheet.Close()
 		if err == io.EOF {
 			return nil, &fileError{"import.file.empty", 1}
 		}
@@ -243,41 +366,29 @@ func (x *xlsxReader) Close() error {
 	if x.sheet != nil {
 		x.sheet.Close()
 	}
-	return x.zr.Close()
+	return x.close()
 }
 
-func openZip(zr *zip.ReadCloser, name string) (io.ReadCloser, error) {
-	for _, f := range zr.File {
-		if f.Name == name {
-			r, err := f.Open()
-			if err != nil {
-				return nil, &fileError{"import.file.not_xlsx", 0}
-			}
-			return r, nil
-		}
-	}
-	return nil, &fileError{"import.file.not_xlsx", 0}
-}
-
-func readZipXML(zr *zip.ReadCloser, name string, limit int64, v any) error {
-	r, err := openZip(zr, name)
+// readZipXML decodes a small part of the workbook whole.
+func readZipXML(zr *zip.Reader, name string, limit int64, v any) error {
+	s, err := openXML(zr, name, limit)
 	if err != nil {
 		return err
 	}
-	defer r.Close()
-	if err := xml.NewDecoder(io.LimitReader(r, limit)).Decode(v); err != nil {
+	defer s.Close()
+	if err := s.dec.Decode(v); err != nil {
 		return &fileError{"import.file.not_xlsx", 0}
 	}
 	return nil
 }
 
-func firstSheetPath(zr *zip.ReadCloser) (string, error) {
+func firstSheetPath(zr *zip.Reader) (string, error) {
 	var wb struct {
 		Sheets []struct {
 			RID string `xml:"http://schemas.openxmlformats.org/officeDocument/2006/relationships id,attr"`
 		} `xml:"sheets>sheet"`
 	}
-	if err := readZipXML(zr, "xl/workbook.xml", 16<<20, &wb); err != nil || len(wb.Sheets) == 0 {
+	if err := readZipXML(zr, "xl/workbook.xml", 4<<20, &wb); err != nil || len(wb.Sheets) == 0 {
 		return "", &fileError{"import.file.not_xlsx", 0}
 	}
 	var rels struct {
@@ -286,7 +397,7 @@ func firstSheetPath(zr *zip.ReadCloser) (string, error) {
 			Target string `xml:"Target,attr"`
 		} `xml:"Relationship"`
 	}
-	if err := readZipXML(zr, "xl/_rels/workbook.xml.rels", 16<<20, &rels); err != nil {
+	if err := readZipXML(zr, "xl/_rels/workbook.xml.rels", 4<<20, &rels); err != nil {
 		return "", err
 	}
 	for _, r := range rels.Rels {
@@ -300,46 +411,54 @@ func firstSheetPath(zr *zip.ReadCloser) (string, error) {
 	return "", &fileError{"import.file.not_xlsx", 0}
 }
 
-func (x *xlsxReader) loadSharedStrings() error {
-	r, err := openZip(x.zr, "xl/sharedStrings.xml")
+func (x *xlsxReader) loadSharedStrings(zr *zip.Reader) error {
+	s, err := openXML(zr, "xl/sharedStrings.xml", maxSharedStringBytes)
 	if err != nil {
 		return nil // a workbook without text has none
 	}
-	defer r.Close()
-	lr := &io.LimitedReader{R: r, N: maxSharedStringBytes}
-	dec := xml.NewDecoder(&boundedRuns{r: lr, max: maxLineBytes})
+	defer s.Close()
 	var sb strings.Builder
 	inSI, inT := false, false
+	skipFrom := 0 // the depth of a phonetic hint being skipped, 0 when none
+	elements, other := 0, 0
 	for {
-		tok, err := dec.Token()
+		tok, err := s.Token(0)
 		if err == io.EOF {
 			break
 		}
 		if err != nil {
-			switch {
-			case errors.Is(err, errTextRun):
-				return &fileError{"import.file.line_too_long", 0}
-			case lr.N <= 0:
-				return &fileError{"import.file.too_large", 0}
+			return err
+		}
+		if skipFrom > 0 {
+			if _, end := tok.(xml.EndElement); end && s.depth < skipFrom {
+				skipFrom = 0
 			}
-			return &fileError{"import.file.not_xlsx", 0}
+			continue
 		}
 		switch t := tok.(type) {
 		case xml.StartElement:
+			if inSI {
+				if elements++; elements > maxRowElements {
+					return &fileError{"import.file.xml_too_many", 0}
+				}
+			} else if t.Name.Local != "si" {
+				if other++; other > maxOtherElements {
+					return &fileError{"import.file.xml_too_many", 0}
+				}
+			}
 			switch t.Name.Local {
 			case "si":
-				inSI = true
-				sb.Reset()
+				inSI, elements = true, 0
 			case "t":
 				inT = inSI
 			case "rPh": // phonetic hints are not part of the text
-				dec.Skip()
+				skipFrom = s.depth
 			}
 		case xml.EndElement:
 			switch t.Name.Local {
 			case "si":
 				inSI = false
-				x.strings = append(x.strings, sb.String())
+				x.ends = append(x.ends, uint32(sb.Len()))
 			case "t":
 				inT = false
 			}
@@ -349,38 +468,66 @@ func (x *xlsxReader) loadSharedStrings() error {
 			}
 		}
 	}
+	x.sst = sb.String()
 	return nil
+}
+
+// sharedString is string i of the shared strings.
+func (x *xlsxReader) sharedString(i int) (string, bool) {
+	if i < 0 || i >= len(x.ends) {
+		return "", false
+	}
+	start := uint32(0)
+	if i > 0 {
+		start = x.ends[i-1]
+	}
+	return x.sst[start:x.ends[i]], true
 }
 
 func (x *xlsxReader) Header() []string { return x.header }
 
 // Next returns the next row, placing each cell at its column from its reference (B7 -> 1).
 func (x *xlsxReader) Next() (int, []Cell, error) {
+	began := time.Now()
+	defer func() { x.spent += time.Since(began) }()
 	var (
-		rowNum  int
-		inRow   bool
-		col     int
-		typ     string
-		inValue bool
-		value   strings.Builder
+		rowNum   int
+		inRow    bool
+		col      int
+		typ      string
+		inValue  bool
+		value    strings.Builder
+		elements int
+		tokens   int
 	)
 	x.cells = x.cells[:0]
 	for {
-		tok, err := x.dec.Token()
-		if err == io.EOF {
-			return 0, nil, io.EOF
+		// The clock is read now and then: a file that is slow to read for its size (many
+		// tiny elements) fails with a message instead of holding the worker for minutes.
+		if tokens++; tokens&4095 == 1 && x.spent+time.Since(began) > x.budget {
+			return 0, nil, &fileError{"import.file.xlsx_too_slow", rowNum}
 		}
-		if errors.Is(err, errTextRun) {
-			return 0, nil, &fileError{"import.file.line_too_long", rowNum + 1}
-		}
+		tok, err := x.sheet.Token(rowNum)
 		if err != nil {
-			return 0, nil, &fileError{"import.file.not_xlsx", rowNum}
+			return 0, nil, err
 		}
 		switch t := tok.(type) {
 		case xml.StartElement:
+			if inRow {
+				if elements++; elements > maxRowElements {
+					return 0, nil, &fileError{"import.file.xml_too_many", rowNum}
+				}
+			} else if t.Name.Local != "row" {
+				if x.other++; x.other > maxOtherElements {
+					return 0, nil, &fileError{"import.file.xml_too_many", rowNum}
+				}
+			}
 			switch t.Name.Local {
 			case "row":
-				inRow = true
+				if x.rows++; x.rows > maxSheetRows {
+					return 0, nil, &fileError{"import.file.xlsx_too_many_rows", rowNum}
+				}
+				inRow, elements = true, 0
 				rowNum++
 				for _, a := range t.Attr {
 					if a.Name.Local == "r" {
@@ -394,7 +541,11 @@ func (x *xlsxReader) Next() (int, []Cell, error) {
 				for _, a := range t.Attr {
 					switch a.Name.Local {
 					case "r":
-						col = columnIndex(a.Value)
+						// A reference without its column letters ("7", "") leaves the cell
+						// where it stands: the one after the last.
+						if c, ok := columnIndex(a.Value); ok {
+							col = c
+						}
 					case "t":
 						typ = a.Value
 					}
@@ -420,14 +571,18 @@ func (x *xlsxReader) Next() (int, []Cell, error) {
 			case "v", "t":
 				inValue = false
 			case "c":
+				if !inRow || col < 0 {
+					continue // a cell outside any row holds nothing of the data
+				}
 				cell := Cell{Text: value.String()}
 				switch typ {
 				case "s":
 					i, err := strconv.Atoi(cell.Text)
-					if err != nil || i < 0 || i >= len(x.strings) {
+					text, ok := x.sharedString(i)
+					if err != nil || !ok {
 						return 0, nil, &fileError{"import.file.not_xlsx", rowNum}
 					}
-					cell.Text = x.strings[i]
+					cell.Text = text
 				case "", "n":
 					cell.Number = cell.Text != ""
 				case "b":
@@ -438,6 +593,7 @@ func (x *xlsxReader) Next() (int, []Cell, error) {
 				}
 				x.cells[col] = cell
 			case "row":
+				inRow = false
 				empty := true
 				for _, c := range x.cells {
 					if strings.TrimSpace(c.Text) != "" {
@@ -446,7 +602,6 @@ func (x *xlsxReader) Next() (int, []Cell, error) {
 					}
 				}
 				if empty {
-					inRow = false
 					x.cells = x.cells[:0]
 					continue
 				}
@@ -456,17 +611,20 @@ func (x *xlsxReader) Next() (int, []Cell, error) {
 	}
 }
 
-// columnIndex turns a cell reference such as "AB12" into a 0-based column (27).
-func columnIndex(ref string) int {
-	n := 0
-	for i := 0; i < len(ref); i++ {
-		c := ref[i]
-		if c < 'A' || c > 'Z' {
-			break
+// columnIndex turns a cell reference such as "AB12" into a 0-based column (27); false when it
+// starts with no column letter. Letters beyond what maxColumns needs leave the index above it
+// (no overflow however long the reference).
+func columnIndex(ref string) (int, bool) {
+	n, i := 0, 0
+	for ; i < len(ref) && ref[i] >= 'A' && ref[i] <= 'Z'; i++ {
+		if n <= maxColumns {
+			n = n*26 + int(ref[i]-'A'+1)
 		}
-		n = n*26 + int(c-'A'+1)
 	}
-	return n - 1
+	if i == 0 {
+		return 0, false
+	}
+	return n - 1, true
 }
 
 // openRows opens a stored file as CSV or XLSX. close releases it.

@@ -39,6 +39,10 @@ var statusOf = map[apperr.Code]int{
 	apperr.MethodNotAllowed: http.StatusMethodNotAllowed,
 }
 
+// Status is the HTTP status of an error code, for a handler that answers a refused form with
+// its page again rather than with the error page.
+func Status(code apperr.Code) int { return statusOf[code] }
+
 // IsAPI reports whether the request belongs to the JSON API.
 func IsAPI(c *gin.Context) bool { return strings.HasPrefix(c.Request.URL.Path, "/api/") }
 

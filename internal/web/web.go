@@ -53,7 +53,7 @@ func NewEngine(d Deps) (*gin.Engine, error) {
 			c.Set(rendererKey, d.Renderer)
 			c.Set(localizerKey, d.Bundle.For(langFromCookie(c)))
 			c.Set(sessionsKey, d.Sessions)
-		}, CSRF)
+		}, CSRF, rejectBadBytes)
 	e.NoRoute(func(c *gin.Context) { Error(c, errNotFound) })
 	e.NoMethod(func(c *gin.Context) { Error(c, errMethod) })
 
