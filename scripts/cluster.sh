@@ -58,6 +58,10 @@ defaults
   option redispatch
 backend instances
   balance roundrobin
+  # A request cut by an instance's death is sent again elsewhere, unless it may have changed
+  # something (a POST without its idempotency key is not retried).
+  retry-on conn-failure empty-response response-timeout
+  http-request disable-l7-retry if METH_POST
   option httpchk GET /readyz
   http-check expect status 200
   default-server inter 500ms fall 2 rise 1
