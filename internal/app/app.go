@@ -22,6 +22,7 @@ import (
 	"patuh/internal/employer"
 	"patuh/internal/i18n"
 	"patuh/internal/importer"
+	"patuh/internal/reference"
 	"patuh/internal/regions"
 	"patuh/internal/web"
 	"patuh/static"
@@ -106,6 +107,9 @@ func New(cfg config.Config, d *sqlx.DB) (*App, error) {
 	pages := e.Group("/", authH.Session)
 	authH.Register(pages)
 	loggedIn := pages.Group("/", auth.RequireLogin)
+	refs := &reference.Handler{Store: reference.NewStore(d)}
+	loggedIn.Use(refs.Banner)
+	refs.Register(loggedIn)
 	loggedIn.GET("/", func(c *gin.Context) { home(c, cases) })
 	authH.RegisterAccount(loggedIn)
 	(&regions.Handler{Store: regions.NewStore(d)}).Register(loggedIn)

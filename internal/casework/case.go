@@ -166,6 +166,9 @@ type FollowUp struct {
 	OutOfOrderReason string    `db:"out_of_order_reason" json:"out_of_order_reason,omitempty"`
 	HasLetter        bool      `db:"has_letter" json:"has_letter"`
 	Overdue          bool      `db:"overdue" json:"overdue"`
+	// CalendarUnconfirmed: a working-day deadline falling in a year whose holiday calendar no
+	// admin has confirmed yet; the date may still move (issue 12).
+	CalendarUnconfirmed bool `db:"calendar_unconfirmed" json:"calendar_unconfirmed"`
 	CreatedAt        time.Time `db:"created_at" json:"created_at"`
 	Version          int       `db:"version" json:"version"`
 }
