@@ -43,7 +43,14 @@ CREATE UNIQUE INDEX imports_kind_sha256_live_idx ON imports (kind, sha256)
 -- When the stored file of a committed import was removed after the retention period.
 ALTER TABLE imports ADD COLUMN file_removed_at timestamptz;
 
+-- The audit viewer filters by actor, action, object and period (newest first).
+CREATE INDEX audit_log_actor_idx ON audit_log (actor, id);
+CREATE INDEX audit_log_action_idx ON audit_log (action, id);
+CREATE INDEX audit_log_entity_idx ON audit_log (entity, entity_id, id);
+CREATE INDEX audit_log_at_idx ON audit_log (at);
+
 -- +goose Down
+DROP INDEX audit_log_actor_idx, audit_log_action_idx, audit_log_entity_idx, audit_log_at_idx;
 ALTER TABLE imports DROP COLUMN file_removed_at;
 DROP INDEX imports_kind_sha256_live_idx;
 ALTER TABLE imports ADD CONSTRAINT imports_kind_sha256_key UNIQUE (kind, sha256);

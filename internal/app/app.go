@@ -14,6 +14,7 @@ import (
 	"github.com/go-playground/validator/v10"
 	"github.com/jmoiron/sqlx"
 
+	"patuh/internal/auditview"
 	"patuh/internal/auth"
 	"patuh/internal/casework"
 	"patuh/internal/config"
@@ -110,6 +111,7 @@ func New(cfg config.Config, d *sqlx.DB) (*App, error) {
 	refs := &reference.Handler{Store: reference.NewStore(d)}
 	loggedIn.Use(refs.Banner)
 	refs.Register(loggedIn)
+	(&auditview.Handler{DB: d}).Register(loggedIn)
 	loggedIn.GET("/", func(c *gin.Context) { home(c, cases) })
 	authH.RegisterAccount(loggedIn)
 	(&regions.Handler{Store: regions.NewStore(d)}).Register(loggedIn)
