@@ -125,6 +125,7 @@ func New(cfg config.Config, d *sqlx.DB) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
+	im.FileRetention = cfg.FileRetention
 	(&importer.Handler{Importer: im}).Register(loggedIn, authed)
 	employers := employer.NewStore(d)
 	(&employer.Handler{Store: employers, DB: d, Now: time.Now}).Register(loggedIn, authed)
