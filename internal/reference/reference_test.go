@@ -58,7 +58,10 @@ func TestEveryValidationMessage(t *testing.T) {
 			return err
 		}},
 		{"holiday kind", "kind", "reference.holiday.kind_invalid", func() error { _, err := s.AddHoliday(ctx, admin, "2027-03-10", "X", "libur"); return err }},
-		{"holiday twice", "day", "reference.holiday.exists", func() error { _, err := s.AddHoliday(ctx, admin, "2027-01-01", "Tahun Baru", "libur_nasional"); return err }},
+		{"holiday twice", "day", "reference.holiday.exists", func() error {
+			_, err := s.AddHoliday(ctx, admin, "2027-01-01", "Tahun Baru", "libur_nasional")
+			return err
+		}},
 		{"confirm an empty year", "year", "reference.year_empty", func() error { return s.ConfirmYear(ctx, admin, "2031", true) }},
 		{"confirm a bad year", "year", "reference.year_invalid", func() error { return s.ConfirmYear(ctx, admin, "1999", true) }},
 		{"rule of 0 days", "days", "reference.rule.days_invalid", func() error { return s.SetRule(ctx, admin, "teguran_1", "1", "0", "working") }},
