@@ -48,6 +48,11 @@ type Rate struct {
 	WageCap   *int64  `db:"wage_cap"`
 }
 
+// Percent writes the rate the Indonesian way: 5,7.
+func (r Rate) Percent() string {
+	return strings.ReplaceAll(strconv.FormatFloat(r.RatePct, 'f', -1, 64), ".", ",")
+}
+
 type Holiday struct {
 	Day  string `db:"day"`
 	Name string `db:"name"`
