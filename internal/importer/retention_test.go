@@ -1,5 +1,8 @@
 package importer_test
 
+// These tests commit employers of their own: the file sorts after importer_test.go, whose
+// sample test counts every employer of the package's database.
+
 import (
 	"bytes"
 	"context"
