@@ -29,6 +29,7 @@ import (
 	"patuh/internal/demo"
 	"patuh/internal/flags"
 	"patuh/internal/i18n"
+	"patuh/internal/reference"
 )
 
 const usage = `patuh: employer compliance case tracker for DKI Jakarta
@@ -45,11 +46,13 @@ usage:
   patuh flags recompute             recompute every employer's flags (after editing rates by hand)
   patuh audit verify                check the audit log's hash chain and its seals
   patuh audit seal                  seal the audit chain's head now (the server seals every PATUH_AUDIT_SEAL_EVERY rows)
+  patuh holidays import --year Y FILE  replace year Y's holidays with a CSV (tanggal,nama,jenis)
 
 environment: DATABASE_URL (the server's role, patuh_app), DATABASE_OWNER_URL (the role that runs
   migrations and owns the audit tables), PATUH_ENV (development|production), PATUH_ADDR, PATUH_SECRET,
-  PATUH_AUDIT_KEY or PATUH_AUDIT_KEY_FILE, PATUH_AUDIT_SEAL_EVERY, PATUH_DATA_DIR,
-  PATUH_SECURE_COOKIES, PATUH_SESSION_IDLE, PATUH_SESSION_MAX_AGE, PATUH_TRUSTED_PROXIES, PATUH_LOG_FORMAT
+  PATUH_AUDIT_KEY or PATUH_AUDIT_KEY_FILE, PATUH_AUDIT_SEAL_EVERY, PATUH_DATA_DIR, PATUH_FILE_RETENTION,
+  PATUH_IMPORT_WORKERS, PATUH_SECURE_COOKIES, PATUH_SESSION_IDLE, PATUH_SESSION_MAX_AGE, PATUH_TRUSTED_PROXIES,
+  PATUH_LOG_FORMAT
 `
 
 func main() {
@@ -81,7 +84,7 @@ func run(args []string) error {
 	defer stop()
 
 	cmd, rest := args[0], args[1:]
-	if cmd == "user" || cmd == "token" || cmd == "migrate" || cmd == "audit" || cmd == "flags" {
+	if cmd == "user" || cmd == "token" || cmd == "migrate" || cmd == "audit" || cmd == "flags" || cmd == "holidays" {
 		sub := ""
 		if len(rest) > 0 {
 			sub, rest = rest[0], rest[1:]
@@ -137,6 +140,8 @@ func run(args []string) error {
 		d.GetContext(ctx, &n, `SELECT count(*) FROM employers`)
 		fmt.Printf("flags recomputed for all %d employers in %.1fs\n", n, time.Since(start).Seconds())
 		return nil
+	case "holidays import":
+		return holidaysImport(ctx, d, rest)
 	case "audit verify":
 		anchor := filepath.Join(cfg.DataDir, audit.AnchorFile)
 		rep, err := audit.Verify(ctx, d, cfg.AuditKey, anchor)
@@ -465,4 +470,35 @@ func describe(err error) error {
 		parts = append(parts, f+": "+loc.T(m))
 	}
 	return errors.New(strings.Join(parts, "; "))
+}
+
+// holidaysImport is the page's calendar upload for automation: the same store function, audited
+// as the command line.
+func holidaysImport(ctx context.Context, d *sqlx.DB, args []string) error {
+	fs := flag.NewFlagSet("holidays import", flag.ContinueOnError)
+	year := fs.String("year", "", "the calendar year the file holds")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 || *year == "" {
+		return errors.New("holidays import: give --year Y and one CSV file")
+	}
+	f, err := os.Open(fs.Arg(0))
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	res, err := reference.NewStore(d).ImportHolidays(ctx, reference.Actor{Name: "cli"}, *year, f)
+	var le *reference.LineError
+	if errors.As(err, &le) {
+		return fmt.Errorf("%s: line %d: %s", fs.Arg(0), le.Line, englishMessages().T(le.Message))
+	}
+	if err != nil {
+		return describe(err)
+	}
+	fmt.Printf("holidays %s: %d added, %d removed, %d kept; %d open follow-up due date(s) moved\n", *year, res.Added, res.Removed, res.Kept, len(res.Moved))
+	for _, m := range res.Moved {
+		fmt.Printf("  case %d %s: %s -> %s\n", m.CaseID, m.Kind, m.OldDue, m.NewDue)
+	}
+	return nil
 }

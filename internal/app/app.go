@@ -6,6 +6,7 @@ import (
 	_ "embed"
 	"io/fs"
 	"net/http"
+	"path/filepath"
 	"time"
 
 	"github.com/alexedwards/scs/postgresstore"
@@ -13,6 +14,8 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/jmoiron/sqlx"
 
+	"patuh/internal/audit"
+	"patuh/internal/auditview"
 	"patuh/internal/auth"
 	"patuh/internal/casework"
 	"patuh/internal/config"
@@ -21,6 +24,7 @@ import (
 	"patuh/internal/employer"
 	"patuh/internal/i18n"
 	"patuh/internal/importer"
+	"patuh/internal/reference"
 	"patuh/internal/regions"
 	"patuh/internal/web"
 	"patuh/static"
@@ -105,6 +109,10 @@ func New(cfg config.Config, d *sqlx.DB) (*App, error) {
 	pages := e.Group("/", authH.Session)
 	authH.Register(pages)
 	loggedIn := pages.Group("/", auth.RequireLogin)
+	refs := &reference.Handler{Store: reference.NewStore(d)}
+	loggedIn.Use(refs.Banner)
+	refs.Register(loggedIn)
+	(&auditview.Handler{DB: d, AuditKey: cfg.AuditKey, Anchor: filepath.Join(cfg.DataDir, audit.AnchorFile)}).Register(loggedIn)
 	loggedIn.GET("/", func(c *gin.Context) { home(c, cases) })
 	authH.RegisterAccount(loggedIn)
 	(&regions.Handler{Store: regions.NewStore(d)}).Register(loggedIn)
@@ -118,6 +126,7 @@ func New(cfg config.Config, d *sqlx.DB) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
+	im.FileRetention = cfg.FileRetention
 	(&importer.Handler{Importer: im}).Register(loggedIn, authed)
 	employers := employer.NewStore(d)
 	(&employer.Handler{Store: employers, DB: d, Now: time.Now}).Register(loggedIn, authed)

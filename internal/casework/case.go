@@ -157,17 +157,20 @@ func (v Visit) WebMapURL() string {
 
 // FollowUp is one step of the enforcement ladder.
 type FollowUp struct {
-	ID               int64     `db:"id" json:"id"`
-	Kind             string    `db:"kind" json:"kind"`
-	IssuedOn         string    `db:"issued_on" json:"issued_on"`
-	DueOn            string    `db:"due_on" json:"due_on"`
-	Status           string    `db:"status" json:"status"`
-	Note             string    `db:"note" json:"note"`
-	OutOfOrderReason string    `db:"out_of_order_reason" json:"out_of_order_reason,omitempty"`
-	HasLetter        bool      `db:"has_letter" json:"has_letter"`
-	Overdue          bool      `db:"overdue" json:"overdue"`
-	CreatedAt        time.Time `db:"created_at" json:"created_at"`
-	Version          int       `db:"version" json:"version"`
+	ID               int64  `db:"id" json:"id"`
+	Kind             string `db:"kind" json:"kind"`
+	IssuedOn         string `db:"issued_on" json:"issued_on"`
+	DueOn            string `db:"due_on" json:"due_on"`
+	Status           string `db:"status" json:"status"`
+	Note             string `db:"note" json:"note"`
+	OutOfOrderReason string `db:"out_of_order_reason" json:"out_of_order_reason,omitempty"`
+	HasLetter        bool   `db:"has_letter" json:"has_letter"`
+	Overdue          bool   `db:"overdue" json:"overdue"`
+	// CalendarUnconfirmed: a working-day deadline falling in a year whose holiday calendar no
+	// admin has confirmed yet; the date may still move (issue 12).
+	CalendarUnconfirmed bool      `db:"calendar_unconfirmed" json:"calendar_unconfirmed"`
+	CreatedAt           time.Time `db:"created_at" json:"created_at"`
+	Version             int       `db:"version" json:"version"`
 }
 
 // Complaint is a worker's report that opened a case (PP 86/2013 art. 13(4)). The

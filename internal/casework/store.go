@@ -71,7 +71,10 @@ func (s *Store) Get(ctx context.Context, id int64, u *auth.User) (*Case, error) 
 	c.FollowUps = []FollowUp{}
 	if err := s.db.SelectContext(ctx, &c.FollowUps, `SELECT id, kind, issued_on::text, due_on::text, status, note,
 		out_of_order_reason, status = 'open' AND due_on < $2 AND $3 <> 'closed' AS overdue, created_at, version,
-		EXISTS (SELECT 1 FROM follow_up_letters l WHERE l.follow_up_id = follow_ups.id) AS has_letter
+		EXISTS (SELECT 1 FROM follow_up_letters l WHERE l.follow_up_id = follow_ups.id) AS has_letter,
+		status = 'open' AND EXISTS (SELECT 1 FROM follow_up_rules r WHERE r.kind = follow_ups.kind AND r.day_kind = 'working')
+			AND NOT EXISTS (SELECT 1 FROM holiday_years y WHERE y.year = extract(year FROM due_on) AND y.confirmed_at IS NOT NULL)
+			AS calendar_unconfirmed
 		FROM follow_ups WHERE case_id = $1 ORDER BY issued_on, id`, id, s.Now().Format("2006-01-02"), c.Status); err != nil {
 		return nil, fmt.Errorf("casework: follow-ups: %w", err)
 	}

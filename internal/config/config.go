@@ -42,6 +42,9 @@ type Config struct {
 	ImportWorkers int
 	// DataDir keeps uploaded import files (named by their SHA-256) and evidence files.
 	DataDir string
+	// FileRetention is how long the stored file of a committed import is kept before the server
+	// removes it (PATUH_FILE_RETENTION: days, e.g. 90 or 90d, or a duration like 2160h).
+	FileRetention time.Duration
 }
 
 const devSecret = "development-only-secret-do-not-use-in-production"
@@ -76,6 +79,9 @@ func FromEnv() (Config, error) {
 		return Config{}, err
 	}
 	if c.SessionMaxAge, err = duration("PATUH_SESSION_MAX_AGE", 12*time.Hour); err != nil {
+		return Config{}, err
+	}
+	if c.FileRetention, err = days("PATUH_FILE_RETENTION", 90*24*time.Hour); err != nil {
 		return Config{}, err
 	}
 	if c.SecureCookies, err = boolean("PATUH_SECURE_COOKIES", c.Production); err != nil {
@@ -183,4 +189,20 @@ func boolean(key string, def bool) (bool, error) {
 		return false, fmt.Errorf("%s: %q is not true or false", key, v)
 	}
 	return b, nil
+}
+
+// days reads a number of days (90 or 90d) or a Go duration (2160h).
+func days(key string, def time.Duration) (time.Duration, error) {
+	v := strings.TrimSpace(os.Getenv(key))
+	if v == "" {
+		return def, nil
+	}
+	if n, err := strconv.Atoi(strings.TrimSuffix(v, "d")); err == nil && n > 0 {
+		return time.Duration(n) * 24 * time.Hour, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 {
+		return 0, fmt.Errorf("%s: %q is not a positive number of days like 90 (or a duration like 2160h)", key, v)
+	}
+	return d, nil
 }

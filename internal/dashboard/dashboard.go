@@ -4,9 +4,12 @@ package dashboard
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -14,7 +17,6 @@ import (
 
 	"patuh/internal/apperr"
 	"patuh/internal/auth"
-	"patuh/internal/db"
 	"patuh/internal/flags"
 	"patuh/internal/importer"
 	"patuh/internal/web"
@@ -100,27 +102,54 @@ func (s *Store) Coverage(ctx context.Context, u *auth.User, level, parent string
 	return kept, nil
 }
 
-// Residents is the resident coverage measure of domain.md.
+// Residents is the resident coverage measure of domain.md, against the target of the current
+// year (setting resident_target_YYYY, kept on /admin/reference), or of the latest year before
+// it that has one; TargetCurrent says which.
 type Residents struct {
-	Participants int64      `json:"participants"`
-	Target       int64      `json:"target"`
-	TargetYear   int        `json:"target_year"`
-	Share        float64    `json:"share_of_target"`
-	ComputedAt   *time.Time `json:"computed_at"`
+	Participants  int64      `json:"participants"`
+	Target        int64      `json:"target"`
+	TargetYear    int        `json:"target_year"`
+	TargetCurrent bool       `json:"target_current"`
+	Share         float64    `json:"share_of_target"`
+	ComputedAt    *time.Time `json:"computed_at"`
+}
+
+// SharePercent writes the share as a percentage the way the dashboard shows it: one decimal
+// below 10% so that a small share does not read 0% (0,1%), whole numbers above.
+func (r *Residents) SharePercent(lang string) string {
+	p := r.Share * 100
+	s := strconv.FormatFloat(p, 'f', 0, 64)
+	if p < 10 {
+		s = strconv.FormatFloat(p, 'f', 1, 64)
+	}
+	if lang != "en" {
+		s = strings.ReplaceAll(s, ".", ",")
+	}
+	return s
 }
 
 func (s *Store) Residents(ctx context.Context) (*Residents, error) {
-	r := &Residents{TargetYear: 2025}
-	var target string
-	if err := s.db.GetContext(ctx, &target, `SELECT value FROM settings WHERE key = 'resident_target_2025'`); err != nil {
-		return nil, db.NotFoundOr(err, "dashboard: target")
+	year := s.Now().Year()
+	r := &Residents{}
+	var target struct {
+		Year  string `db:"year_text"`
+		Value string `db:"value"`
 	}
-	r.Target, _ = strconv.ParseInt(target, 10, 64)
+	// Four-digit years compare as text: no cast of another setting's key is ever tried.
+	err := s.db.GetContext(ctx, &target, `SELECT right(key, 4) AS year_text, value FROM settings
+		WHERE key ~ '^resident_target_[0-9]{4}$' AND key <= 'resident_target_' || $1::text
+		ORDER BY key DESC LIMIT 1`, strconv.Itoa(year))
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("dashboard: target: %w", err)
+	}
+	r.TargetYear, _ = strconv.Atoi(target.Year)
+	r.TargetCurrent = r.TargetYear == year
+	r.Target, _ = strconv.ParseInt(target.Value, 10, 64)
 	var row struct {
 		Participants int64     `db:"participants"`
 		ComputedAt   time.Time `db:"computed_at"`
 	}
-	err := s.db.GetContext(ctx, &row, `SELECT participants, computed_at FROM resident_coverage ORDER BY computed_at DESC LIMIT 1`)
+	err = s.db.GetContext(ctx, &row, `SELECT participants, computed_at FROM resident_coverage ORDER BY computed_at DESC LIMIT 1`)
 	if err == nil {
 		r.Participants, r.ComputedAt = row.Participants, &row.ComputedAt
 	}
@@ -209,7 +238,7 @@ func (h *Handler) page(c *gin.Context) {
 	}
 	web.HTML(c, http.StatusOK, "dashboard/index", gin.H{"Areas": areas, "Level": level, "Parent": parent, "Tiles": tiles(areas),
 		"Statuses": statuses, "Workload": workload, "Months": months,
-		"Total": total, "Residents": residents, "ResidentPercent": int(residents.Share * 100), "Drill": level != "kelurahan"})
+		"Total": total, "Residents": residents, "ResidentPercent": int(residents.Share * 100), "ResidentShare": residents.SharePercent(web.Localizer(c).Lang), "Year": h.Store.Now().Year(), "Drill": level != "kelurahan"})
 }
 
 // StatusCount is how many cases of the area are in a state, and for how long on average.

@@ -29,6 +29,7 @@ func (h *Handler) Register(pages, api *gin.RouterGroup) {
 	pages.POST("/imports/:id/commit", admin, h.decide)
 	pages.POST("/imports/:id/discard", admin, h.decide)
 	pages.GET("/imports/:id/errors.csv", admin, h.errorsCSV)
+	pages.POST("/imports/:id/delete", admin, h.delete)
 
 	api.POST("/imports", admin, h.apiUpload)
 	api.GET("/imports/:id", admin, h.apiGet)
@@ -317,4 +318,19 @@ func (h *Handler) apiDecide(c *gin.Context) {
 		return
 	}
 	h.writeImport(c, imp)
+}
+
+// delete removes a failed or discarded import (housekeeping.go) and goes back to the list.
+func (h *Handler) delete(c *gin.Context) {
+	imp, ok := h.load(c)
+	if !ok {
+		return
+	}
+	u := auth.Current(c)
+	if err := h.Importer.Delete(c.Request.Context(), imp.ID, u.ID, u.Username); err != nil {
+		web.Error(c, err)
+		return
+	}
+	web.Flash(c, "import.deleted")
+	c.Redirect(http.StatusSeeOther, "/imports")
 }

@@ -64,6 +64,8 @@ type Import struct {
 	FileMissingOn pq.StringArray `db:"file_missing_on" json:"-"`
 	// ErrorsTotal counts every error found; only the first MaxStoredErrors are kept.
 	ErrorsTotal int `db:"errors_total" json:"errors_total"`
+	// FileRemovedAt is when the stored file was removed after the retention (housekeeping.go).
+	FileRemovedAt *time.Time `db:"file_removed_at" json:"-"`
 }
 
 // Finished reports whether nothing more will happen to the import by itself.
@@ -130,6 +132,10 @@ type Importer struct {
 	endOfCommit CommitHook
 	// jitter, set by tests, runs between a step's parts, to shuffle two workers' timing.
 	jitter func()
+
+	// FileRetention is how long a committed import's file is kept (housekeeping.go).
+	FileRetention time.Duration
+	lastSweep     time.Time
 }
 
 // maxRest bounds the rest after a flags batch while people use the application.
@@ -231,11 +237,14 @@ func (im *Importer) Register(ctx context.Context, actorID int64, actor, kind str
 	created := true
 	err := db.WithTx(ctx, im.db, func(tx *sqlx.Tx) error {
 		err := tx.GetContext(ctx, imp, `INSERT INTO imports (kind, sha256, filename, format, size_bytes, auto_commit_max_invalid, created_by)
-			VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (kind, sha256) DO NOTHING RETURNING *`,
+			VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (kind, sha256) WHERE status NOT IN ('failed', 'discarded') DO NOTHING RETURNING *`,
 			kind, up.SHA256, up.Filename, up.Format, up.Size, autoCommitMaxInvalid, createdBy)
 		if errors.Is(err, errNoRows) {
 			created = false
-			return tx.GetContext(ctx, imp, `SELECT * FROM imports WHERE kind = $1 AND sha256 = $2`, kind, up.SHA256)
+			// Only a live import holds its bytes: after a failed or discarded one, the same file
+			// starts a new import (migration 00016).
+			return tx.GetContext(ctx, imp, `SELECT * FROM imports WHERE kind = $1 AND sha256 = $2
+				AND status NOT IN ('failed', 'discarded')`, kind, up.SHA256)
 		}
 		if err != nil {
 			return err
@@ -438,6 +447,7 @@ func (im *Importer) Run(ctx context.Context) {
 				break
 			}
 		}
+		im.housekeep(ctx)
 		select {
 		case <-ctx.Done():
 			return

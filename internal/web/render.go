@@ -57,8 +57,24 @@ func HTML(c *gin.Context, status int, page string, data gin.H) {
 	data["Flash"] = takeFlash(c)
 	data["Path"] = c.Request.URL.Path
 	data["RequestID"] = c.GetString(requestIDKey)
+	if b, ok := c.Get(bannerKey); ok {
+		data["Banner"] = b
+	}
 	render(c, status, page, "base", data)
 }
+
+const bannerKey = "web.banner"
+
+// Banner is a warning shown at the top of every page of a request, already in the reader's
+// language, with where to go to deal with it.
+type Banner struct {
+	Text     string
+	Link     string
+	LinkText string
+}
+
+// SetBanner shows b at the top of the page this request renders.
+func SetBanner(c *gin.Context, b Banner) { c.Set(bannerKey, b) }
 
 // Partial renders one named template of a page's set without the layout, for htmx requests.
 func Partial(c *gin.Context, status int, page, name string, data gin.H) {
