@@ -60,6 +60,8 @@ type Case struct {
 	Status           string          `db:"status" json:"status"`
 	AssigneeID       *int64          `db:"assignee_id" json:"-"`
 	Assignee         *string         `db:"assignee" json:"assignee"`
+	// AssigneeName is the person's name, what the pages show (issue 12); Assignee is the login.
+	AssigneeName *string `db:"assignee_name" json:"assignee_name"`
 	FlagsAtOpen      json.RawMessage `db:"flags_at_open" json:"flags_at_open"`
 	RecoveredWorkers int             `db:"recovered_workers" json:"recovered_workers"`
 	Source           string          `db:"source" json:"source"`
