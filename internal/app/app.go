@@ -14,6 +14,7 @@ import (
 	"github.com/go-playground/validator/v10"
 	"github.com/jmoiron/sqlx"
 
+	"patuh/internal/accounts"
 	"patuh/internal/auth"
 	"patuh/internal/casework"
 	"patuh/internal/config"
@@ -84,6 +85,9 @@ func New(cfg config.Config, d *sqlx.DB) (*App, error) {
 
 	authStore := auth.NewStore(d, cfg.Secret)
 	authStore.InspectorsNeedMFA = cfg.MFAInspectors
+	if cfg.TokenTTL > 0 {
+		authStore.TokenTTL = cfg.TokenTTL
+	}
 	authH := &auth.Handler{Store: authStore}
 
 	e.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
@@ -125,6 +129,7 @@ func New(cfg config.Config, d *sqlx.DB) (*App, error) {
 	(&casework.API{Store: cases, Validate: validator.New(validator.WithRequiredStructEnabled())}).Register(authed)
 	(&casework.Pages{Store: cases, Employers: employers}).Register(loggedIn)
 	(&dashboard.Handler{Store: dashboard.NewStore(d)}).Register(loggedIn, authed)
+	(&accounts.Handler{Auth: authStore, Cases: cases, Regions: regions.NewStore(d), Now: time.Now}).Register(loggedIn)
 
 	return &App{Handler: sm.LoadAndSave(e), Sessions: sm, Importer: im, Routes: e.Routes(), sessions: store}, nil
 }
