@@ -34,6 +34,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 		"inspector-in": addUser(t, auth.Inspector, "31.75"), "inspector-out": addUser(t, auth.Inspector, "31.71")}
 	store := auth.NewStore(d, "test-secret")
 	who := func(name string) *auth.User { u, _ := store.UserByUsername(ctx, users[name]); return u }
+	who2 := func(username string) *auth.User { u, _ := store.UserByUsername(ctx, username); return u }
 
 	// A case in Jakarta Timur with a visit, a photo, a teguran and its letter.
 	var employerID int64
@@ -58,12 +59,21 @@ func TestAuthorizationMatrix(t *testing.T) {
 	cs, _ = cases.AddFollowUp(ctx, who("inspector-in"), cs.ID, "teguran_1", "2026-11-23", "", "", 0)
 	var importID int64
 	d.Get(&importID, `SELECT max(id) FROM imports WHERE status = 'committed'`)
+	// The admin pages act on a spare user and token, which an admin's call may change.
+	spare := addUser(t, auth.Inspector, "31.73")
+	token(t, spare)
+	var spareTokenID int64
+	d.Get(&spareTokenID, `SELECT max(id) FROM api_tokens`)
 
 	ids := strings.NewReplacer(":id/visits/:vid", itoa(cs.ID)+"/visits/"+itoa(visit.ID),
 		":id/files/:fid", itoa(cs.ID)+"/files/"+itoa(ev.ID), ":id/follow-ups/:fid", itoa(cs.ID)+"/follow-ups/"+itoa(cs.FollowUps[0].ID))
 	path := func(route string) string {
 		p := ids.Replace(route)
 		switch {
+		case strings.HasPrefix(p, "/admin/users/:id"):
+			return strings.Replace(p, ":id", itoa(who2(spare).ID), 1)
+		case strings.HasPrefix(p, "/admin/tokens/:id"):
+			return strings.Replace(p, ":id", itoa(spareTokenID), 1)
 		case strings.HasPrefix(p, "/regions/:kode"):
 			return "/regions/31.75"
 		case strings.Contains(p, "/employers/:id"):
@@ -108,6 +118,17 @@ func TestAuthorizationMatrix(t *testing.T) {
 		"POST /imports":                                    "login ok 403 403 403",
 		"POST /imports/:id/commit":                         "login ok 403 403 403",
 		"POST /imports/:id/discard":                        "login ok 403 403 403",
+		"GET /admin/users":                                 "login ok 403 403 403",
+		"POST /admin/users":                                "login 422 403 403 403",
+		"GET /admin/users/:id":                             "login ok 403 403 403",
+		"POST /admin/users/:id":                            "login 422 403 403 403",
+		"POST /admin/users/:id/active":                     "login ok 403 403 403",
+		"POST /admin/users/:id/password":                   "login 422 403 403 403",
+		"POST /admin/users/:id/mfa-reset":                  "login ok 403 403 403",
+		"POST /admin/users/:id/reassign":                   "login 422 403 403 403",
+		"GET /admin/tokens":                                "login ok 403 403 403",
+		"POST /admin/tokens":                               "login 422 403 403 403",
+		"POST /admin/tokens/:id/revoke":                    "login ok 403 403 403",
 		"POST /cases":                                      "login ok ok 403 403",
 		"POST /cases/bulk":                                 "login ok ok 403 403",
 		"POST /cases/complaint":                            "login ok ok 403 403",
