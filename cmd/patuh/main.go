@@ -15,6 +15,7 @@ import (
 	"runtime/pprof"
 	"strings"
 	"syscall"
+	"text/tabwriter"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -40,7 +41,12 @@ usage:
   patuh user add --username U --name "…" --role admin|supervisor|inspector [--area 31.71] [--password-stdin]
   patuh user password --username U [--password-stdin]
   patuh user mfa-reset --username U    remove a user's second factor (they enrol again at next login)
-  patuh token create --username U [--label L]
+  patuh user list                   every user: role, area, state, second factor, last login
+  patuh user disable|enable --username U   disabling ends the user's sessions and API tokens at once
+  patuh user set --username U [--name N] [--role R] [--area A]   (--area "" = all of Jakarta)
+  patuh token create --username U --label L [--expires 90d]   (default PATUH_TOKEN_TTL)
+  patuh token list [--username U]   tokens with their expiry, last use and revocation
+  patuh token revoke --id N         the token is refused from its next request on
   patuh import --kind employers|workers|bpjs_employers|participants [--auto-commit-max-invalid 0.01] FILE
   patuh seed-demo                   create the demo users (new passwords each run) and sample data
   patuh flags recompute             recompute every employer's flags (after editing rates by hand)
@@ -52,7 +58,7 @@ environment: DATABASE_URL (the server's role, patuh_app), DATABASE_OWNER_URL (th
   migrations and owns the audit tables), PATUH_ENV (development|production), PATUH_ADDR, PATUH_SECRET,
   PATUH_AUDIT_KEY or PATUH_AUDIT_KEY_FILE, PATUH_AUDIT_SEAL_EVERY, PATUH_DATA_DIR, PATUH_FILE_RETENTION,
   PATUH_IMPORT_WORKERS, PATUH_SECURE_COOKIES, PATUH_SESSION_IDLE, PATUH_SESSION_MAX_AGE, PATUH_TRUSTED_PROXIES,
-  PATUH_LOG_FORMAT
+  PATUH_LOG_FORMAT, PATUH_TOKEN_TTL (e.g. 90d)
 `
 
 func main() {
@@ -124,8 +130,18 @@ func run(args []string) error {
 		return userPassword(ctx, cfg, d, rest)
 	case "user mfa-reset":
 		return userMFAReset(ctx, cfg, d, rest)
+	case "user list":
+		return userList(ctx, cfg, d)
+	case "user disable", "user enable":
+		return userSetActive(ctx, cfg, d, cmd == "user enable", rest)
+	case "user set":
+		return userSet(ctx, cfg, d, rest)
 	case "token create":
 		return tokenCreate(ctx, cfg, d, rest)
+	case "token list":
+		return tokenList(ctx, cfg, d, rest)
+	case "token revoke":
+		return tokenRevoke(ctx, cfg, d, rest)
 	case "import":
 		return importFile(ctx, cfg, d, rest)
 	case "seed-demo":
@@ -329,24 +345,162 @@ func userMFAReset(ctx context.Context, cfg config.Config, d *sqlx.DB, args []str
 	return nil
 }
 
+// authStore is the store the server uses, with the configured token lifetime.
+func authStore(cfg config.Config, d *sqlx.DB) *auth.Store {
+	store := auth.NewStore(d, cfg.Secret)
+	if cfg.TokenTTL > 0 {
+		store.TokenTTL = cfg.TokenTTL
+	}
+	return store
+}
+
 func tokenCreate(ctx context.Context, cfg config.Config, d *sqlx.DB, args []string) error {
 	fs := flag.NewFlagSet("token create", flag.ContinueOnError)
 	username := fs.String("username", "", "the user the token acts for")
 	label := fs.String("label", "", "what the token is for")
+	expires := fs.String("expires", "", "lifetime, e.g. 90d or 36h (default PATUH_TOKEN_TTL, 90 days)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	store := auth.NewStore(d, cfg.Secret)
+	store := authStore(cfg, d)
 	u, err := store.UserByUsername(ctx, *username)
 	if err != nil {
 		return describe(err)
 	}
-	token, err := store.CreateToken(ctx, "cli", u.ID, *label)
+	var ttl time.Duration
+	if *expires != "" {
+		if ttl, err = auth.ParseTTL(*expires); err != nil {
+			return describe(err)
+		}
+	}
+	token, t, err := store.IssueToken(ctx, "cli", u.ID, *label, ttl)
+	if err != nil {
+		return describe(err)
+	}
+	fmt.Fprintf(os.Stderr, "token %d for %s, expires %s (shown once; only its hash is stored):\n",
+		t.ID, u.Username, t.ExpiresAt.Format(time.RFC3339))
+	fmt.Println(token)
+	return nil
+}
+
+func tokenList(ctx context.Context, cfg config.Config, d *sqlx.DB, args []string) error {
+	fs := flag.NewFlagSet("token list", flag.ContinueOnError)
+	username := fs.String("username", "", "only this user's tokens")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	store := authStore(cfg, d)
+	var userID int64
+	if *username != "" {
+		u, err := store.UserByUsername(ctx, *username)
+		if err != nil {
+			return describe(err)
+		}
+		userID = u.ID
+	}
+	tokens, err := store.Tokens(ctx, userID)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintln(os.Stderr, "token for", u.Username, "(shown once; only its hash is stored):")
-	fmt.Println(token)
+	w := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(w, "ID\tUSER\tLABEL\tCREATED\tLAST USED\tEXPIRES\tSTATE")
+	now := time.Now()
+	for _, t := range tokens {
+		fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%s\t%s\t%s\n", t.ID, t.Username, t.Label, t.CreatedAt.Format(time.DateTime),
+			stamp(t.LastUsedAt), t.ExpiresAt.Format(time.DateTime), t.State(now))
+	}
+	return w.Flush()
+}
+
+func stamp(t *time.Time) string {
+	if t == nil {
+		return "-"
+	}
+	return t.Format(time.DateTime)
+}
+
+func tokenRevoke(ctx context.Context, cfg config.Config, d *sqlx.DB, args []string) error {
+	fs := flag.NewFlagSet("token revoke", flag.ContinueOnError)
+	id := fs.Int64("id", 0, "the token's id (patuh token list)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if err := authStore(cfg, d).RevokeToken(ctx, "cli", *id); err != nil {
+		return describe(err)
+	}
+	fmt.Printf("token %d revoked\n", *id)
+	return nil
+}
+
+func userList(ctx context.Context, cfg config.Config, d *sqlx.DB) error {
+	users, err := authStore(cfg, d).ListUsers(ctx)
+	if err != nil {
+		return err
+	}
+	w := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(w, "ID\tUSERNAME\tNAME\tROLE\tAREA\tACTIVE\tMFA\tLAST LOGIN")
+	for _, u := range users {
+		area := u.Area
+		if area == "" {
+			area = "all"
+		}
+		fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%s\t%t\t%t\t%s\n", u.ID, u.Username, u.Name, u.Role, area, u.Active, u.MFAEnrolled, stamp(u.LastLogin))
+	}
+	return w.Flush()
+}
+
+func userSetActive(ctx context.Context, cfg config.Config, d *sqlx.DB, active bool, args []string) error {
+	fs := flag.NewFlagSet("user disable", flag.ContinueOnError)
+	username := fs.String("username", "", "login name")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	store := authStore(cfg, d)
+	u, err := store.UserByUsername(ctx, *username)
+	if err != nil {
+		return describe(err)
+	}
+	if err := store.SetActive(ctx, "cli", u.ID, active); err != nil {
+		return describe(err)
+	}
+	if active {
+		fmt.Printf("%s enabled\n", u.Username)
+	} else {
+		fmt.Printf("%s disabled; their sessions and API tokens have ended (hand over their open cases at /admin/users/%d)\n", u.Username, u.ID)
+	}
+	return nil
+}
+
+// userSet changes the flags given and keeps the rest.
+func userSet(ctx context.Context, cfg config.Config, d *sqlx.DB, args []string) error {
+	fs := flag.NewFlagSet("user set", flag.ContinueOnError)
+	username := fs.String("username", "", "login name")
+	name := fs.String("name", "", "full name")
+	role := fs.String("role", "", "admin, supervisor or inspector")
+	area := fs.String("area", "", `kota or kecamatan code, e.g. 31.73; "" = all of Jakarta`)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	store := authStore(cfg, d)
+	u, err := store.UserByUsername(ctx, *username)
+	if err != nil {
+		return describe(err)
+	}
+	p := auth.Profile{Name: u.Name, Role: u.Role, Area: u.Area, Version: u.Version}
+	fs.Visit(func(f *flag.Flag) {
+		switch f.Name {
+		case "name":
+			p.Name = *name
+		case "role":
+			p.Role = auth.Role(*role)
+		case "area":
+			p.Area = *area
+		}
+	})
+	if _, err := store.UpdateUser(ctx, "cli", u.ID, p); err != nil {
+		return describe(err)
+	}
+	fmt.Printf("%s: %s, %s, area %q\n", u.Username, p.Name, p.Role, p.Area)
 	return nil
 }
 

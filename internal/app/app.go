@@ -14,6 +14,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/jmoiron/sqlx"
 
+	"patuh/internal/accounts"
 	"patuh/internal/audit"
 	"patuh/internal/auditview"
 	"patuh/internal/auth"
@@ -87,6 +88,9 @@ func New(cfg config.Config, d *sqlx.DB) (*App, error) {
 
 	authStore := auth.NewStore(d, cfg.Secret)
 	authStore.InspectorsNeedMFA = cfg.MFAInspectors
+	if cfg.TokenTTL > 0 {
+		authStore.TokenTTL = cfg.TokenTTL
+	}
 	authH := &auth.Handler{Store: authStore}
 
 	e.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
@@ -133,6 +137,7 @@ func New(cfg config.Config, d *sqlx.DB) (*App, error) {
 	(&casework.API{Store: cases, Validate: casework.NewValidator()}).Register(authed)
 	(&casework.Pages{Store: cases, Employers: employers}).Register(loggedIn)
 	(&dashboard.Handler{Store: dashboard.NewStore(d)}).Register(loggedIn, authed)
+	(&accounts.Handler{Auth: authStore, Cases: cases, Regions: regions.NewStore(d), Now: time.Now}).Register(loggedIn)
 
 	return &App{Handler: sm.LoadAndSave(e), Sessions: sm, Importer: im, Routes: e.Routes(), sessions: store}, nil
 }

@@ -64,6 +64,13 @@ func TestAuthorizationMatrix(t *testing.T) {
 	var importID int64
 	d.Get(&importID, `SELECT max(id) FROM imports WHERE status = 'committed'`)
 
+	who2 := func(username string) *auth.User { u, _ := store.UserByUsername(ctx, username); return u }
+	// The admin pages act on a spare user and token, which an admin's call may change.
+	spare := addUser(t, auth.Inspector, "31.73")
+	token(t, spare)
+	var spareTokenID int64
+	d.Get(&spareTokenID, `SELECT max(id) FROM api_tokens`)
+
 	ids := strings.NewReplacer(":id/visits/:vid", itoa(cs.ID)+"/visits/"+itoa(visit.ID),
 		":id/files/:fid", itoa(cs.ID)+"/files/"+itoa(ev.ID), ":id/follow-ups/:fid", itoa(cs.ID)+"/follow-ups/"+itoa(cs.FollowUps[0].ID))
 	path := func(route string) string {
@@ -73,6 +80,10 @@ func TestAuthorizationMatrix(t *testing.T) {
 			return "/regions/31.75"
 		case strings.Contains(p, "/employers/:id"):
 			return strings.Replace(p, ":id", itoa(employerID), 1)
+		case strings.HasPrefix(p, "/admin/users/:id"):
+			return strings.Replace(p, ":id", itoa(who2(spare).ID), 1)
+		case strings.HasPrefix(p, "/admin/tokens/:id"):
+			return strings.Replace(p, ":id", itoa(spareTokenID), 1)
 		case strings.Contains(p, "/imports/:id"):
 			return strings.Replace(p, ":id", itoa(importID), 1)
 		case strings.Contains(p, "/export/:format"):
@@ -123,6 +134,17 @@ func TestAuthorizationMatrix(t *testing.T) {
 		"GET /admin/audit":                                 "login ok 403 403 403 403",
 		"POST /admin/audit/verify":                         "login ok 403 403 403 403",
 		"GET /admin/audit/export/:format":                  "login ok 403 403 403 403",
+		"GET /admin/users":                                 "login ok 403 403 403 403",
+		"POST /admin/users":                                "login 422 403 403 403 403",
+		"GET /admin/users/:id":                             "login ok 403 403 403 403",
+		"POST /admin/users/:id":                            "login 422 403 403 403 403",
+		"POST /admin/users/:id/active":                     "login ok 403 403 403 403",
+		"POST /admin/users/:id/password":                   "login 422 403 403 403 403",
+		"POST /admin/users/:id/mfa-reset":                  "login ok 403 403 403 403",
+		"POST /admin/users/:id/reassign":                   "login 422 403 403 403 403",
+		"GET /admin/tokens":                                "login ok 403 403 403 403",
+		"POST /admin/tokens":                               "login 422 403 403 403 403",
+		"POST /admin/tokens/:id/revoke":                    "login ok 403 403 403 403",
 		"GET /imports":                                     "login ok 403 403 403 403",
 		"GET /imports/:id":                                 "login ok 403 403 403 403",
 		"GET /imports/:id/errors.csv":                      "login ok 403 403 403 403",

@@ -40,9 +40,14 @@ func (h *Handler) Register(e *gin.RouterGroup) {
 
 // RegisterAccount adds the logged-in user's own pages.
 func (h *Handler) RegisterAccount(e *gin.RouterGroup) {
-	e.GET("/account/password", func(c *gin.Context) { web.HTML(c, http.StatusOK, "auth/password", nil) })
-	e.POST("/account/password", h.changePassword)
+	e.GET(passwordPath, func(c *gin.Context) {
+		web.HTML(c, http.StatusOK, "auth/password", gin.H{"MustChange": Current(c).MustChangePassword})
+	})
+	e.POST(passwordPath, h.changePassword)
 }
+
+// passwordPath is the one page a user with a temporary password may open (with logout).
+const passwordPath = "/account/password"
 
 // changePassword ends every other session of the user; this one carries on with a new token.
 func (h *Handler) changePassword(c *gin.Context) {
@@ -50,7 +55,8 @@ func (h *Handler) changePassword(c *gin.Context) {
 	epoch, err := h.Store.ChangeOwnPassword(ctx, Current(c), c.PostForm("current"), c.PostForm("password"))
 	if err != nil {
 		if e, ok := apperr.As(err); ok && e.Code == apperr.Invalid {
-			web.HTML(c, http.StatusUnprocessableEntity, "auth/password", gin.H{"Fields": e.Fields})
+			web.HTML(c, http.StatusUnprocessableEntity, "auth/password", gin.H{"Fields": e.Fields,
+				"MustChange": Current(c).MustChangePassword})
 			return
 		}
 		web.Error(c, err)
@@ -62,6 +68,12 @@ func (h *Handler) changePassword(c *gin.Context) {
 		return
 	}
 	sm.Put(ctx, sessEpoch, epoch)
+	if Current(c).MustChangePassword {
+		// The first login's own password is chosen: on to the home page.
+		web.Flash(c, "password.done_first")
+		c.Redirect(http.StatusSeeOther, "/")
+		return
+	}
 	web.HTML(c, http.StatusOK, "auth/password", gin.H{"Done": true})
 }
 
@@ -138,6 +150,12 @@ func RequireLogin(c *gin.Context) {
 	}
 	if Current(c) == nil {
 		c.Redirect(http.StatusSeeOther, "/login?next="+url.QueryEscape(returnPath(c.Request)))
+		c.Abort()
+		return
+	}
+	// A temporary password (set by an admin) opens nothing but its replacement (issue 12).
+	if Current(c).MustChangePassword && c.Request.URL.Path != passwordPath {
+		c.Redirect(http.StatusSeeOther, passwordPath)
 		c.Abort()
 		return
 	}

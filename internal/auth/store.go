@@ -6,12 +6,13 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"database/sql"
-	"encoding/base64"
 	"errors"
 	"fmt"
+	"regexp"
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/jmoiron/sqlx"
 	"golang.org/x/crypto/bcrypt"
@@ -31,14 +32,21 @@ type Store struct {
 	// InspectorsNeedMFA makes the second factor required of inspectors too
 	// (PATUH_MFA_INSPECTORS=required); otherwise it is their choice.
 	InspectorsNeedMFA bool
+	// TokenTTL is how long a new API token lives unless its creator chooses otherwise
+	// (PATUH_TOKEN_TTL, default 90 days: issue 14).
+	TokenTTL time.Duration
 }
 
+// DefaultTokenTTL is PATUH_TOKEN_TTL's default.
+const DefaultTokenTTL = 90 * 24 * time.Hour
+
 func NewStore(d *sqlx.DB, secret string) *Store {
-	return &Store{db: d, secret: []byte(secret), compare: bcrypt.CompareHashAndPassword, now: time.Now}
+	return &Store{db: d, secret: []byte(secret), compare: bcrypt.CompareHashAndPassword, now: time.Now, TokenTTL: DefaultTokenTTL}
 }
 
 const userColumns = `u.id, u.username, u.name, u.role, coalesce(u.area_kode, '') AS area,
-	coalesce(r.nama, '') AS area_name, u.password_hash, u.active, u.session_epoch, u.version, u.created_at`
+	coalesce(r.nama, '') AS area_name, u.password_hash, u.active, u.session_epoch, u.version, u.created_at,
+	u.must_change_password`
 
 const qUserByID = `SELECT ` + userColumns + ` FROM users u LEFT JOIN regions r ON r.kode = u.area_kode WHERE u.id = $1`
 const qUserByUsername = `SELECT ` + userColumns + ` FROM users u LEFT JOIN regions r ON r.kode = u.area_kode WHERE u.username = $1`
@@ -66,22 +74,45 @@ type NewUser struct {
 	Role     Role
 	Area     string
 	Password string
+	// Temporary makes the password one the user must replace at first login (an admin's
+	// page sets it: the admin knows it, so it must not stay).
+	Temporary bool
 }
+
+// usernamePattern is the users.username CHECK of 00001, said to the user before PostgreSQL does.
+var usernamePattern = regexp.MustCompile(`^[a-z0-9._-]{2,64}$`)
 
 func (n NewUser) validate(ctx context.Context, q sqlx.QueryerContext) error {
 	fields := map[string]string{}
+	if !usernamePattern.MatchString(n.Username) {
+		fields["username"] = "user.username_invalid"
+	}
 	if e, ok := apperr.As(CheckPassword(n.Username, n.Password)); ok {
 		fields["password"] = e.Fields["password"]
 	}
-	if !Role(n.Role).Valid() {
+	if err := validateProfile(ctx, q, n.Name, n.Role, n.Area, fields); err != nil {
+		return err
+	}
+	if len(fields) > 0 {
+		return apperr.Fields(fields)
+	}
+	return nil
+}
+
+// validateProfile checks what an admin may edit of a user: a name, a role, and an area that is
+// a kota or kecamatan of regions ("" = all of Jakarta). Problems go into fields.
+func validateProfile(ctx context.Context, q sqlx.QueryerContext, name string, role Role, area string, fields map[string]string) error {
+	if !role.Valid() {
 		fields["role"] = "user.role_invalid"
 	}
-	if strings.TrimSpace(n.Name) == "" {
+	if strings.TrimSpace(name) == "" {
 		fields["name"] = "error.required"
+	} else if utf8.RuneCountInString(name) > 120 {
+		fields["name"] = "user.name_too_long"
 	}
-	if n.Area != "" {
+	if area != "" {
 		var level string
-		err := sqlx.GetContext(ctx, q, &level, `SELECT level FROM regions WHERE kode = $1`, n.Area)
+		err := sqlx.GetContext(ctx, q, &level, `SELECT level FROM regions WHERE kode = $1`, area)
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
 			fields["area"] = "user.area_invalid"
@@ -92,15 +123,14 @@ func (n NewUser) validate(ctx context.Context, q sqlx.QueryerContext) error {
 			fields["area"] = "user.area_invalid"
 		}
 	}
-	if len(fields) > 0 {
-		return apperr.Fields(fields)
-	}
 	return nil
 }
 
 // AddUser creates a user, or with replace=true resets an existing one (used by the demo seed).
 func (s *Store) AddUser(ctx context.Context, actor string, n NewUser, replace bool) (*User, error) {
 	n.Username = strings.ToLower(strings.TrimSpace(n.Username))
+	n.Name = strings.TrimSpace(n.Name)
+	n.Area = strings.TrimSpace(n.Area)
 	if err := n.validate(ctx, s.db); err != nil {
 		return nil, err
 	}
@@ -110,21 +140,26 @@ func (s *Store) AddUser(ctx context.Context, actor string, n NewUser, replace bo
 	}
 	var id int64
 	err = db.WithTx(ctx, s.db, func(tx *sqlx.Tx) error {
-		q := `INSERT INTO users (username, name, role, area_kode, password_hash)
-		      VALUES ($1, $2, $3, nullif($4, ''), $5) RETURNING id`
+		q := `INSERT INTO users (username, name, role, area_kode, password_hash, must_change_password)
+		      VALUES ($1, $2, $3, nullif($4, ''), $5, $6) RETURNING id`
 		if replace {
-			q = `INSERT INTO users (username, name, role, area_kode, password_hash)
-			     VALUES ($1, $2, $3, nullif($4, ''), $5)
+			q = `INSERT INTO users (username, name, role, area_kode, password_hash, must_change_password)
+			     VALUES ($1, $2, $3, nullif($4, ''), $5, $6)
 			     ON CONFLICT (username) DO UPDATE SET name = excluded.name, role = excluded.role,
 			         area_kode = excluded.area_kode, password_hash = excluded.password_hash, active = true,
+			         must_change_password = excluded.must_change_password,
 			         session_epoch = users.session_epoch + 1, version = users.version + 1, updated_at = now()
 			     RETURNING id`
 		}
-		if err := tx.GetContext(ctx, &id, q, n.Username, n.Name, n.Role, n.Area, hash); err != nil {
+		if err := tx.GetContext(ctx, &id, q, n.Username, n.Name, n.Role, n.Area, hash, n.Temporary); err != nil {
+			if apperr.CodeOf(db.NotFoundOr(err, "")) == apperr.Conflict {
+				return apperr.Fields(map[string]string{"username": "user.username_taken"})
+			}
 			return db.NotFoundOr(err, "auth: add user")
 		}
 		return audit.Record(ctx, tx, audit.Entry{Actor: actor, Action: "user.add", Entity: "user",
-			EntityID: fmt.Sprint(id), Detail: map[string]any{"username": n.Username, "role": n.Role, "area": n.Area}})
+			EntityID: fmt.Sprint(id), Detail: map[string]any{"username": n.Username, "name": n.Name, "role": n.Role,
+				"area": n.Area, "temporary_password": n.Temporary}})
 	})
 	if err != nil {
 		return nil, err
@@ -132,8 +167,19 @@ func (s *Store) AddUser(ctx context.Context, actor string, n NewUser, replace bo
 	return s.UserByID(ctx, id)
 }
 
-// ChangePassword sets a new password and ends every session of the user.
+// ChangePassword sets a new password (`patuh user password`) and ends every session and API
+// token of the user.
 func (s *Store) ChangePassword(ctx context.Context, actor string, userID int64, password string) error {
+	return s.setPassword(ctx, actor, userID, password, false)
+}
+
+// ResetPassword is an admin's reset: the password given is temporary, the user must choose
+// their own at their next login; sessions and tokens end as on any change.
+func (s *Store) ResetPassword(ctx context.Context, actor string, userID int64, password string) error {
+	return s.setPassword(ctx, actor, userID, password, true)
+}
+
+func (s *Store) setPassword(ctx context.Context, actor string, userID int64, password string, temporary bool) error {
 	u, err := s.UserByID(ctx, userID)
 	if err != nil {
 		return err
@@ -145,16 +191,26 @@ func (s *Store) ChangePassword(ctx context.Context, actor string, userID int64, 
 	if err != nil {
 		return err
 	}
+	action := "user.password"
+	if temporary {
+		action = "user.password_reset"
+	}
 	return db.WithTx(ctx, s.db, func(tx *sqlx.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE users SET password_hash = $2, session_epoch = session_epoch + 1,
-			version = version + 1, updated_at = now() WHERE id = $1`, userID, hash)
+		res, err := tx.ExecContext(ctx, `UPDATE users SET password_hash = $2, must_change_password = $3,
+			session_epoch = session_epoch + 1, version = version + 1, updated_at = now() WHERE id = $1`, userID, hash, temporary)
 		if err != nil {
 			return fmt.Errorf("auth: change password: %w", err)
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
 			return apperr.New(apperr.NotFound, "error.not_found")
 		}
-		return audit.Record(ctx, tx, audit.Entry{Actor: actor, Action: "user.password", Entity: "user", EntityID: fmt.Sprint(userID)})
+		// Issue 14: a password change ends the user's tokens as well as their sessions.
+		revoked, err := revokeTokensOf(ctx, tx, userID)
+		if err != nil {
+			return err
+		}
+		return audit.Record(ctx, tx, audit.Entry{Actor: actor, Action: action, Entity: "user", EntityID: fmt.Sprint(userID),
+			Detail: map[string]any{"tokens_revoked": revoked}})
 	})
 }
 
@@ -242,23 +298,10 @@ func (s *Store) Authenticate(ctx context.Context, username, password, clientAddr
 	return u, nil
 }
 
-// CreateToken makes an API token for a user and returns it; only its HMAC is stored.
+// CreateToken makes an API token of the default lifetime (TokenTTL); see IssueToken.
 func (s *Store) CreateToken(ctx context.Context, actor string, userID int64, label string) (string, error) {
-	raw := make([]byte, 32)
-	if _, err := rand.Read(raw); err != nil {
-		return "", err
-	}
-	token := "patuh_" + base64.RawURLEncoding.EncodeToString(raw)
-	err := db.WithTx(ctx, s.db, func(tx *sqlx.Tx) error {
-		var id int64
-		if err := tx.GetContext(ctx, &id, `INSERT INTO api_tokens (user_id, token_hash, label) VALUES ($1, $2, $3) RETURNING id`,
-			userID, s.tokenHash(token), label); err != nil {
-			return fmt.Errorf("auth: create token: %w", err)
-		}
-		return audit.Record(ctx, tx, audit.Entry{Actor: actor, Action: "token.create", Entity: "api_token",
-			EntityID: fmt.Sprint(id), Detail: map[string]any{"user_id": userID, "label": label}})
-	})
-	return token, err
+	tok, _, err := s.IssueToken(ctx, actor, userID, label, 0)
+	return tok, err
 }
 
 func (s *Store) tokenHash(token string) []byte {
@@ -267,7 +310,7 @@ func (s *Store) tokenHash(token string) []byte {
 	return m.Sum(nil)
 }
 
-// UserByToken returns the active user behind a token that has not been revoked.
+// UserByToken returns the active user behind a token that has neither been revoked nor expired.
 func (s *Store) UserByToken(ctx context.Context, token string) (*User, error) {
 	hash := s.tokenHash(token)
 	var t struct {
@@ -277,7 +320,7 @@ func (s *Store) UserByToken(ctx context.Context, token string) (*User, error) {
 	err := s.db.GetContext(ctx, &t, `SELECT `+userColumns+`,
 		t.last_used_at IS NULL OR t.last_used_at < now() - interval '1 minute' AS token_stale
 		FROM api_tokens t JOIN users u ON u.id = t.user_id LEFT JOIN regions r ON r.kode = u.area_kode
-		WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND u.active`, hash)
+		WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND t.expires_at > now() AND u.active`, hash)
 	if err != nil {
 		if apperr.CodeOf(db.NotFoundOr(err, "")) == apperr.NotFound {
 			return nil, apperr.New(apperr.Unauthorized, "error.unauthorized")

@@ -30,6 +30,9 @@ type User struct {
 	SessionEpoch int       `db:"session_epoch" json:"-"`
 	Version      int       `db:"version" json:"version"`
 	CreatedAt    time.Time `db:"created_at" json:"created_at"`
+	// MustChangePassword: the password was set by an admin; no page but the password change
+	// opens until the user chooses their own.
+	MustChangePassword bool `db:"must_change_password" json:"-"`
 }
 
 // Covers reports whether a region code (kota, kecamatan or kelurahan, dotted) lies inside the

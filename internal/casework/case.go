@@ -55,11 +55,13 @@ type Case struct {
 	EmployerAddress string  `db:"employer_address" json:"employer_address"`
 	KelurahanName   string  `db:"kelurahan_name" json:"kelurahan_name"`
 	// NextKind and NextDue are the open follow-up due first, if any.
-	NextKind         *string         `db:"next_kind" json:"next_kind"`
-	NextDue          *string         `db:"next_due" json:"next_due"`
-	Status           string          `db:"status" json:"status"`
-	AssigneeID       *int64          `db:"assignee_id" json:"-"`
-	Assignee         *string         `db:"assignee" json:"assignee"`
+	NextKind   *string `db:"next_kind" json:"next_kind"`
+	NextDue    *string `db:"next_due" json:"next_due"`
+	Status     string  `db:"status" json:"status"`
+	AssigneeID *int64  `db:"assignee_id" json:"-"`
+	Assignee   *string `db:"assignee" json:"assignee"`
+	// AssigneeName is the person's name, what the pages show (issue 12); Assignee is the login.
+	AssigneeName     *string         `db:"assignee_name" json:"assignee_name"`
 	FlagsAtOpen      json.RawMessage `db:"flags_at_open" json:"flags_at_open"`
 	RecoveredWorkers int             `db:"recovered_workers" json:"recovered_workers"`
 	Source           string          `db:"source" json:"source"`

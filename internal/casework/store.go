@@ -31,7 +31,7 @@ type Store struct {
 func NewStore(d *sqlx.DB) *Store { return &Store{db: d, validate: NewValidator(), Now: time.Now} }
 
 const caseColumns = `c.id, c.employer_id, e.nama AS employer_name, e.kode_kelurahan, c.status, c.assignee_id,
-	u.username AS assignee, c.flags_at_open, c.recovered_workers, c.source, c.note, c.outcome,
+	u.username AS assignee, u.name AS assignee_name, c.flags_at_open, c.recovered_workers, c.source, c.note, c.outcome,
 	c.closure_requested, c.opened_at, c.closed_at, c.version, c.complaint_channel, c.complaint_received::text,
 	c.complaint_text, c.complainant_name, c.complainant_contact, e.alamat AS employer_address,
 	coalesce(kel.nama, '') AS kelurahan_name, nx.kind AS next_kind, nx.due_on::text AS next_due`
@@ -92,29 +92,36 @@ func (s *Store) conflict(ctx context.Context, id int64, u *auth.User) error {
 func (s *Store) change(ctx context.Context, u *auth.User, id int64, version int, action string,
 	fn func(tx *sqlx.Tx, c *Case) (map[string]any, error)) error {
 	err := db.WithTx(ctx, s.db, func(tx *sqlx.Tx) error {
-		c, err := s.get(ctx, tx, id, u.AreaPattern(), true)
-		if err != nil {
-			return err
-		}
-		// Adding a visit or a follow-up may leave the version out (api.md's bodies have none):
-		// appending does not overwrite anyone's edit. Every edit of the case itself sends one.
-		if version != 0 && c.Version != version {
-			return errStale
-		}
-		detail, err := fn(tx, c)
-		if err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE cases SET version = version + 1 WHERE id = $1`, id); err != nil {
-			return err
-		}
-		return audit.Record(ctx, tx, audit.Entry{ActorID: u.ID, Actor: u.Username, Action: action, Entity: "case",
-			EntityID: fmt.Sprint(id), Detail: detail})
+		return s.changeTx(ctx, tx, u, id, version, action, fn)
 	})
 	if errors.Is(err, errStale) {
 		return s.conflict(ctx, id, u)
 	}
 	return err
+}
+
+// changeTx is change inside a transaction the caller holds (a bulk reassignment changes many
+// cases in one); a stale version is errStale.
+func (s *Store) changeTx(ctx context.Context, tx *sqlx.Tx, u *auth.User, id int64, version int, action string,
+	fn func(tx *sqlx.Tx, c *Case) (map[string]any, error)) error {
+	c, err := s.get(ctx, tx, id, u.AreaPattern(), true)
+	if err != nil {
+		return err
+	}
+	// Adding a visit or a follow-up may leave the version out (api.md's bodies have none):
+	// appending does not overwrite anyone's edit. Every edit of the case itself sends one.
+	if version != 0 && c.Version != version {
+		return errStale
+	}
+	detail, err := fn(tx, c)
+	if err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE cases SET version = version + 1 WHERE id = $1`, id); err != nil {
+		return err
+	}
+	return audit.Record(ctx, tx, audit.Entry{ActorID: u.ID, Actor: u.Username, Action: action, Entity: "case",
+		EntityID: fmt.Sprint(id), Detail: detail})
 }
 
 var errStale = errors.New("stale version")
@@ -239,36 +246,42 @@ func orEmpty[T any](s []T) []T {
 // in the history.
 func (s *Store) Assign(ctx context.Context, u *auth.User, id int64, assignee string, version int) (*Case, error) {
 	err := s.change(ctx, u, id, version, "case.assign", func(tx *sqlx.Tx, c *Case) (map[string]any, error) {
-		var inspector auth.User
-		err := tx.GetContext(ctx, &inspector, `SELECT id, username, role, coalesce(area_kode, '') AS area, active
-			FROM users WHERE username = $1`, assignee)
-		region := ""
-		if c.KodeKelurahan != nil {
-			region = *c.KodeKelurahan
-		}
-		if err != nil || inspector.Role != auth.Inspector || !inspector.Active || !inspector.Covers(region) {
-			return nil, apperr.Fields(map[string]string{"assignee": "case.assignee_invalid"})
-		}
-		to := c.Status
-		if c.Status == StatusOpen {
-			to = StatusAssigned
-		}
-		if c.Status == StatusClosed {
-			return nil, apperr.New(apperr.Conflict, "case.transition_refused")
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE cases SET assignee_id = $2, status = $3 WHERE id = $1`, id, inspector.ID, to); err != nil {
-			return nil, err
-		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO case_assignments (case_id, assignee_id, assigned_by) VALUES ($1, $2, $3)`,
-			id, inspector.ID, u.ID); err != nil {
-			return nil, err
-		}
-		return map[string]any{"assignee": assignee, "from": c.Assignee}, nil
+		return assign(ctx, tx, u, c, assignee)
 	})
 	if err != nil {
 		return nil, err
 	}
 	return s.Get(ctx, id, u)
+}
+
+// assign is the one assignment rule, for Assign and BulkReassign: an active inspector whose
+// area covers the employer, on a case not closed; the assignment is kept in the history.
+func assign(ctx context.Context, tx *sqlx.Tx, u *auth.User, c *Case, assignee string) (map[string]any, error) {
+	var inspector auth.User
+	err := tx.GetContext(ctx, &inspector, `SELECT id, username, role, coalesce(area_kode, '') AS area, active
+		FROM users WHERE username = $1`, assignee)
+	region := ""
+	if c.KodeKelurahan != nil {
+		region = *c.KodeKelurahan
+	}
+	if err != nil || inspector.Role != auth.Inspector || !inspector.Active || !inspector.Covers(region) {
+		return nil, apperr.Fields(map[string]string{"assignee": "case.assignee_invalid"})
+	}
+	to := c.Status
+	if c.Status == StatusOpen {
+		to = StatusAssigned
+	}
+	if c.Status == StatusClosed {
+		return nil, apperr.New(apperr.Conflict, "case.transition_refused")
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE cases SET assignee_id = $2, status = $3 WHERE id = $1`, c.ID, inspector.ID, to); err != nil {
+		return nil, err
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO case_assignments (case_id, assignee_id, assigned_by) VALUES ($1, $2, $3)`,
+		c.ID, inspector.ID, u.ID); err != nil {
+		return nil, err
+	}
+	return map[string]any{"assignee": assignee, "from": c.Assignee}, nil
 }
 
 // SuggestAssignee names the active inspector covering the case's employer with the fewest
@@ -356,7 +369,7 @@ func (s *Store) List(ctx context.Context, u *auth.User, f ListFilter) ([]Case, e
 // Event is a line of a case's timeline, from the audit log.
 type Event struct {
 	At     time.Time       `db:"at"`
-	Actor  string          `db:"actor"`
+	Actor  string          `db:"actor"` // the person's name; the recorded actor when no user is linked
 	Action string          `db:"action"`
 	Detail json.RawMessage `db:"detail"`
 }
@@ -364,18 +377,31 @@ type Event struct {
 // Timeline lists everything that happened to a case, oldest first.
 func (s *Store) Timeline(ctx context.Context, id int64) ([]Event, error) {
 	var out []Event
-	err := s.db.SelectContext(ctx, &out, `SELECT at, actor, action, detail FROM audit_log
-		WHERE entity = 'case' AND entity_id = $1 ORDER BY id`, fmt.Sprint(id))
+	err := s.db.SelectContext(ctx, &out, `SELECT a.at, coalesce(u.name, a.actor) AS actor, a.action, a.detail
+		FROM audit_log a LEFT JOIN users u ON u.id = a.actor_id
+		WHERE a.entity = 'case' AND a.entity_id = $1 ORDER BY a.id`, fmt.Sprint(id))
 	return out, db.NotFoundOr(err, "casework: timeline")
 }
 
-// Inspectors lists the active inspectors whose area covers a region, for the assignment form.
-func (s *Store) Inspectors(ctx context.Context, region string) ([]string, error) {
-	var out []string
-	err := s.db.SelectContext(ctx, &out, `SELECT username FROM users WHERE role = 'inspector' AND active
-		AND $1 LIKE coalesce(area_kode, '') || '%' ORDER BY username`, region)
+// Inspector is an assignee to choose: login, name and open cases (the workload).
+type Inspector struct {
+	Username string `db:"username" json:"username"`
+	Name     string `db:"name" json:"name"`
+	Open     int    `db:"open" json:"open"`
+}
+
+// Inspectors lists the active inspectors whose area covers a region, for the assignment form,
+// the least loaded first.
+func (s *Store) Inspectors(ctx context.Context, region string) ([]Inspector, error) {
+	out := []Inspector{}
+	err := s.db.SelectContext(ctx, &out, qCovering+` ORDER BY open, u.name, u.username`, region)
 	return out, db.NotFoundOr(err, "casework: inspectors")
 }
+
+// qCovering selects the active inspectors covering the region $1 with their open cases.
+const qCovering = `SELECT u.username, u.name,
+	(SELECT count(*) FROM cases c WHERE c.assignee_id = u.id AND c.status <> 'closed') AS open
+	FROM users u WHERE u.role = 'inspector' AND u.active AND $1 LIKE coalesce(u.area_kode, '') || '%'`
 
 // NextFollowUp is the ladder step that comes after the highest one issued for a case.
 func (s *Store) NextFollowUp(ctx context.Context, id int64) (string, []string, error) {
@@ -392,7 +418,7 @@ func (s *Store) NextFollowUp(ctx context.Context, id int64) (string, []string, e
 type ReviewItem struct {
 	CaseID       int64   `db:"case_id"`
 	EmployerName string  `db:"employer_name"`
-	Assignee     *string `db:"assignee"`
+	Assignee     *string `db:"assignee"` // the assignee's name
 	Since        string  `db:"since"`
 	Detail       string  `db:"detail"`
 	FollowUpID   *int64  `db:"follow_up_id"`
@@ -411,16 +437,16 @@ func (s *Store) Review(ctx context.Context, u *auth.User) (awaiting, overdue, un
 			err = s.db.SelectContext(ctx, dst, query, args...)
 		}
 	}
-	q(&awaiting, `SELECT c.id AS case_id, e.nama AS employer_name, u.username AS assignee, c.opened_at::date::text AS since,
+	q(&awaiting, `SELECT c.id AS case_id, e.nama AS employer_name, u.name AS assignee, c.opened_at::date::text AS since,
 		CASE WHEN c.closure_requested THEN 'requested' ELSE 'resolved' END AS detail, NULL AS follow_up_id, c.version
 		FROM cases c JOIN employers e ON e.id = c.employer_id LEFT JOIN users u ON u.id = c.assignee_id
 		WHERE c.status = 'awaiting_closure' AND `+auth.EmployerInArea("$1")+` ORDER BY c.opened_at, c.id`, u.AreaPattern())
-	q(&overdue, `SELECT c.id AS case_id, e.nama AS employer_name, u.username AS assignee, f.due_on::text AS since,
+	q(&overdue, `SELECT c.id AS case_id, e.nama AS employer_name, u.name AS assignee, f.due_on::text AS since,
 		f.kind AS detail, f.id AS follow_up_id, f.version
 		FROM follow_ups f JOIN cases c ON c.id = f.case_id JOIN employers e ON e.id = c.employer_id LEFT JOIN users u ON u.id = c.assignee_id
 		WHERE f.status = 'open' AND f.due_on < $2 AND c.status <> 'closed' AND `+auth.EmployerInArea("$1")+`
 		ORDER BY f.due_on, f.id`, u.AreaPattern(), today)
-	q(&unvisited, `SELECT c.id AS case_id, e.nama AS employer_name, u.username AS assignee,
+	q(&unvisited, `SELECT c.id AS case_id, e.nama AS employer_name, u.name AS assignee,
 		(SELECT max(assigned_at)::date::text FROM case_assignments a WHERE a.case_id = c.id) AS since, '' AS detail,
 		NULL AS follow_up_id, c.version
 		FROM cases c JOIN employers e ON e.id = c.employer_id LEFT JOIN users u ON u.id = c.assignee_id

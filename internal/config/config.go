@@ -40,6 +40,9 @@ type Config struct {
 	// ImportWorkers is how many import workers this instance runs (PATUH_IMPORT_WORKERS, default
 	// 2): a small file is validated while a large one runs; leases keep them apart.
 	ImportWorkers int
+	// TokenTTL is the lifetime of a new API token unless its creator picks another
+	// (PATUH_TOKEN_TTL, "90d" or a duration such as "720h"; default 90 days, issue 14).
+	TokenTTL time.Duration
 	// DataDir keeps uploaded import files (named by their SHA-256) and evidence files.
 	DataDir string
 	// FileRetention is how long the stored file of a committed import is kept before the server
@@ -82,6 +85,9 @@ func FromEnv() (Config, error) {
 		return Config{}, err
 	}
 	if c.FileRetention, err = days("PATUH_FILE_RETENTION", 90*24*time.Hour); err != nil {
+		return Config{}, err
+	}
+	if c.TokenTTL, err = lifetime("PATUH_TOKEN_TTL", 90*24*time.Hour); err != nil {
 		return Config{}, err
 	}
 	if c.SecureCookies, err = boolean("PATUH_SECURE_COOKIES", c.Production); err != nil {
@@ -175,6 +181,35 @@ func duration(key string, def time.Duration) (time.Duration, error) {
 	d, err := time.ParseDuration(v)
 	if err != nil || d <= 0 {
 		return 0, fmt.Errorf("%s: %q is not a positive duration like 30m", key, v)
+	}
+	return d, nil
+}
+
+func lifetime(key string, def time.Duration) (time.Duration, error) {
+	v := os.Getenv(key)
+	if v == "" {
+		return def, nil
+	}
+	d, err := ParseLifetime(v)
+	if err != nil {
+		return 0, fmt.Errorf("%s: %w", key, err)
+	}
+	return d, nil
+}
+
+// ParseLifetime reads a lifetime in days ("90d") or as a Go duration ("36h").
+func ParseLifetime(v string) (time.Duration, error) {
+	v = strings.TrimSpace(v)
+	if days, ok := strings.CutSuffix(v, "d"); ok {
+		n, err := strconv.Atoi(days)
+		if err != nil || n <= 0 {
+			return 0, fmt.Errorf("%q is not a positive number of days like 90d", v)
+		}
+		return time.Duration(n) * 24 * time.Hour, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 {
+		return 0, fmt.Errorf("%q is not a positive lifetime like 90d or 720h", v)
 	}
 	return d, nil
 }

@@ -4,6 +4,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestProductionRefusesToStartWithoutSecret(t *testing.T) {
@@ -58,5 +59,26 @@ func TestDevelopmentDefaultsAndSSLMode(t *testing.T) {
 	t.Setenv("DATABASE_URL", "postgres://x@localhost/patuh")
 	if _, err := FromEnv(); err == nil || !strings.Contains(err.Error(), "sslmode") {
 		t.Fatalf("DATABASE_URL without sslmode: %v", err)
+	}
+}
+
+func TestTokenTTL(t *testing.T) {
+	t.Setenv("DATABASE_URL", "postgres://x@localhost/patuh?sslmode=disable")
+	t.Setenv("PATUH_ENV", "")
+	t.Setenv("PATUH_TOKEN_TTL", "")
+	if c, err := FromEnv(); err != nil || c.TokenTTL != 90*24*time.Hour {
+		t.Fatalf("default token lifetime: %v %v", c.TokenTTL, err)
+	}
+	for v, want := range map[string]time.Duration{"30d": 30 * 24 * time.Hour, "36h": 36 * time.Hour} {
+		t.Setenv("PATUH_TOKEN_TTL", v)
+		if c, err := FromEnv(); err != nil || c.TokenTTL != want {
+			t.Errorf("PATUH_TOKEN_TTL=%s: %v %v", v, c.TokenTTL, err)
+		}
+	}
+	for _, v := range []string{"0d", "-3d", "d", "soon", "0s"} {
+		t.Setenv("PATUH_TOKEN_TTL", v)
+		if _, err := FromEnv(); err == nil || !strings.Contains(err.Error(), "PATUH_TOKEN_TTL") {
+			t.Errorf("PATUH_TOKEN_TTL=%s accepted: %v", v, err)
+		}
 	}
 }

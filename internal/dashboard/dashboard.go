@@ -250,7 +250,7 @@ type StatusCount struct {
 
 // Workload is one inspector's open work and what they finished in the last 30 days.
 type Workload struct {
-	Inspector   string `db:"inspector"`
+	Inspector   string `db:"inspector"` // the person's name
 	Open        int    `db:"open"`
 	Overdue     int    `db:"overdue"`
 	Closed30    int    `db:"closed_30"`
@@ -279,14 +279,14 @@ func (s *Store) Casework(ctx context.Context, u *auth.User) (statuses []StatusCo
 		area, today); err != nil {
 		return
 	}
-	if err = s.db.SelectContext(ctx, &workload, `SELECT u.username AS inspector,
+	if err = s.db.SelectContext(ctx, &workload, `SELECT u.name AS inspector,
 		count(*) FILTER (WHERE c.status <> 'closed') AS open,
 		count(*) FILTER (WHERE c.status <> 'closed' AND EXISTS (SELECT 1 FROM follow_ups f WHERE f.case_id = c.id
 		    AND f.status = 'open' AND f.due_on < $2::date)) AS overdue,
 		count(*) FILTER (WHERE c.closed_at > $2::timestamptz - interval '30 days') AS closed_30,
 		coalesce(sum(c.recovered_workers) FILTER (WHERE c.closed_at > $2::timestamptz - interval '30 days'), 0) AS recovered_30
 		FROM cases c JOIN users u ON u.id = c.assignee_id JOIN employers e ON e.id = c.employer_id
-		WHERE `+auth.EmployerInArea("$1")+` GROUP BY u.username ORDER BY open DESC, u.username`, area, today); err != nil {
+		WHERE `+auth.EmployerInArea("$1")+` GROUP BY u.id, u.name ORDER BY open DESC, u.name`, area, today); err != nil {
 		return
 	}
 	err = s.db.SelectContext(ctx, &months, `SELECT to_char(date_trunc('month', c.closed_at), 'YYYY-MM') AS month,

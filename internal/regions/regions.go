@@ -104,3 +104,12 @@ func (h *Handler) show(c *gin.Context) {
 	}
 	web.HTML(c, http.StatusOK, "regions/show", gin.H{"Region": r, "Children": children, "Parent": parent})
 }
+
+// Areas lists the regions a user's area may be (every kota and kecamatan), in code order: a
+// kecamatan follows its kota.
+func (s *Store) Areas(ctx context.Context) ([]Region, error) {
+	out := []Region{}
+	err := s.db.SelectContext(ctx, &out, `SELECT r.kode, r.nama, r.level, r.parent_kode, 0 AS kecamatan, 0 AS kelurahan
+		FROM regions r WHERE r.level IN ('kota', 'kecamatan') ORDER BY r.kode`)
+	return out, db.NotFoundOr(err, "regions: areas")
+}
