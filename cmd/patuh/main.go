@@ -57,7 +57,7 @@ usage:
 environment: DATABASE_URL (the server's role, patuh_app), DATABASE_OWNER_URL (the role that runs
   migrations and owns the audit tables), PATUH_ENV (development|production), PATUH_ADDR, PATUH_SECRET,
   PATUH_AUDIT_KEY or PATUH_AUDIT_KEY_FILE, PATUH_AUDIT_SEAL_EVERY, PATUH_DATA_DIR, PATUH_FILE_RETENTION,
-  PATUH_IMPORT_WORKERS, PATUH_SECURE_COOKIES, PATUH_SESSION_IDLE, PATUH_SESSION_MAX_AGE, PATUH_TRUSTED_PROXIES,
+  PATUH_IMPORT_WORKERS, PATUH_IMPORT_LEASE, PATUH_SECURE_COOKIES, PATUH_SESSION_IDLE, PATUH_SESSION_MAX_AGE, PATUH_TRUSTED_PROXIES,
   PATUH_LOG_FORMAT, PATUH_TOKEN_TTL (e.g. 90d)
 `
 
@@ -249,6 +249,7 @@ func serve(ctx context.Context, cfg config.Config, d *sqlx.DB) error {
 		return err
 	}
 	defer a.Close()
+	a.Importer.LeaseTTL = cfg.ImportLease
 	workerDone := make(chan struct{})
 	go func() { a.Importer.RunWorkers(ctx, cfg.ImportWorkers); close(workerDone) }()
 	srv := &http.Server{

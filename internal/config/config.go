@@ -40,6 +40,9 @@ type Config struct {
 	// ImportWorkers is how many import workers this instance runs (PATUH_IMPORT_WORKERS, default
 	// 2): a small file is validated while a large one runs; leases keep them apart.
 	ImportWorkers int
+	// ImportLease is how long an import worker's lease lasts without renewal
+	// (PATUH_IMPORT_LEASE, default 30s): a dead instance's import is taken over after it.
+	ImportLease time.Duration
 	// TokenTTL is the lifetime of a new API token unless its creator picks another
 	// (PATUH_TOKEN_TTL, "90d" or a duration such as "720h"; default 90 days, issue 14).
 	TokenTTL time.Duration
@@ -71,6 +74,9 @@ func FromEnv() (Config, error) {
 	var err error
 	if c.AuditKey, err = auditKey(); err != nil {
 		return Config{}, err
+	}
+	if c.ImportLease, err = duration("PATUH_IMPORT_LEASE", 30*time.Second); err != nil || c.ImportLease < 3*time.Second {
+		return Config{}, errors.New("PATUH_IMPORT_LEASE must be a duration of at least 3s, e.g. 30s")
 	}
 	if c.ImportWorkers, err = integer("PATUH_IMPORT_WORKERS", 2); err != nil || c.ImportWorkers < 1 {
 		return Config{}, errors.New("PATUH_IMPORT_WORKERS must be a whole number of at least 1")

@@ -119,6 +119,8 @@ type Importer struct {
 	hooks []CommitHook
 	// Now is the day whose rates and UMP the flags use; tests fix it.
 	Now func() time.Time
+	// LeaseTTL is how long a claimed step's lease lasts without renewal (lease.go).
+	LeaseTTL time.Duration
 	// Busy, when set, says whether people are using the application right now. A large import
 	// then gives way to them: validation sleeps twice as long as it works, and a commit that
 	// starts while they are busy runs without parallel workers (one core, not both).
@@ -152,7 +154,7 @@ func New(d *sqlx.DB, dir string) (*Importer, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("importer: file directory: %w", err)
 	}
-	return &Importer{id: newWorkerID(), db: d, dir: dir, wake: make(chan struct{}, 1), Now: time.Now, flagBatch: flagBatch, rest: sleep}, nil
+	return &Importer{id: newWorkerID(), LeaseTTL: DefaultLeaseTTL, db: d, dir: dir, wake: make(chan struct{}, 1), Now: time.Now, flagBatch: flagBatch, rest: sleep}, nil
 }
 
 // OnSettled adds a hook that runs once a commit's flags are computed, in one transaction.

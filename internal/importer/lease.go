@@ -27,9 +27,10 @@ import (
 // PostgreSQL rolled back with the dead connection, from its beginning). Whatever a step writes
 // last checks that its worker still holds the lease.
 
-// leaseTTL is how long a lease lasts without renewal: a dead instance's import is taken over
-// within leaseTTL plus one worker tick (5 s), inside the 60 s the operators were promised.
-const leaseTTL = 30 * time.Second
+// DefaultLeaseTTL is how long a lease lasts without renewal (Importer.LeaseTTL): a dead
+// instance's import is taken over within it plus one worker tick (5 s), inside the 60 s the
+// operators were promised.
+const DefaultLeaseTTL = 30 * time.Second
 
 // workerSeen is how recent an instance's heartbeat must be for it to count as alive when
 // deciding that no instance can read an import's file.
@@ -66,7 +67,7 @@ func (im *Importer) claim(ctx context.Context) (*Import, error) {
 			  AND NOT $1 = ANY (file_missing_on)
 			ORDER BY id LIMIT 1
 			FOR UPDATE SKIP LOCKED)
-		RETURNING *`, im.id, leaseTTL.Seconds())
+		RETURNING *`, im.id, im.LeaseTTL.Seconds())
 	if errors.Is(err, errNoRows) {
 		return nil, nil
 	}
@@ -82,7 +83,7 @@ func (im *Importer) holdLease(ctx context.Context, imp *Import) (context.Context
 	stepCtx, cancel := context.WithCancelCause(ctx)
 	done := make(chan struct{})
 	go func() {
-		tick := time.NewTicker(leaseTTL / 3)
+		tick := time.NewTicker(im.LeaseTTL / 3)
 		defer tick.Stop()
 		for {
 			select {
@@ -91,7 +92,7 @@ func (im *Importer) holdLease(ctx context.Context, imp *Import) (context.Context
 			case <-tick.C:
 			}
 			res, err := im.db.ExecContext(stepCtx, `UPDATE imports SET lease_until = now() + $3 * interval '1 second'
-				WHERE id = $1 AND lease_owner = $2`, imp.ID, im.id, leaseTTL.Seconds())
+				WHERE id = $1 AND lease_owner = $2`, imp.ID, im.id, im.LeaseTTL.Seconds())
 			if err != nil {
 				// A database outage: the step meets it too. Its lease runs out meanwhile,
 				// and a worker that finds it expired starts the step again.
@@ -192,7 +193,7 @@ func (im *Importer) heartbeat(ctx context.Context) error {
 }
 
 // releaseDeadLocal ends at once the leases of this host's workers whose process is gone (a
-// server restarted after a crash need not wait leaseTTL for its own imports). A lease of
+// server restarted after a crash need not wait LeaseTTL for its own imports). A lease of
 // another host, or of a live process, is left to run out.
 func (im *Importer) releaseDeadLocal(ctx context.Context) error {
 	host, _ := os.Hostname()
