@@ -205,6 +205,7 @@ backend instances
 
 // uploadImport posts a file to the import API and returns the import's id.
 func uploadImport(t *testing.T, base, tok, kind, name string, data []byte) int64 {
+	t.Helper()
 	var body bytes.Buffer
 	w := multipart.NewWriter(&body)
 	w.WriteField("kind", kind)

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"mime/multipart"
 	"net"
 	"net/http"
 	"net/http/cookiejar"
@@ -61,26 +60,12 @@ func TestServerKilledMidImport(t *testing.T) {
 		fmt.Fprintf(&csv, "K%07d,317101%02d%02d%02d%04d,Peserta,6000000,aktif\n", i%5000, 1+i%28, 1+(i/28)%12, 60+(i/336)%40, 1+i/13440)
 	}
 	server, base := start()
-	var body bytes.Buffer
-	w := multipart.NewWriter(&body)
-	w.WriteField("kind", "participants")
-	fw, _ := w.CreateFormFile("file", "big.csv")
-	fw.Write(csv.Bytes())
-	w.Close()
-	req, _ := http.NewRequest("POST", base+"/api/v1/imports", &body)
-	req.Header.Set("Authorization", "Bearer "+tok)
-	req.Header.Set("Content-Type", w.FormDataContentType())
-	res, err := http.DefaultClient.Do(req)
-	if err != nil || res.StatusCode != 202 {
-		t.Fatalf("upload: %v %v", res, err)
-	}
-	var created struct{ ID int64 }
-	json.NewDecoder(res.Body).Decode(&created)
+	importID := uploadImport(t, base, tok, "participants", "big.csv", csv.Bytes())
 
 	// Kill it in the middle of the validation.
 	deadline := time.Now().Add(60 * time.Second)
 	for time.Now().Before(deadline) {
-		if s, n := status(base, created.ID); s == "validating" && n > 0 {
+		if s, n := status(base, importID); s == "validating" && n > 0 {
 			break
 		}
 		time.Sleep(20 * time.Millisecond)
@@ -96,7 +81,7 @@ func TestServerKilledMidImport(t *testing.T) {
 		`SELECT (to_regclass('participants_' || $1::text) IS NOT NULL)::int`: &staged,
 		`SELECT count(*) FROM participants WHERE import_id = $1`:             &applied,
 	} {
-		if err := d.Get(dest, query, created.ID); err != nil {
+		if err := d.Get(dest, query, importID); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -109,13 +94,13 @@ func TestServerKilledMidImport(t *testing.T) {
 	defer func() { server.Process.Signal(syscall.SIGTERM); server.Wait() }()
 	deadline = time.Now().Add(120 * time.Second)
 	for time.Now().Before(deadline) {
-		if s, _ := status(base, created.ID); s == "committed" || s == "failed" || s == "needs_review" {
+		if s, _ := status(base, importID); s == "committed" || s == "failed" || s == "needs_review" {
 			break
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
-	d.Get(&st, `SELECT status FROM imports WHERE id = $1`, created.ID)
-	d.Get(&applied, `SELECT count(*) FROM participants WHERE import_id = $1`, created.ID)
+	d.Get(&st, `SELECT status FROM imports WHERE id = $1`, importID)
+	d.Get(&applied, `SELECT count(*) FROM participants WHERE import_id = $1`, importID)
 	if st != "committed" || applied != rows {
 		t.Fatalf("after restart: %s with %d rows, want committed with %d", st, applied, rows)
 	}
