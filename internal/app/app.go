@@ -11,7 +11,6 @@ import (
 	"github.com/alexedwards/scs/postgresstore"
 	"github.com/alexedwards/scs/v2"
 	"github.com/gin-gonic/gin"
-	"github.com/go-playground/validator/v10"
 	"github.com/jmoiron/sqlx"
 
 	"patuh/internal/auth"
@@ -121,8 +120,8 @@ func New(cfg config.Config, d *sqlx.DB) (*App, error) {
 	}
 	(&importer.Handler{Importer: im}).Register(loggedIn, authed)
 	employers := employer.NewStore(d)
-	(&employer.Handler{Store: employers, DB: d, Now: time.Now}).Register(loggedIn, authed)
-	(&casework.API{Store: cases, Validate: validator.New(validator.WithRequiredStructEnabled())}).Register(authed)
+	(&employer.Handler{Store: employers, DB: d, Now: time.Now, FlagsState: im.FlagsState}).Register(loggedIn, authed)
+	(&casework.API{Store: cases, Validate: casework.NewValidator()}).Register(authed)
 	(&casework.Pages{Store: cases, Employers: employers}).Register(loggedIn)
 	(&dashboard.Handler{Store: dashboard.NewStore(d)}).Register(loggedIn, authed)
 

@@ -14,6 +14,7 @@ import (
 	"reflect"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/go-playground/validator/v10"
 	"github.com/jmoiron/sqlx"
@@ -64,12 +65,25 @@ func fieldErrors(err error) error {
 	}
 	fields := map[string]string{}
 	for _, fe := range verrs {
-		// findings[2].niks -> findings: the form shows the message beside the whole block.
-		name, _, _ := strings.Cut(fe.Namespace()[strings.Index(fe.Namespace(), ".")+1:], "[")
-		name, _, _ = strings.Cut(name, ".")
-		fields[name] = "error.invalid_value"
+		fields[jsonField(fe.Namespace())] = "error.invalid_value"
 	}
 	return apperr.Fields(fields)
+}
+
+// jsonField names a refused field as the JSON body names it (api.md's error fields). The
+// namespace starts with Go names, the struct's type and any embedded struct (Visit.kind), which
+// the JSON does not have; the first JSON name is the field: findings[2].niks -> findings, the
+// form shows the message beside the whole block.
+func jsonField(namespace string) string {
+	parts := strings.Split(namespace, ".")
+	for _, p := range parts {
+		if p != "" && !unicode.IsUpper(rune(p[0])) {
+			name, _, _ := strings.Cut(p, "[")
+			return name
+		}
+	}
+	name, _, _ := strings.Cut(parts[len(parts)-1], "[")
+	return name
 }
 
 // checkVisit applies every rule a visit must meet, for the page and the API alike.

@@ -41,8 +41,10 @@ type Employer struct {
 	Flags              []flags.Flag   `db:"-" json:"flags"`
 	ShortfallRp        int64          `db:"shortfall_rp" json:"shortfall_rp"`
 	OpenCaseID         *int64         `db:"open_case_id" json:"open_case_id"`
-	FlagsComputedAt    *time.Time     `db:"flags_computed_at" json:"-"`
-	Version            int            `db:"version" json:"version"`
+	// FlagsComputedAt is when the employer's flags as shown were written (a recomputation that
+	// changes nothing leaves it).
+	FlagsComputedAt time.Time `db:"flags_computed_at" json:"flags_computed_at"`
+	Version         int       `db:"version" json:"version"`
 }
 
 // NPP is one BPJS registration of an employer.
