@@ -6,6 +6,7 @@ import (
 	_ "embed"
 	"io/fs"
 	"net/http"
+	"net/url"
 	"time"
 
 	"github.com/alexedwards/scs/postgresstore"
@@ -13,6 +14,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/jmoiron/sqlx"
 
+	"patuh/internal/apperr"
 	"patuh/internal/auth"
 	"patuh/internal/casework"
 	"patuh/internal/config"
@@ -109,7 +111,7 @@ func New(cfg config.Config, d *sqlx.DB) (*App, error) {
 	authH.RegisterAccount(loggedIn)
 	(&regions.Handler{Store: regions.NewStore(d)}).Register(loggedIn)
 
-	api := e.Group("/api/v1")
+	api := e.Group("/api/v1", wellFormedQuery)
 	api.GET("/openapi.json", openAPI)
 	authed := api.Group("/", authH.Bearer)
 	authed.GET("/me", func(c *gin.Context) { c.JSON(http.StatusOK, auth.Current(c)) })
@@ -165,6 +167,17 @@ func staticFile(name, contentType string) gin.HandlerFunc {
 		c.Header("Cache-Control", "no-cache")
 		c.Data(http.StatusOK, contentType, b)
 	}
+}
+
+// wellFormedQuery answers 400 to an API query whose percent-encoding is broken (docs/api.md:
+// 400 for malformed): gin's Query drops such a pair, and /employers?q=%zz would otherwise
+// answer the first page of everyone, as if no search had been asked for.
+func wellFormedQuery(c *gin.Context) {
+	if _, err := url.ParseQuery(c.Request.URL.RawQuery); err != nil {
+		web.Error(c, apperr.New(apperr.Malformed, "error.query_malformed"))
+		return
+	}
+	c.Next()
 }
 
 //go:embed openapi.json

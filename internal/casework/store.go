@@ -31,7 +31,7 @@ type Store struct {
 func NewStore(d *sqlx.DB) *Store { return &Store{db: d, validate: NewValidator(), Now: time.Now} }
 
 var caseColumns = `c.id, c.employer_id, e.nama AS employer_name, e.kode_kelurahan, c.status, c.assignee_id,
-	u.username AS assignee, " + flagsAtOpen + ", c.recovered_workers, c.source, c.note, c.outcome,
+	u.username AS assignee, ` + flagsAtOpen + `, c.recovered_workers, c.source, c.note, c.outcome,
 	c.closure_requested, c.opened_at, c.closed_at, c.version, c.complaint_channel, c.complaint_received::text,
 	c.complaint_text, c.complainant_name, c.complainant_contact, e.alamat AS employer_address,
 	coalesce(kel.nama, '') AS kelurahan_name, nx.kind AS next_kind, nx.due_on::text AS next_due`
