@@ -6,7 +6,7 @@ export GOFLAGS := -mod=mod
 BIN := bin/patuh
 PG_ADMIN_URL = $(shell scripts/db.sh)
 
-.PHONY: run build test check lint-openapi fuzz db-stop clean vendor bench-import load bench-sync cluster
+.PHONY: run build test check tools lint-openapi fuzz db-stop clean vendor bench-import load bench-sync cluster
 
 build:
 	go build -o $(BIN) ./cmd/patuh
@@ -50,14 +50,14 @@ check: lint-openapi
 	go run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
 	scripts/vulncheck.sh
 
-REDOCLY := tools/node_modules/.bin/redocly
-
-$(REDOCLY): tools/package.json tools/package-lock.json
+# The npm tools, installed exactly as tools/package-lock.json pins them (again when it changes).
+tools: tools/node_modules/.installed
+tools/node_modules/.installed: tools/package.json tools/package-lock.json
 	npm ci --prefix tools --no-audit --no-fund
 	@touch $@
 
-lint-openapi: $(REDOCLY)
-	$(REDOCLY) lint --config tools/redocly.yaml internal/app/openapi.json
+lint-openapi: tools
+	tools/node_modules/.bin/redocly lint --config tools/redocly.yaml internal/app/openapi.json
 
 # Explores every fuzz target for FUZZTIME each (make test runs only their seed corpora).
 FUZZTIME ?= 15s
