@@ -188,6 +188,11 @@ func TestFollowUpPostAnswersTheFollowUpAndFlagsAtOpenKeepTheSpecOrder(t *testing
 	if status != 201 || fu["kind"] != "teguran_1" || fu["status"] != "open" || fu["due_on"] == nil || fu["employer_id"] != nil {
 		t.Fatalf("follow-up: %d %s", status, body)
 	}
+	// A visit without files: the case read carries it with "files": [] (the contract check
+	// of every response refuses null where the schema has an array).
+	if status, body := jsonCall(t, c, tok, "POST", "/api/v1/cases/"+itoa(cs.ID)+"/visits", `{"visited_on": "2026-11-24", "kind": "kantor"}`, nil); status != 201 {
+		t.Fatalf("visit: %d %s", status, body)
+	}
 	var read struct {
 		FollowUps []struct{ ID float64 } `json:"follow_ups"`
 	}
