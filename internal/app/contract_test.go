@@ -36,6 +36,14 @@ var contract struct {
 // openAPI loads and checks the document once for the package.
 func openAPI(t *testing.T) (*openapi3.T, routers.Router) {
 	t.Helper()
+	if err := loadContract(); err != nil {
+		t.Fatal(err)
+	}
+	return contract.doc, contract.router
+}
+
+// loadContract reads the document; safe from any goroutine (it never stops the test itself).
+func loadContract() error {
 	contract.once.Do(func() {
 		// The files and PDFs the API serves are checked for their media type, not decoded.
 		for _, ct := range []string{"text/csv", "application/pdf", "image/jpeg", "image/png"} {
@@ -59,17 +67,16 @@ func openAPI(t *testing.T) (*openapi3.T, routers.Router) {
 		contract.doc = doc
 		contract.router, contract.err = gorillamux.NewRouter(doc)
 	})
-	if contract.err != nil {
-		t.Fatal(contract.err)
-	}
-	return contract.doc, contract.router
+	return contract.err
 }
 
 // checkResponse validates one API response against the document: its route must be
 // documented, and its status, media type and body must be what the document says.
-func checkResponse(t *testing.T, req *http.Request, status int, header http.Header, body []byte) error {
-	_, router := openAPI(t)
-	route, params, err := router.FindRoute(req)
+func checkResponse(req *http.Request, status int, header http.Header, body []byte) error {
+	if err := loadContract(); err != nil {
+		return err
+	}
+	route, params, err := contract.router.FindRoute(req)
 	if err != nil {
 		if status == http.StatusNotFound || status == http.StatusMethodNotAllowed || status == http.StatusBadRequest {
 			return nil // no such route or method, or a URL the server refused before routing
@@ -90,13 +97,14 @@ func checkResponse(t *testing.T, req *http.Request, status int, header http.Head
 	return nil
 }
 
-// validateAPI is what client.send calls for every /api/v1 response of the tests.
+// validateAPI is what client.send (and the fault tests' own clients) call for every /api/v1
+// response of the tests.
 func validateAPI(t *testing.T, req *http.Request, res *http.Response, body []byte) {
 	t.Helper()
 	if !strings.HasPrefix(req.URL.Path, "/api/v1/") {
 		return
 	}
-	if err := checkResponse(t, req, res.StatusCode, res.Header, body); err != nil {
+	if err := checkResponse(req, res.StatusCode, res.Header, body); err != nil {
 		t.Error(err)
 	}
 }
@@ -176,7 +184,7 @@ func TestOpenAPIRefusesWhatBreaksTheSchema(t *testing.T) {
 	}
 	json := http.Header{"Content-Type": {"application/json; charset=utf-8"}}
 	good := `{"items": [], "next_cursor": "", "flags_settled_at": null, "flags_current": true}`
-	if err := checkResponse(t, req("/api/v1/employers"), 200, json, []byte(good)); err != nil {
+	if err := checkResponse(req("/api/v1/employers"), 200, json, []byte(good)); err != nil {
 		t.Fatalf("a good list refused: %v", err)
 	}
 	for name, c := range map[string]struct {
@@ -192,12 +200,12 @@ func TestOpenAPIRefusesWhatBreaksTheSchema(t *testing.T) {
 		"undocumented route":    {"/api/v1/cases/1/secret", 200, `{}`},
 		"a flag without detail": {"/api/v1/employers", 200, `{"items": [{"id": 1, "nib": null, "npwp": null, "npps": [], "nama": "A", "kode_kelurahan": null, "skala": null, "jumlah_pekerja": null, "active_participants": 0, "flags": [{"code": "PWBD", "workers": 1, "shortfall_rp": 0}], "shortfall_rp": 0, "open_case_id": null, "flags_computed_at": "2026-12-01T00:00:00Z"}], "next_cursor": ""}`},
 	} {
-		if err := checkResponse(t, req(c.path), c.status, json, []byte(c.body)); err == nil {
+		if err := checkResponse(req(c.path), c.status, json, []byte(c.body)); err == nil {
 			t.Errorf("%s: passed the schema", name)
 		}
 	}
 	csv := http.Header{"Content-Type": {"text/html"}}
-	if err := checkResponse(t, req("/api/v1/imports/1/errors.csv"), 200, csv, []byte("<p>")); err == nil {
+	if err := checkResponse(req("/api/v1/imports/1/errors.csv"), 200, csv, []byte("<p>")); err == nil {
 		t.Error("errors.csv answered as HTML passed")
 	}
 }
