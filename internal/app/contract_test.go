@@ -83,9 +83,25 @@ func checkResponse(req *http.Request, status int, header http.Header, body []byt
 		}
 		return fmt.Errorf("%s %s answered %d but is not in openapi.json: %v", req.Method, req.URL.Path, status, err)
 	}
+	reqIn := &openapi3filter.RequestValidationInput{Request: req, PathParams: params, Route: route,
+		Options: &openapi3filter.Options{AuthenticationFunc: openapi3filter.NoopAuthenticationFunc, MultiError: true}}
+	// A request the server accepted must be one the document allows: the document is not
+	// stricter, or otherwise different, than the server on what it takes.
+	if status < 300 {
+		sent := req.Clone(context.Background())
+		if req.GetBody != nil {
+			if sent.Body, err = req.GetBody(); err != nil {
+				return err
+			}
+		}
+		reqIn.Request = sent
+		if err := openapi3filter.ValidateRequest(context.Background(), reqIn); err != nil {
+			return fmt.Errorf("%s %s was accepted (%d) but breaks openapi.json's request: %v", req.Method, req.URL.RequestURI(), status, err)
+		}
+		reqIn.Request = req
+	}
 	in := &openapi3filter.ResponseValidationInput{
-		RequestValidationInput: &openapi3filter.RequestValidationInput{Request: req, PathParams: params, Route: route,
-			Options: &openapi3filter.Options{AuthenticationFunc: openapi3filter.NoopAuthenticationFunc}},
+		RequestValidationInput: reqIn,
 		Status:  status,
 		Header:  header,
 		Options: &openapi3filter.Options{IncludeResponseStatus: true, MultiError: true},
