@@ -102,9 +102,9 @@ func checkResponse(req *http.Request, status int, header http.Header, body []byt
 	}
 	in := &openapi3filter.ResponseValidationInput{
 		RequestValidationInput: reqIn,
-		Status:  status,
-		Header:  header,
-		Options: &openapi3filter.Options{IncludeResponseStatus: true, MultiError: true},
+		Status:                 status,
+		Header:                 header,
+		Options:                &openapi3filter.Options{IncludeResponseStatus: true, MultiError: true},
 	}
 	in.SetBodyBytes(body)
 	if err := openapi3filter.ValidateResponse(context.Background(), in); err != nil {
