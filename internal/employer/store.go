@@ -41,8 +41,9 @@ type Employer struct {
 	Flags              []flags.Flag   `db:"-" json:"flags"`
 	ShortfallRp        int64          `db:"shortfall_rp" json:"shortfall_rp"`
 	OpenCaseID         *int64         `db:"open_case_id" json:"open_case_id"`
-	// FlagsComputedAt is when the employer's flags as shown were written (a recomputation that
-	// changes nothing leaves it).
+	// FlagsComputedAt is when a computation last changed the employer's flag summary (codes,
+	// workers, shortfall: employer_status.computed_at, which flags.sql's summarise rewrites
+	// only when it changes, to spare the lists dead rows).
 	FlagsComputedAt time.Time `db:"flags_computed_at" json:"flags_computed_at"`
 	Version         int       `db:"version" json:"version"`
 }
