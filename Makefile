@@ -6,7 +6,7 @@ export GOFLAGS := -mod=mod
 BIN := bin/patuh
 PG_ADMIN_URL = $(shell scripts/db.sh)
 
-.PHONY: run build test check fuzz db-stop clean vendor bench-import load bench-sync cluster
+.PHONY: run build test check tools lint-openapi fuzz db-stop clean vendor bench-import load bench-sync cluster
 
 build:
 	go build -o $(BIN) ./cmd/patuh
@@ -40,14 +40,24 @@ test:
 	go vet ./... && \
 	TEST_DATABASE_URL="$$admin" go test -count=1 -timeout 30m ./...
 
-# Static analysis: gofmt, go vet, staticcheck (fetched through the Go module proxy) and
-# govulncheck against an offline database built from the golang.org/x/vulndb module.
-check:
+# Static analysis: gofmt, go vet, staticcheck (fetched through the Go module proxy),
+# govulncheck against an offline database built from the golang.org/x/vulndb module, and the
+# OpenAPI document linted by Redocly (npm, pinned in tools/package-lock.json).
+check: lint-openapi
 	@unformatted=$$(gofmt -l cmd internal migrations static templates); \
 	if [ -n "$$unformatted" ]; then echo "gofmt would change: $$unformatted"; exit 1; fi
 	go vet ./...
 	go run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
 	scripts/vulncheck.sh
+
+# The npm tools, installed exactly as tools/package-lock.json pins them (again when it changes).
+tools: tools/node_modules/.installed
+tools/node_modules/.installed: tools/package.json tools/package-lock.json
+	npm ci --prefix tools --no-audit --no-fund
+	@touch $@
+
+lint-openapi: tools
+	tools/node_modules/.bin/redocly lint --config tools/redocly.yaml internal/app/openapi.json
 
 # Explores every fuzz target for FUZZTIME each (make test runs only their seed corpora).
 FUZZTIME ?= 15s

@@ -121,7 +121,7 @@ func New(cfg config.Config, d *sqlx.DB) (*App, error) {
 	authH.RegisterAccount(loggedIn)
 	(&regions.Handler{Store: regions.NewStore(d)}).Register(loggedIn)
 
-	api := e.Group("/api/v1")
+	api := e.Group("/api/v1") // bad percent-encoding is refused before (web/badbytes.go)
 	api.GET("/openapi.json", openAPI)
 	authed := api.Group("/", authH.Bearer)
 	authed.GET("/me", func(c *gin.Context) { c.JSON(http.StatusOK, auth.Current(c)) })
@@ -133,7 +133,7 @@ func New(cfg config.Config, d *sqlx.DB) (*App, error) {
 	im.FileRetention = cfg.FileRetention
 	(&importer.Handler{Importer: im}).Register(loggedIn, authed)
 	employers := employer.NewStore(d)
-	(&employer.Handler{Store: employers, DB: d, Now: time.Now}).Register(loggedIn, authed)
+	(&employer.Handler{Store: employers, DB: d, Now: time.Now, FlagsState: im.FlagsState}).Register(loggedIn, authed)
 	(&casework.API{Store: cases, Validate: casework.NewValidator()}).Register(authed)
 	(&casework.Pages{Store: cases, Employers: employers}).Register(loggedIn)
 	(&dashboard.Handler{Store: dashboard.NewStore(d)}).Register(loggedIn, authed)

@@ -155,6 +155,7 @@ func (c *client) send(method, path string, body io.Reader, header map[string]str
 	}
 	defer res.Body.Close()
 	b, _ := io.ReadAll(res.Body)
+	validateAPI(c.t, req, res, b) // every API response of the tests against openapi.json
 	return res, string(b)
 }
 

@@ -44,11 +44,13 @@ func TestServerKilledMidImport(t *testing.T) {
 			return "", 0
 		}
 		defer res.Body.Close()
+		body, _ := io.ReadAll(res.Body)
+		validateAPI(t, req, res, body)
 		var v struct {
 			Status        string
 			RowsProcessed int `json:"rows_processed"`
 		}
-		json.NewDecoder(res.Body).Decode(&v)
+		json.Unmarshal(body, &v)
 		return v.Status, v.RowsProcessed
 	}
 
@@ -236,8 +238,9 @@ func TestDatabaseRestart(t *testing.T) {
 					}
 					o := outcome{kind: kind}
 					if res, err := do(); err == nil {
-						io.Copy(io.Discard, res.Body)
+						body, _ := io.ReadAll(res.Body)
 						res.Body.Close()
+						validateAPI(t, res.Request, res, body) // a 503 too is an Error of openapi.json
 						o.status = res.StatusCode
 						o.csp = res.Header.Get("Content-Security-Policy") != ""
 					}

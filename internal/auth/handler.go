@@ -178,13 +178,13 @@ func RequireRole(roles ...Role) gin.HandlerFunc {
 
 // Bearer authenticates an API request by its token. The API uses no cookies.
 func (h *Handler) Bearer(c *gin.Context) {
-	token, ok := strings.CutPrefix(c.GetHeader("Authorization"), "Bearer ")
-	if !ok || strings.TrimSpace(token) == "" {
+	token, ok := bearerToken(c.GetHeader("Authorization"))
+	if !ok {
 		c.Header("WWW-Authenticate", `Bearer realm="patuh"`)
 		web.Error(c, apperr.New(apperr.Unauthorized, "error.unauthorized"))
 		return
 	}
-	u, err := h.Store.UserByToken(c.Request.Context(), strings.TrimSpace(token))
+	u, err := h.Store.UserByToken(c.Request.Context(), token)
 	if err != nil {
 		if apperr.CodeOf(err) == apperr.Unauthorized {
 			c.Header("WWW-Authenticate", `Bearer realm="patuh", error="invalid_token"`)
@@ -194,6 +194,17 @@ func (h *Handler) Bearer(c *gin.Context) {
 	}
 	setCurrent(c, u)
 	c.Next()
+}
+
+// bearerToken reads the token of an Authorization header. The scheme is case-insensitive
+// (RFC 9110 §11.1): "bearer …" is as good as "Bearer …".
+func bearerToken(header string) (string, bool) {
+	scheme, token, ok := strings.Cut(strings.TrimSpace(header), " ")
+	token = strings.TrimSpace(token)
+	if !ok || !strings.EqualFold(scheme, "Bearer") || token == "" {
+		return "", false
+	}
+	return token, true
 }
 
 func (h *Handler) loginPage(c *gin.Context) {

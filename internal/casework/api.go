@@ -3,6 +3,8 @@ package casework
 import (
 	"errors"
 	"net/http"
+	"regexp"
+	"slices"
 	"strconv"
 
 	"github.com/gin-gonic/gin"
@@ -99,6 +101,7 @@ func (a *API) bind(c *gin.Context, v any) bool {
 		return false
 	}
 	if err := a.Validate.Struct(v); err != nil {
+		// The fields are named as the JSON names them (NewValidator), as api.md's errors do.
 		web.Error(c, fieldErrors(err))
 		return false
 	}
@@ -159,23 +162,78 @@ func (a *API) open(c *gin.Context) {
 	reply(c, http.StatusCreated, cs, err)
 }
 
-func (a *API) list(c *gin.Context) {
-	f := ListFilter{Status: c.Query("status"), Assignee: c.Query("assignee"), Area: c.Query("area"),
-		Overdue: c.Query("overdue") == "true", Limit: 50}
-	if l, err := strconv.Atoi(c.Query("limit")); err == nil && l > 0 && l <= 500 {
-		f.Limit = l
+// listFilter reads the filters of GET /api/v1/cases. A value it cannot use is a 422 naming
+// the parameter, as /employers answers: a caller who typed overdue=1 must not get every case.
+func listFilter(c *gin.Context) (ListFilter, error) {
+	f := ListFilter{Status: c.Query("status"), Assignee: c.Query("assignee"), Area: c.Query("area"), Limit: 50}
+	fields := map[string]string{}
+	if f.Status != "" && !slices.Contains(Statuses, f.Status) {
+		fields["status"] = "case.status_filter_invalid"
 	}
-	f.After, _ = strconv.ParseInt(c.Query("cursor"), 10, 64)
+	switch c.Query("overdue") {
+	case "", "false":
+	case "true":
+		f.Overdue = true
+	default:
+		fields["overdue"] = "case.overdue_filter_invalid"
+	}
+	if l := c.Query("limit"); l != "" {
+		n, err := strconv.Atoi(l)
+		if err != nil || n < 1 || n > 500 {
+			fields["limit"] = "employer.limit_invalid"
+		}
+		f.Limit = n
+	}
+	if cur := c.Query("cursor"); cur != "" {
+		n, err := strconv.ParseInt(cur, 10, 64)
+		if err != nil || n < 1 {
+			fields["cursor"] = "employer.cursor_invalid"
+		}
+		f.After = n
+	}
+	if f.Area != "" && !areaCode.MatchString(f.Area) {
+		fields["area"] = "employer.area_invalid"
+	}
+	if len(fields) > 0 {
+		return f, apperr.Fields(fields)
+	}
+	return f, nil
+}
+
+var areaCode = regexp.MustCompile(`^31\.[0-9]{2}(\.[0-9]{2}(\.[0-9]{4})?)?$`)
+
+// listItem is a case as the list shows it: the list reads no visits or follow-ups, so it
+// leaves them out rather than sending null where the schema has an array.
+type listItem struct {
+	Case
+	Visits    *[]Visit    `json:"visits,omitempty"`
+	FollowUps *[]FollowUp `json:"follow_ups,omitempty"`
+}
+
+func (a *API) list(c *gin.Context) {
+	f, err := listFilter(c)
+	if err != nil {
+		web.Error(c, err)
+		return
+	}
+	// One more than a page tells whether there is a next one: a full last page says "".
+	limit := f.Limit
+	f.Limit++
 	list, err := a.Store.List(c.Request.Context(), auth.Current(c), f)
 	if err != nil {
 		web.Error(c, err)
 		return
 	}
 	next := ""
-	if len(list) == f.Limit {
+	if len(list) > limit {
+		list = list[:limit]
 		next = strconv.FormatInt(list[len(list)-1].ID, 10)
 	}
-	c.JSON(http.StatusOK, gin.H{"items": list, "next_cursor": next})
+	items := make([]listItem, len(list))
+	for i := range list {
+		items[i].Case = list[i]
+	}
+	c.JSON(http.StatusOK, gin.H{"items": items, "next_cursor": next})
 }
 
 func (a *API) get(c *gin.Context) {
@@ -240,8 +298,13 @@ func (a *API) followUp(c *gin.Context) {
 		Version  int    `json:"version" validate:"gte=0"`
 	}
 	if id, ok := a.visibleCase(c); ok && a.bind(c, &body) {
-		cs, err := a.Store.AddFollowUp(c.Request.Context(), auth.Current(c), id, body.Kind, body.IssuedOn, body.Note, body.Reason, body.Version)
-		reply(c, http.StatusCreated, cs, err)
+		// api.md: 201 with the follow-up (its due_on computed), not the case.
+		f, err := a.Store.IssueFollowUp(c.Request.Context(), auth.Current(c), id, body.Kind, body.IssuedOn, body.Note, body.Reason, body.Version)
+		if err != nil {
+			web.Error(c, err)
+			return
+		}
+		c.JSON(http.StatusCreated, f)
 	}
 }
 

@@ -22,6 +22,9 @@ const (
 	StatusClosed          = "closed"
 )
 
+// Statuses lists the states in api.md's order.
+var Statuses = []string{StatusOpen, StatusAssigned, StatusInspected, StatusFollowUp, StatusAwaitingClosure, StatusClosed}
+
 // transitions lists, for each state, the states a case may move to. Closing from any open state
 // is a supervisor's decision (a duplicate, a closed business); the others follow the work.
 var transitions = map[string][]string{

@@ -30,11 +30,16 @@ type Store struct {
 
 func NewStore(d *sqlx.DB) *Store { return &Store{db: d, validate: NewValidator(), Now: time.Now} }
 
-const caseColumns = `c.id, c.employer_id, e.nama AS employer_name, e.kode_kelurahan, c.status, c.assignee_id,
-	u.username AS assignee, u.name AS assignee_name, c.flags_at_open, c.recovered_workers, c.source, c.note, c.outcome,
+var caseColumns = `c.id, c.employer_id, e.nama AS employer_name, e.kode_kelurahan, c.status, c.assignee_id,
+	u.username AS assignee, u.name AS assignee_name, ` + flagsAtOpen + `, c.recovered_workers, c.source, c.note, c.outcome,
 	c.closure_requested, c.opened_at, c.closed_at, c.version, c.complaint_channel, c.complaint_received::text,
 	c.complaint_text, c.complainant_name, c.complainant_contact, e.alamat AS employer_address,
 	coalesce(kel.nama, '') AS kelurahan_name, nx.kind AS next_kind, nx.due_on::text AS next_due`
+
+// flagsAtOpen reads the frozen flags in the spec's order (docs/domain.md, flags.Codes): cases
+// opened before the order was kept at opening were frozen alphabetically.
+var flagsAtOpen = `(SELECT coalesce(jsonb_agg(f ORDER BY array_position(` + flags.CodesSQL + `, f->>'code')), '[]'::jsonb)
+	FROM jsonb_array_elements(c.flags_at_open) f) AS flags_at_open`
 
 // caseFrom joins what a case card shows: the employer, its kelurahan, and the open follow-up
 // due first (the inspector's next step).
@@ -192,7 +197,7 @@ func (s *Store) open(ctx context.Context, u *auth.User, employerID int64, note s
 		}
 		var current []flags.Flag
 		if err := tx.SelectContext(ctx, &current, `SELECT employer_id, code, workers, shortfall_rp, detail
-			FROM employer_flags WHERE employer_id = $1 ORDER BY code`, employerID); err != nil {
+			FROM employer_flags WHERE employer_id = $1 ORDER BY array_position(`+flags.CodesSQL+`, code)`, employerID); err != nil {
 			return err
 		}
 		frozenJSON, _ := json.Marshal(orEmpty(current))

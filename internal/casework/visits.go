@@ -14,6 +14,7 @@ import (
 	"reflect"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/go-playground/validator/v10"
 	"github.com/jmoiron/sqlx"
@@ -79,15 +80,31 @@ func fieldErrors(err error) error {
 	}
 	fields := map[string]string{}
 	for _, fe := range verrs {
-		// findings[2].niks -> findings: the form shows the message beside the whole block.
-		name, _, _ := strings.Cut(fe.Namespace()[strings.Index(fe.Namespace(), ".")+1:], "[")
-		name, _, _ = strings.Cut(name, ".")
+		name := jsonField(fe.Namespace())
 		fields[name] = "error.invalid_value"
 		if fe.Tag() == "date" {
 			fields[name] = "case.date_invalid"
 		}
 	}
 	return apperr.Fields(fields)
+}
+
+// jsonField names a refused field as the JSON body names it (api.md's error fields). The
+// namespace starts with Go names, the struct's type and any embedded struct (Visit.kind),
+// which the JSON does not have. A field of a list item names the list (findings[2].niks ->
+// findings: the form shows the message beside the whole block); a field of a nested object
+// names itself (complaint.received -> received).
+func jsonField(namespace string) string {
+	parts := strings.Split(namespace, ".")
+	name := parts[len(parts)-1]
+	for _, p := range parts {
+		if p != "" && !unicode.IsUpper(rune(p[0])) && strings.Contains(p, "[") {
+			name = p
+			break
+		}
+	}
+	name, _, _ = strings.Cut(name, "[")
+	return name
 }
 
 // checkVisit applies every rule a visit must meet, for the page and the API alike.

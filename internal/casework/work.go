@@ -29,10 +29,36 @@ type rule struct {
 // AddFollowUp issues a step of the ladder with its due date. The next step is the one after
 // the highest issued so far; any other needs a reason.
 func (s *Store) AddFollowUp(ctx context.Context, u *auth.User, id int64, kind, issuedOn, note, reason string, version int) (*Case, error) {
+	if _, err := s.addFollowUp(ctx, u, id, kind, issuedOn, note, reason, version); err != nil {
+		return nil, err
+	}
+	return s.Get(ctx, id, u)
+}
+
+// IssueFollowUp is AddFollowUp answering with the follow-up issued (the API's 201).
+func (s *Store) IssueFollowUp(ctx context.Context, u *auth.User, id int64, kind, issuedOn, note, reason string, version int) (*FollowUp, error) {
+	fid, err := s.addFollowUp(ctx, u, id, kind, issuedOn, note, reason, version)
+	if err != nil {
+		return nil, err
+	}
+	c, err := s.Get(ctx, id, u)
+	if err != nil {
+		return nil, err
+	}
+	for i := range c.FollowUps {
+		if c.FollowUps[i].ID == fid {
+			return &c.FollowUps[i], nil
+		}
+	}
+	return nil, fmt.Errorf("casework: follow-up %d of case %d not read back", fid, id)
+}
+
+func (s *Store) addFollowUp(ctx context.Context, u *auth.User, id int64, kind, issuedOn, note, reason string, version int) (int64, error) {
 	issued, ok := ParseDate(issuedOn)
 	if !ok {
-		return nil, apperr.Fields(map[string]string{"issued_on": "case.date_invalid"})
+		return 0, apperr.Fields(map[string]string{"issued_on": "case.date_invalid"})
 	}
+	var followUpID int64
 	err := s.change(ctx, u, id, version, "case.follow_up", func(tx *sqlx.Tx, c *Case) (map[string]any, error) {
 		if err := mayAct(u, c); err != nil {
 			return nil, err
@@ -63,7 +89,6 @@ func (s *Store) AddFollowUp(ctx context.Context, u *auth.User, id int64, kind, i
 		if kind == next {
 			reason = ""
 		}
-		var followUpID int64
 		if err := tx.GetContext(ctx, &followUpID, `INSERT INTO follow_ups (case_id, kind, issued_on, due_on, note, out_of_order_reason, created_by)
 			VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`, id, kind, issuedOn, due.Format("2006-01-02"), note, reason, u.ID); err != nil {
 			return nil, err
@@ -75,10 +100,7 @@ func (s *Store) AddFollowUp(ctx context.Context, u *auth.User, id int64, kind, i
 		}
 		return map[string]any{"kind": kind, "issued_on": issuedOn, "due_on": due.Format("2006-01-02"), "suggested": next}, nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	return s.Get(ctx, id, u)
+	return followUpID, err
 }
 
 // SetFollowUpStatus marks a follow-up fulfilled or lapsed; the follow-up's own version guards it.

@@ -1,6 +1,7 @@
 package employer
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -14,6 +15,7 @@ import (
 	"patuh/internal/apperr"
 	"patuh/internal/auth"
 	"patuh/internal/flags"
+	"patuh/internal/importer"
 	"patuh/internal/pdp"
 	"patuh/internal/web"
 )
@@ -22,6 +24,8 @@ type Handler struct {
 	Store *Store
 	DB    *sqlx.DB
 	Now   func() time.Time
+	// FlagsState says how current the listed flags are (the importer's settle times).
+	FlagsState func(context.Context) (importer.FlagsState, error)
 }
 
 func (h *Handler) Register(pages, api *gin.RouterGroup) {
@@ -171,7 +175,18 @@ func (h *Handler) apiList(c *gin.Context) {
 	if list == nil {
 		list = []Employer{}
 	}
-	c.JSON(http.StatusOK, gin.H{"items": list, "next_cursor": next})
+	body := gin.H{"items": list, "next_cursor": next}
+	// An integrator who just saw an import committed compares its own import's settled_at, or
+	// this list's flags_settled_at, before trusting the flags (docs/api.md, Imports).
+	if h.FlagsState != nil {
+		st, err := h.FlagsState(c.Request.Context())
+		if err != nil {
+			web.Error(c, err)
+			return
+		}
+		body["flags_settled_at"], body["flags_current"] = st.SettledAt, st.Current
+	}
+	c.JSON(http.StatusOK, body)
 }
 
 // apiGet masks NIKs unless the caller's role may see them and asks (?unmask=nik); every
@@ -191,5 +206,38 @@ func (h *Handler) apiGet(c *gin.Context) {
 	if !show {
 		maskAll(d)
 	}
-	c.JSON(http.StatusOK, d)
+	c.JSON(http.StatusOK, apiDetailOf(d))
+}
+
+// apiDetail is the detail as api.md shows it: each list of workers with its own fields, all
+// of them present, a wage of 0 reported included (it is the finding, not a missing value).
+type apiDetail struct {
+	*Detail
+	Unenrolled    []unenrolledWorker    `json:"unenrolled"`
+	Underreported []underreportedWorker `json:"underreported"`
+}
+
+type unenrolledWorker struct {
+	NIK  string `json:"nik"`
+	Nama string `json:"nama"`
+	Upah int64  `json:"upah"`
+}
+
+type underreportedWorker struct {
+	NIK          string `json:"nik"`
+	Nama         string `json:"nama"`
+	UpahPaid     int64  `json:"upah_paid"`
+	UpahReported int64  `json:"upah_reported"`
+}
+
+func apiDetailOf(d *Detail) apiDetail {
+	out := apiDetail{Detail: d, Unenrolled: make([]unenrolledWorker, len(d.Unenrolled)),
+		Underreported: make([]underreportedWorker, len(d.Underreported))}
+	for i, w := range d.Unenrolled {
+		out.Unenrolled[i] = unenrolledWorker{NIK: w.NIK, Nama: w.Nama, Upah: w.Upah}
+	}
+	for i, w := range d.Underreported {
+		out.Underreported[i] = underreportedWorker{NIK: w.NIK, Nama: w.Nama, UpahPaid: w.UpahPaid, UpahReported: w.UpahReported}
+	}
+	return out
 }

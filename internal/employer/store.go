@@ -41,8 +41,11 @@ type Employer struct {
 	Flags              []flags.Flag   `db:"-" json:"flags"`
 	ShortfallRp        int64          `db:"shortfall_rp" json:"shortfall_rp"`
 	OpenCaseID         *int64         `db:"open_case_id" json:"open_case_id"`
-	FlagsComputedAt    *time.Time     `db:"flags_computed_at" json:"-"`
-	Version            int            `db:"version" json:"version"`
+	// FlagsComputedAt is when a computation last changed the employer's flag summary (codes,
+	// workers, shortfall: employer_status.computed_at, which flags.sql's summarise rewrites
+	// only when it changes, to spare the lists dead rows).
+	FlagsComputedAt time.Time `db:"flags_computed_at" json:"flags_computed_at"`
+	Version         int       `db:"version" json:"version"`
 }
 
 // NPP is one BPJS registration of an employer.

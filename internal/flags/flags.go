@@ -18,6 +18,9 @@ import (
 // Codes in the spec's order.
 var Codes = []string{"PWBD", "PDS_TK", "PDS_UPAH", "PDS_PROGRAM", "MENUNGGAK"}
 
+// CodesSQL is Codes as an SQL array, for ORDER BY array_position(CodesSQL, code).
+const CodesSQL = `ARRAY['PWBD', 'PDS_TK', 'PDS_UPAH', 'PDS_PROGRAM', 'MENUNGGAK']`
+
 //go:embed flags.sql
 var sqlText string
 

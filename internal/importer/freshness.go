@@ -46,3 +46,20 @@ func (im *Importer) Freshness(ctx context.Context, imp *Import) (Freshness, erro
 	}
 	return f, nil
 }
+
+// FlagsState is what the employers list says of the flags it shows (docs/api.md): when an
+// import last settled, and whether every committed import has settled and no employer waits in
+// the queue, i.e. whether the flags listed are all current.
+type FlagsState struct {
+	SettledAt *time.Time `db:"settled_at" json:"flags_settled_at"`
+	Current   bool       `db:"current" json:"flags_current"`
+}
+
+// FlagsState reads the state of the flags of every import.
+func (im *Importer) FlagsState(ctx context.Context) (FlagsState, error) {
+	var s FlagsState
+	err := im.db.GetContext(ctx, &s, `SELECT (SELECT max(settled_at) FROM imports) AS settled_at,
+		NOT EXISTS (SELECT 1 FROM imports WHERE status IN ('committing', 'committed') AND settled_at IS NULL)
+		AND NOT EXISTS (SELECT 1 FROM flag_queue) AS current`)
+	return s, err
+}

@@ -5,6 +5,7 @@
 package importer
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	_ "embed"
@@ -265,20 +266,33 @@ func (im *Importer) Register(ctx context.Context, actorID int64, actor, kind str
 type headCapture struct{ b []byte }
 
 func (h *headCapture) Write(p []byte) (int, error) {
-	if len(h.b) < 8 {
-		h.b = append(h.b, p[:min(len(p), 8-len(h.b))]...)
+	if len(h.b) < sniffLen {
+		h.b = append(h.b, p[:min(len(p), sniffLen-len(h.b))]...)
 	}
 	return len(p), nil
 }
 
+// sniffLen is as much of the head as http.DetectContentType reads.
+const sniffLen = 512
+
 // sniffFormat tells the format by content, never by name: XLSX is a zip; the old binary .xls
-// (an OLE2 file) is refused with a hint; anything else is read as CSV.
+// (an OLE2 file) is refused with a hint; text is read as CSV (its encoding is checked line by
+// line); anything else, a PDF above all, is refused at once with a 415 (docs/api.md) rather
+// than queued to fail on "missing columns".
 func sniffFormat(head []byte) (string, string) {
 	switch {
 	case len(head) >= 4 && string(head[:4]) == "PK\x03\x04":
 		return "xlsx", ""
 	case len(head) >= 8 && string(head[:8]) == "\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1":
 		return "", "import.file.xls"
+	case bytes.HasPrefix(head, []byte("%PDF")):
+		return "", "import.file.pdf"
+	}
+	// DetectContentType calls text anything without control bytes (Latin-1 included, which
+	// the reader then refuses with its line number); images, archives and other binaries
+	// come out as something else.
+	if !strings.HasPrefix(http.DetectContentType(head), "text/") {
+		return "", "import.file.not_csv"
 	}
 	return "csv", ""
 }
