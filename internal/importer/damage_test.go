@@ -9,7 +9,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"testing"
-
 )
 
 // A NIB that a spreadsheet wrote to CSV in scientific notation is told as spreadsheet damage,
@@ -97,4 +96,3 @@ func TestSpreadsheetRoundedNIKsRefused(t *testing.T) {
 		t.Fatalf("original file: %s, %d valid: %v", ok.Status, ok.RowsValid, rowErrors(t, im, ok))
 	}
 }
-
