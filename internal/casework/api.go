@@ -140,6 +140,7 @@ func reply(c *gin.Context, status int, cs *Case, err error) {
 		web.Error(c, err)
 		return
 	}
+	cs.localizeFlags(web.Localizer(c))
 	c.JSON(status, cs)
 }
 
@@ -180,6 +181,9 @@ func (a *API) list(c *gin.Context) {
 	next := ""
 	if len(list) == f.Limit {
 		next = strconv.FormatInt(list[len(list)-1].ID, 10)
+	}
+	for i := range list {
+		list[i].localizeFlags(web.Localizer(c))
 	}
 	c.JSON(http.StatusOK, gin.H{"items": list, "next_cursor": next})
 }

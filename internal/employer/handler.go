@@ -171,6 +171,10 @@ func (h *Handler) apiList(c *gin.Context) {
 	if list == nil {
 		list = []Employer{}
 	}
+	loc := web.Localizer(c)
+	for i := range list {
+		flags.Localize(list[i].Flags, loc)
+	}
 	c.JSON(http.StatusOK, gin.H{"items": list, "next_cursor": next})
 }
 
@@ -191,5 +195,6 @@ func (h *Handler) apiGet(c *gin.Context) {
 	if !show {
 		maskAll(d)
 	}
+	flags.Localize(d.Flags, web.Localizer(c))
 	c.JSON(http.StatusOK, d)
 }
