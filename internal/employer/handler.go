@@ -109,6 +109,9 @@ func (h *Handler) index(c *gin.Context) {
 	exportQuery.Del("cursor")
 	// Whole URLs: html/template would escape the "=" of a query spliced into an href.
 	data["ExportCSV"] = "/employers/export/csv?" + exportQuery.Encode()
+	exportQuery.Set("dialect", web.DialectExcelID)
+	data["ExportCSVExcel"] = "/employers/export/csv?" + exportQuery.Encode()
+	exportQuery.Del("dialect")
 	data["ExportXLSX"] = "/employers/export/xlsx?" + exportQuery.Encode()
 	data["FlagURL"] = func(code string) string {
 		q := url.Values{}
