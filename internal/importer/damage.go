@@ -56,10 +56,16 @@ func newRoundingWatch(index map[string]int) *roundingWatch {
 }
 
 // observe looks at one row's identifiers, valid or not (a rounded NIK may also have become
-// invalid: a serial of 0000).
+// invalid: a serial of 0000). A value in scientific notation has lost its digits too, and
+// counts as rounded.
 func (w *roundingWatch) observe(r *row) {
 	for i, col := range w.cols {
 		s := strings.TrimLeft(r.cell(col).Text, "0")
+		if scientific(s) {
+			w.long[i]++
+			w.zeros[i]++
+			continue
+		}
 		if len(s) < 16 {
 			continue
 		}

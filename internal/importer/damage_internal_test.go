@@ -1,6 +1,37 @@
 package importer
 
-import "testing"
+import (
+	"fmt"
+	"testing"
+)
+
+// watch runs a roundingWatch over one column of values.
+func watch(values []string) string {
+	w := newRoundingWatch(map[string]int{"nik": 0})
+	for _, v := range values {
+		w.observe(&row{cells: []Cell{{Text: v}}, index: map[string]int{"nik": 0}})
+	}
+	return w.rounded()
+}
+
+func TestRoundingWatch(t *testing.T) {
+	honest, rounded, few, science := []string{}, []string{}, []string{}, []string{}
+	for i := range 100 {
+		honest = append(honest, fmt.Sprintf("317101010190%04d", 1+i*37%9999)) // one in ten ends in 0
+		rounded = append(rounded, fmt.Sprintf("317101010190%03d0", i))
+		science = append(science, "3.17101E+15")
+	}
+	few = rounded[:49]
+	for name, c := range map[string]struct {
+		values []string
+		want   string
+	}{"honest": {honest, ""}, "rounded": {rounded, "nik"}, "fewer than 50": {few, ""}, "scientific": {science, "nik"},
+		"short values are not counted": {[]string{"12345678900"}, ""}} {
+		if got := watch(c.values); got != c.want {
+			t.Errorf("%s: %q, want %q", name, got, c.want)
+		}
+	}
+}
 
 func TestScientific(t *testing.T) {
 	for s, want := range map[string]bool{
