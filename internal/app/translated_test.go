@@ -165,6 +165,10 @@ func TestCSVExportDialects(t *testing.T) {
 	if !strings.HasPrefix(cases, "\uFEFFkasus;pemberi_kerja;kode_kelurahan;status;status_teks;") || !strings.Contains(cases, ";open;Terbuka;") {
 		t.Fatalf("cases csv: %.300s", cases)
 	}
+	_, followUps := c.do("GET", "/follow-ups/export/csv?dialect=excel-id", nil, nil)
+	if !strings.HasPrefix(followUps, "\uFEFFkasus;pemberi_kerja;pemeriksa;langkah;langkah_teks;terbit;tenggat;status;status_teks;lewat_tenggat;lewat_tenggat_teks") {
+		t.Fatalf("follow-ups csv: %.300s", followUps)
+	}
 	_, page = c.do("GET", "/cases", nil, nil)
 	if !strings.Contains(page, "dialect=excel-id") {
 		t.Fatal("the case list does not offer the Indonesian Excel CSV")

@@ -75,11 +75,12 @@ func (p *Pages) export(c *gin.Context) {
 	}
 	// Codes stay in their columns for programs; each *_teks column says it in the reader's language.
 	loc := web.Localizer(c)
-	label := func(prefix string, code *string) string {
+	// label names a code of one of the case's lists: case.<list>.<code>.
+	label := func(list string, code *string) string {
 		if code == nil || *code == "" {
 			return ""
 		}
-		return loc.T(prefix + *code)
+		return loc.T("case." + list + "." + *code)
 	}
 	yesNo := func(b bool) string {
 		if b {
@@ -97,8 +98,8 @@ func (p *Pages) export(c *gin.Context) {
 		err = web.Export(c, format, "tindak-lanjut", []string{"kasus", "pemberi_kerja", "pemeriksa", "langkah", "langkah_teks", "terbit", "tenggat", "status", "status_teks", "lewat_tenggat", "lewat_tenggat_teks"},
 			func(add func([]any) error) error {
 				for _, r := range rows {
-					if err := add([]any{r.CaseID, web.SafeCell(r.EmployerName), str(r.Assignee), r.Kind, label("case.kind.", &r.Kind),
-						r.IssuedOn, r.DueOn, r.Status, label("case.fu_status.", &r.Status), r.Overdue, yesNo(r.Overdue)}); err != nil {
+					if err := add([]any{r.CaseID, web.SafeCell(r.EmployerName), str(r.Assignee), r.Kind, label("kind", &r.Kind),
+						r.IssuedOn, r.DueOn, r.Status, label("fu_status", &r.Status), r.Overdue, yesNo(r.Overdue)}); err != nil {
 						return err
 					}
 				}
@@ -114,8 +115,8 @@ func (p *Pages) export(c *gin.Context) {
 						return err
 					}
 					for _, cs := range list {
-						if err := add([]any{cs.ID, web.SafeCell(cs.EmployerName), str(cs.KodeKelurahan), cs.Status, label("case.status.", &cs.Status),
-							str(cs.Assignee), cs.OpenedAt.Format("2006-01-02"), str(cs.Outcome), label("case.outcome.", cs.Outcome), cs.RecoveredWorkers}); err != nil {
+						if err := add([]any{cs.ID, web.SafeCell(cs.EmployerName), str(cs.KodeKelurahan), cs.Status, label("status", &cs.Status),
+							str(cs.Assignee), cs.OpenedAt.Format("2006-01-02"), str(cs.Outcome), label("outcome", cs.Outcome), cs.RecoveredWorkers}); err != nil {
 							return err
 						}
 					}
