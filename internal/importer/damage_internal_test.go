@@ -43,3 +43,13 @@ func TestScientific(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkRoundingWatch: the check's cost per participants row (npp, nik, kpj, …).
+func BenchmarkRoundingWatch(b *testing.B) {
+	index := map[string]int{"npp": 0, "nik": 1, "kpj": 2}
+	w := newRoundingWatch(index)
+	r := &row{cells: []Cell{{Text: "93036256"}, {Text: "3172041910938083"}, {Text: "50159785420"}}, index: index}
+	for b.Loop() {
+		w.observe(r)
+	}
+}
