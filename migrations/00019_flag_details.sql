@@ -1,12 +1,13 @@
 -- +goose Up
 -- Flag details as data (issue 15): the counts, programs and amounts behind a flag, which the
 -- application renders in the reader's language (internal/flags/detail.go), instead of an
--- English sentence written by SQL. The old sentences are dropped: the next computation writes
--- every employer's details again, as removing the record of the figures in force forces it.
+-- English sentence written by SQL. The old sentences are dropped and every employer is queued:
+-- the worker writes the details again in its usual batches (and, with the new scale rule below,
+-- the flags of employers known to BPJS only), without waiting for an import.
 ALTER TABLE employer_flags ALTER COLUMN detail DROP DEFAULT;
 ALTER TABLE employer_flags ALTER COLUMN detail TYPE jsonb USING '{}'::jsonb;
 ALTER TABLE employer_flags ALTER COLUMN detail SET DEFAULT '{}';
-DELETE FROM settings WHERE key = 'flags_computed_with';
+INSERT INTO flag_queue SELECT id FROM employers ON CONFLICT DO NOTHING;
 
 -- One rule for an employer whose scale is unknown (known to BPJS only): its scale is estimated
 -- from its active participants by the BPS bands of workers (1-4 mikro, 5-19 kecil, 20-99
@@ -24,4 +25,4 @@ DROP FUNCTION estimated_scale;
 ALTER TABLE employer_flags ALTER COLUMN detail DROP DEFAULT;
 ALTER TABLE employer_flags ALTER COLUMN detail TYPE text USING '';
 ALTER TABLE employer_flags ALTER COLUMN detail SET DEFAULT '';
-DELETE FROM settings WHERE key = 'flags_computed_with';
+INSERT INTO flag_queue SELECT id FROM employers ON CONFLICT DO NOTHING;
