@@ -134,6 +134,10 @@ func TestEmployerAPIDetailInTheReadersLanguage(t *testing.T) {
 	if !found {
 		t.Fatalf("no MENUNGGAK flag: %+v", e)
 	}
+	res, body := c.do("GET", "/api/v1/employers/"+itoa(id), nil, map[string]string{"Authorization": "Bearer " + tok, "Accept-Language": "en-GB,en"})
+	if res.StatusCode != 200 || !strings.Contains(body, " months in arrears, Rp ") {
+		t.Fatalf("English API: %d %.400s", res.StatusCode, body)
+	}
 }
 
 // TestCSVExportDialects: the default CSV is RFC 4180 (",", no BOM); ?dialect=excel-id is ";"
