@@ -15,13 +15,13 @@ func watch(values []string) string {
 }
 
 func TestRoundingWatch(t *testing.T) {
-	honest, rounded, few, science := []string{}, []string{}, []string{}, []string{}
+	var honest, rounded, science []string
 	for i := range 100 {
 		honest = append(honest, fmt.Sprintf("317101010190%04d", 1+i*37%9999)) // one in ten ends in 0
 		rounded = append(rounded, fmt.Sprintf("317101010190%03d0", i))
 		science = append(science, "3.17101E+15")
 	}
-	few = rounded[:49]
+	few := rounded[:49]
 	for name, c := range map[string]struct {
 		values []string
 		want   string
