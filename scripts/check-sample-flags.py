@@ -15,7 +15,10 @@ def npwp16(s):
     return '0'+s if len(s)==15 else s
 rates={'JKK':D('0.0024'),'JKM':D('0.0030'),'JHT':D('0.057'),'JP':D('0.03')}
 cap=D(10547400); ump=D(5729876)
-mand={'besar':['JKK','JKM','JHT','JP'],'menengah':['JKK','JKM','JHT','JP'],'kecil':['JKK','JKM','JHT'],'mikro':['JKK','JKM'],None:['JKK','JKM']}
+mand={'besar':['JKK','JKM','JHT','JP'],'menengah':['JKK','JKM','JHT','JP'],'kecil':['JKK','JKM','JHT'],'mikro':['JKK','JKM']}
+def estimated(active):
+    # An unknown scale (BPJS only) is estimated from the active participants by the BPS bands.
+    return 'besar' if active>=100 else 'menengah' if active>=20 else 'kecil' if active>=5 else 'mikro'
 def contrib(w,progs):
     w=D(w); t=D(0)
     for p in progs:
@@ -51,10 +54,11 @@ yn=lambda v: v.strip().upper() in ('Y','1','YA')
 out={}
 for k,e in E.items():
     flags={}
-    m=mand[e['skala']]
     A={}
     for b in e['npps']:
         for nik,u in act.get(b['npp'],{}).items(): A[nik]=max(A.get(nik,0),u)
+    skala=e['skala'] or estimated(len(A))
+    m=mand[skala]
     R=e['roster']
     if not e['npps']:
         n=max(e['jp'] or 0,len(R))
@@ -67,7 +71,7 @@ for k,e in E.items():
             n=e['jp']-len(A); flags['PDS_TK']=(n,math.floor(n*contrib(ump,m)))
         under=[]
         for nik,u in A.items():
-            paid = R[nik] if nik in R else (ump if e['skala'] not in ('mikro','kecil') else None)
+            paid = R[nik] if nik in R else (ump if skala not in ('mikro','kecil') else None)
             if paid is not None and paid>u: under.append((paid,u))
         if under: flags['PDS_UPAH']=(len(under),math.floor(sum(contrib(p,m)-contrib(u,m) for p,u in under)))
         progs=set(p for b in e['npps'] for p in ('JKK','JKM','JHT','JP') if yn(b[p.lower()]))

@@ -140,7 +140,7 @@ func TestBrowserCaseJourney(t *testing.T) {
 	inspector := addUser(t, auth.Inspector, "31.75")
 	var employerID int64
 	dbtest.DB(t).Get(&employerID, `SELECT f.employer_id FROM employer_flags f JOIN employers e ON e.id = f.employer_id
-		WHERE f.code = 'PDS_TK' AND f.detail LIKE '%roster%' AND e.kode_kelurahan LIKE '31.75.%'
+		WHERE f.code = 'PDS_TK' AND f.detail ? 'unenrolled' AND e.kode_kelurahan LIKE '31.75.%'
 		AND NOT EXISTS (SELECT 1 FROM cases c WHERE c.employer_id = e.id) ORDER BY f.workers DESC LIMIT 1`)
 	if employerID == 0 {
 		t.Fatal("no PDS_TK employer in Jakarta Timur among the samples")

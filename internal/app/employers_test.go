@@ -199,7 +199,7 @@ func TestEmployerDetailMasksNIKsAndAuditsUnmasking(t *testing.T) {
 	supervisor := addUser(t, auth.Supervisor, "")
 	inspector := addUser(t, auth.Inspector, "")
 	var id int64
-	dbtest.DB(t).Get(&id, `SELECT employer_id FROM employer_flags WHERE code = 'PDS_TK' AND detail LIKE '%roster%' ORDER BY workers DESC LIMIT 1`)
+	dbtest.DB(t).Get(&id, `SELECT employer_id FROM employer_flags WHERE code = 'PDS_TK' AND detail ? 'unenrolled' ORDER BY workers DESC LIMIT 1`)
 
 	var d struct {
 		Unenrolled []struct{ NIK string } `json:"unenrolled"`

@@ -137,6 +137,7 @@ func reply(c *gin.Context, status int, cs *Case, err error) {
 		web.Error(c, err)
 		return
 	}
+	cs.localizeFlags(web.Localizer(c))
 	c.JSON(status, cs)
 }
 
@@ -231,6 +232,7 @@ func (a *API) list(c *gin.Context) {
 	}
 	items := make([]listItem, len(list))
 	for i := range list {
+		list[i].localizeFlags(web.Localizer(c))
 		items[i].Case = list[i]
 	}
 	c.JSON(http.StatusOK, gin.H{"items": items, "next_cursor": next})

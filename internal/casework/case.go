@@ -10,6 +10,7 @@ import (
 	"github.com/lib/pq"
 
 	"patuh/internal/flags"
+	"patuh/internal/i18n"
 )
 
 // The states of a case, in the order of api.md.
@@ -85,6 +86,11 @@ func (c *Case) OpenFlags() []flags.Flag {
 	var out []flags.Flag
 	json.Unmarshal(c.FlagsAtOpen, &out)
 	return out
+}
+
+// localizeFlags renders the frozen flags' details in the reader's language, for the API.
+func (c *Case) localizeFlags(loc *i18n.Localizer) {
+	c.FlagsAtOpen = flags.LocalizeJSON(c.FlagsAtOpen, loc)
 }
 
 // MapURL opens the employer's address in the phone's map app (RFC 5870 geo: URI with a query).

@@ -3,6 +3,7 @@ package casework
 import (
 	"context"
 	"fmt"
+	"net/url"
 	"strings"
 
 	"github.com/gin-gonic/gin"
@@ -40,6 +41,12 @@ func (s *Store) FollowUps(ctx context.Context, u *auth.User, overdueOnly bool) (
 	return out, db.NotFoundOr(err, "casework: follow-ups")
 }
 
+// excelDialect is the query q asking for the Indonesian Excel CSV (web.DialectExcelID).
+func excelDialect(q url.Values) string {
+	q.Set("dialect", web.DialectExcelID)
+	return q.Encode()
+}
+
 // export serves /cases/export/{csv,xlsx} and /follow-ups/export/{csv,xlsx} with the list's filters.
 func (p *Pages) export(c *gin.Context) {
 	format := c.Param("format")
@@ -66,6 +73,21 @@ func (p *Pages) export(c *gin.Context) {
 		}
 		return *p
 	}
+	// Codes stay in their columns for programs; each *_teks column says it in the reader's language.
+	loc := web.Localizer(c)
+	// label names a code of one of the case's lists: case.<list>.<code>.
+	label := func(list string, code *string) string {
+		if code == nil || *code == "" {
+			return ""
+		}
+		return loc.T("case." + list + "." + *code)
+	}
+	yesNo := func(b bool) string {
+		if b {
+			return loc.T("export.yes")
+		}
+		return loc.T("export.no")
+	}
 	var err error
 	if what == "follow-ups" {
 		rows, ferr := p.Store.FollowUps(ctx, u, c.Query("overdue") == "true")
@@ -73,10 +95,11 @@ func (p *Pages) export(c *gin.Context) {
 			web.Error(c, ferr)
 			return
 		}
-		err = web.Export(c, format, "tindak-lanjut", []string{"kasus", "pemberi_kerja", "pemeriksa", "langkah", "terbit", "tenggat", "status", "lewat_tenggat"},
+		err = web.Export(c, format, "tindak-lanjut", []string{"kasus", "pemberi_kerja", "pemeriksa", "langkah", "langkah_teks", "terbit", "tenggat", "status", "status_teks", "lewat_tenggat", "lewat_tenggat_teks"},
 			func(add func([]any) error) error {
 				for _, r := range rows {
-					if err := add([]any{r.CaseID, web.SafeCell(r.EmployerName), str(r.Assignee), r.Kind, r.IssuedOn, r.DueOn, r.Status, r.Overdue}); err != nil {
+					if err := add([]any{r.CaseID, web.SafeCell(r.EmployerName), str(r.Assignee), r.Kind, label("kind", &r.Kind),
+						r.IssuedOn, r.DueOn, r.Status, label("fu_status", &r.Status), r.Overdue, yesNo(r.Overdue)}); err != nil {
 						return err
 					}
 				}
@@ -84,7 +107,7 @@ func (p *Pages) export(c *gin.Context) {
 			})
 	} else {
 		f := ListFilter{Status: c.Query("status"), Assignee: c.Query("assignee"), Area: c.Query("area"), Overdue: c.Query("overdue") == "true", Limit: 1000}
-		err = web.Export(c, format, "kasus", []string{"kasus", "pemberi_kerja", "kode_kelurahan", "status", "pemeriksa", "dibuka", "hasil", "pekerja_terdaftar_kembali"},
+		err = web.Export(c, format, "kasus", []string{"kasus", "pemberi_kerja", "kode_kelurahan", "status", "status_teks", "pemeriksa", "dibuka", "hasil", "hasil_teks", "pekerja_terdaftar_kembali"},
 			func(add func([]any) error) error {
 				for {
 					list, err := p.Store.List(ctx, u, f)
@@ -92,8 +115,8 @@ func (p *Pages) export(c *gin.Context) {
 						return err
 					}
 					for _, cs := range list {
-						if err := add([]any{cs.ID, web.SafeCell(cs.EmployerName), str(cs.KodeKelurahan), cs.Status, str(cs.Assignee),
-							cs.OpenedAt.Format("2006-01-02"), str(cs.Outcome), cs.RecoveredWorkers}); err != nil {
+						if err := add([]any{cs.ID, web.SafeCell(cs.EmployerName), str(cs.KodeKelurahan), cs.Status, label("status", &cs.Status),
+							str(cs.Assignee), cs.OpenedAt.Format("2006-01-02"), str(cs.Outcome), label("outcome", cs.Outcome), cs.RecoveredWorkers}); err != nil {
 							return err
 						}
 					}

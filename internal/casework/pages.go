@@ -64,7 +64,8 @@ func (p *Pages) index(c *gin.Context) {
 	}
 	web.HTML(c, http.StatusOK, "cases/index", gin.H{"Cases": list, "Filter": f,
 		"ExportCSV": "/cases/export/csv?" + c.Request.URL.RawQuery, "ExportXLSX": "/cases/export/xlsx?" + c.Request.URL.RawQuery,
-		"Statuses": Statuses})
+		"ExportCSVExcel": "/cases/export/csv?" + excelDialect(c.Request.URL.Query()),
+		"Statuses":       Statuses})
 }
 
 func (p *Pages) open(c *gin.Context) {

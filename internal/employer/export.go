@@ -11,13 +11,15 @@ import (
 	"patuh/internal/audit"
 	"patuh/internal/auth"
 	"patuh/internal/db"
+	"patuh/internal/i18n"
 	"patuh/internal/web"
 )
 
+// The flag codes are for programs; flags_teks names them in the reader's language.
 var exportHeader = []string{"id", "nib", "npwp", "nama", "kode_kelurahan", "kelurahan", "kecamatan", "skala",
-	"jumlah_pekerja", "peserta_aktif", "flags", "kekurangan_iuran_rp", "npp"}
+	"jumlah_pekerja", "peserta_aktif", "flags", "flags_teks", "kekurangan_iuran_rp", "npp"}
 
-func exportRow(e Employer) []any {
+func exportRow(e Employer, loc *i18n.Localizer) []any {
 	str := func(p *string) string {
 		if p == nil {
 			return ""
@@ -29,8 +31,16 @@ func exportRow(e Employer) []any {
 		workers = strconv.Itoa(*e.JumlahPekerja)
 	}
 	return []any{e.ID, str(e.NIB), str(e.NPWP), web.SafeCell(e.Nama), str(e.KodeKelurahan), web.SafeCell(e.Kelurahan),
-		web.SafeCell(e.Kecamatan), str(e.Skala), workers, e.ActiveParticipants, strings.Join(e.FlagCodes, " "), e.ShortfallRp,
-		strings.Join(e.NPPs, " ")}
+		web.SafeCell(e.Kecamatan), str(e.Skala), workers, e.ActiveParticipants, strings.Join(e.FlagCodes, " "), flagNames(e.FlagCodes, loc),
+		e.ShortfallRp, strings.Join(e.NPPs, " ")}
+}
+
+func flagNames(codes []string, loc *i18n.Localizer) string {
+	names := make([]string, len(codes))
+	for i, code := range codes {
+		names[i] = loc.T("flag." + strings.ToLower(code) + ".name")
+	}
+	return strings.Join(names, "; ")
 }
 
 // export streams the whole filtered list, page by page, as CSV or XLSX. Identifiers are
@@ -50,6 +60,7 @@ func (h *Handler) export(c *gin.Context) {
 	}
 	f.Limit = 1000
 	ctx := c.Request.Context()
+	loc := web.Localizer(c)
 	if err := db.WithTx(ctx, h.DB, func(tx *sqlx.Tx) error {
 		return audit.Record(ctx, tx, audit.Entry{ActorID: u.ID, Actor: u.Username, Action: "employer.exported", Entity: "employer",
 			Detail: map[string]any{"format": format, "query": c.Request.URL.RawQuery}})
@@ -64,7 +75,7 @@ func (h *Handler) export(c *gin.Context) {
 				return err
 			}
 			for _, e := range list {
-				if err := add(exportRow(e)); err != nil {
+				if err := add(exportRow(e, loc)); err != nil {
 					return err
 				}
 			}

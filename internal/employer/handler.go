@@ -113,6 +113,9 @@ func (h *Handler) index(c *gin.Context) {
 	exportQuery.Del("cursor")
 	// Whole URLs: html/template would escape the "=" of a query spliced into an href.
 	data["ExportCSV"] = "/employers/export/csv?" + exportQuery.Encode()
+	exportQuery.Set("dialect", web.DialectExcelID)
+	data["ExportCSVExcel"] = "/employers/export/csv?" + exportQuery.Encode()
+	exportQuery.Del("dialect")
 	data["ExportXLSX"] = "/employers/export/xlsx?" + exportQuery.Encode()
 	data["FlagURL"] = func(code string) string {
 		q := url.Values{}
@@ -175,6 +178,10 @@ func (h *Handler) apiList(c *gin.Context) {
 	if list == nil {
 		list = []Employer{}
 	}
+	loc := web.Localizer(c)
+	for i := range list {
+		flags.Localize(list[i].Flags, loc)
+	}
 	body := gin.H{"items": list, "next_cursor": next}
 	// An integrator who just saw an import committed compares its own import's settled_at, or
 	// this list's flags_settled_at, before trusting the flags (docs/api.md, Imports).
@@ -206,6 +213,7 @@ func (h *Handler) apiGet(c *gin.Context) {
 	if !show {
 		maskAll(d)
 	}
+	flags.Localize(d.Flags, web.Localizer(c))
 	c.JSON(http.StatusOK, apiDetailOf(d))
 }
 

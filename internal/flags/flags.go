@@ -27,13 +27,16 @@ var sqlText string
 var queries = db.MustQueries(sqlText, "rates", "load-rates", "active", "index-active", "facts", "index-facts", "clear",
 	"pwbd", "pds-tk-roster", "pds-tk-reported", "pds-upah", "pds-program", "menunggak", "summarise", "refresh-counts", "unenrolled", "underreported")
 
-// Flag is one flag raised against an employer.
+// Flag is one flag raised against an employer. Data is what the rules found (stored);
+// Detail is it in words, in the reader's language, filled by Localize before it is shown
+// (docs/api.md keeps detail as text; detail_data is the same as data).
 type Flag struct {
 	EmployerID  int64  `db:"employer_id" json:"-"`
 	Code        string `db:"code" json:"code"`
 	Workers     int    `db:"workers" json:"workers"`
 	ShortfallRp int64  `db:"shortfall_rp" json:"shortfall_rp"`
-	Detail      string `db:"detail" json:"detail"`
+	Detail      string `db:"-" json:"detail"`
+	Data        Detail `db:"detail" json:"detail_data"`
 }
 
 // PrepareTargets creates the transaction's flag_targets table; the caller fills it with the

@@ -32,9 +32,16 @@ CREATE INDEX ON flag_active (employer_id, nik);
 ANALYZE flag_active;
 
 -- name: facts
--- One row per target: what the rules need to know about the employer.
+-- One row per target: what the rules need to know about the employer. scale is the register's,
+-- or for an employer known to BPJS only the one estimated from its active participants
+-- (estimated_scale, migration 00019); every rule reads scale, never skala. scale_note is added
+-- to each flag's detail so that the reader sees the scale was estimated.
 CREATE TEMP TABLE flag_facts ON COMMIT DROP AS
-SELECT e.id, e.skala, e.kode_kelurahan, e.jumlah_pekerja, mandatory_programs(e.skala) AS mandatory,
+SELECT x.*, mandatory_programs(x.scale) AS mandatory,
+       CASE WHEN x.skala IS NULL THEN jsonb_build_object('estimated_skala', x.scale, 'active', x.active)
+            ELSE '{}'::jsonb END AS scale_note
+FROM (
+SELECT e.id, e.skala, coalesce(e.skala, estimated_scale(coalesce(a.n, 0))) AS scale, e.kode_kelurahan, e.jumlah_pekerja,
        coalesce(n.npps, 0) AS npps, coalesce(n.programs, '{}') AS programs,
        coalesce(n.max_months, 0) AS max_months, coalesce(n.arrears_rp, 0) AS arrears_rp,
        coalesce(w.n, 0) AS roster, coalesce(a.n, 0) AS active
@@ -50,7 +57,8 @@ LEFT JOIN (
 LEFT JOIN (
     SELECT employer_id, count(*) AS n FROM workers WHERE employer_id IN (SELECT id FROM flag_targets) GROUP BY employer_id
 ) w ON w.employer_id = e.id
-LEFT JOIN (SELECT employer_id, count(*) AS n FROM flag_active GROUP BY employer_id) a ON a.employer_id = e.id;
+LEFT JOIN (SELECT employer_id, count(*) AS n FROM flag_active GROUP BY employer_id) a ON a.employer_id = e.id
+) x;
 
 -- name: index-facts
 CREATE UNIQUE INDEX ON flag_facts (id);
@@ -66,7 +74,7 @@ ALTER TABLE flag_new ADD PRIMARY KEY (employer_id, code);
 -- Workers but no NPP: the reported workforce or the roster, whichever is larger, at the UMP.
 INSERT INTO flag_new (employer_id, code, workers, shortfall_rp, detail)
 SELECT f.id, 'PWBD', w.n, floor(w.n * contribution(r.ump, f.mandatory, r.jkk, r.jkm, r.jht, r.jp, r.jp_cap)),
-       format('reported workforce %s, roster %s, no NPP', coalesce(f.jumlah_pekerja, 0), f.roster)
+       jsonb_build_object('reported', coalesce(f.jumlah_pekerja, 0), 'roster', f.roster) || f.scale_note
 FROM flag_facts f, flag_rates r, LATERAL (SELECT greatest(coalesce(f.jumlah_pekerja, 0), f.roster) AS n) w
 WHERE f.npps = 0 AND w.n >= 1;
 
@@ -74,39 +82,39 @@ WHERE f.npps = 0 AND w.n >= 1;
 -- Roster workers who are not active participants, at their roster wage.
 INSERT INTO flag_new (employer_id, code, workers, shortfall_rp, detail)
 SELECT f.id, 'PDS_TK', count(*), floor(sum(contribution(w.upah, f.mandatory, r.jkk, r.jkm, r.jht, r.jp, r.jp_cap))),
-       format('%s of %s roster workers not active participants', count(*), f.roster)
+       jsonb_build_object('unenrolled', count(*), 'roster', f.roster) || f.scale_note
 FROM flag_facts f
 CROSS JOIN flag_rates r
 JOIN workers w ON w.employer_id = f.id
 WHERE f.npps > 0 AND f.roster > 0
   AND NOT EXISTS (SELECT 1 FROM flag_active a WHERE a.employer_id = f.id AND a.nik = w.nik)
-GROUP BY f.id, f.roster;
+GROUP BY f.id, f.roster, f.scale_note;
 
 -- name: pds-tk-reported
 -- Without a roster: reported workforce minus active participants, at the UMP.
 INSERT INTO flag_new (employer_id, code, workers, shortfall_rp, detail)
 SELECT f.id, 'PDS_TK', f.jumlah_pekerja - f.active,
        floor((f.jumlah_pekerja - f.active) * contribution(r.ump, f.mandatory, r.jkk, r.jkm, r.jht, r.jp, r.jp_cap)),
-       format('reported workforce %s, active participants %s, no roster', f.jumlah_pekerja, f.active)
+       jsonb_build_object('reported', f.jumlah_pekerja, 'active', f.active) || f.scale_note
 FROM flag_facts f, flag_rates r
 WHERE f.npps > 0 AND f.roster = 0 AND f.jumlah_pekerja - f.active > 0;
 
 -- name: pds-upah
 -- Active participants reported below their roster wage, or (not on the roster) below the UMP
--- where the UMP binds: not for mikro and kecil.
+-- where the UMP binds: not for mikro and kecil (known or estimated).
 INSERT INTO flag_new (employer_id, code, workers, shortfall_rp, detail)
 SELECT f.id, 'PDS_UPAH', count(*),
        floor(sum(contribution(p.paid, f.mandatory, r.jkk, r.jkm, r.jht, r.jp, r.jp_cap)
                - contribution(a.upah, f.mandatory, r.jkk, r.jkm, r.jht, r.jp, r.jp_cap))),
-       format('%s participants reported below the wage paid', count(*))
+       jsonb_build_object('underreported', count(*)) || f.scale_note
 FROM flag_facts f
 CROSS JOIN flag_rates r
 JOIN flag_active a ON a.employer_id = f.id
 LEFT JOIN workers w ON w.employer_id = f.id AND w.nik = a.nik
 CROSS JOIN LATERAL (SELECT CASE WHEN w.nik IS NOT NULL THEN w.upah
-                                WHEN coalesce(f.skala, '') NOT IN ('mikro', 'kecil') THEN r.ump END AS paid) p
+                                WHEN f.scale NOT IN ('mikro', 'kecil') THEN r.ump END AS paid) p
 WHERE f.npps > 0 AND p.paid > a.upah
-GROUP BY f.id;
+GROUP BY f.id, f.scale_note;
 
 -- name: pds-program
 -- Programs mandatory for the scale that none of the NPPs has, on every active participant's wage.
@@ -114,7 +122,7 @@ INSERT INTO flag_new (employer_id, code, workers, shortfall_rp, detail)
 SELECT f.id, 'PDS_PROGRAM', f.active,
        floor(coalesce((SELECT sum(contribution(a.upah, m.missing, r.jkk, r.jkm, r.jht, r.jp, r.jp_cap))
                        FROM flag_active a WHERE a.employer_id = f.id), 0)),
-       'missing programs: ' || array_to_string(m.missing, ', ')
+       jsonb_build_object('missing', to_jsonb(m.missing)) || f.scale_note
 FROM flag_facts f
 CROSS JOIN flag_rates r
 CROSS JOIN LATERAL (SELECT ARRAY(SELECT p FROM unnest(f.mandatory) p WHERE NOT p = ANY (f.programs)) AS missing) m
@@ -124,7 +132,7 @@ WHERE f.npps > 0 AND cardinality(m.missing) > 0;
 -- Arrears: the monthly amount is the arrears divided by the months.
 INSERT INTO flag_new (employer_id, code, workers, shortfall_rp, detail)
 SELECT f.id, 'MENUNGGAK', 0, floor(f.arrears_rp::numeric / f.max_months),
-       format('%s months in arrears, Rp %s', f.max_months, f.arrears_rp)
+       jsonb_build_object('months', f.max_months, 'arrears_rp', f.arrears_rp)
 FROM flag_facts f, flag_rates r
 WHERE f.npps > 0 AND f.max_months >= r.menunggak_min_months AND f.max_months > 0;
 
@@ -195,7 +203,8 @@ ORDER BY w.upah DESC, w.nik;
 
 -- name: underreported
 -- The evidence behind PDS_UPAH: active participants of employer $1 reported below the roster
--- wage, or below the UMP in force on $2 where it binds. The same rule as pds-upah.
+-- wage, or below the UMP in force on $2 where it binds. The same rule as pds-upah, with the
+-- same scale: the register's, else the one estimated from the active participants.
 WITH a AS (
     SELECT p.nik, max(p.upah) AS upah, min(p.nama) AS nama
     FROM bpjs_employers b
@@ -210,7 +219,7 @@ JOIN employers e ON e.id = $1
 LEFT JOIN workers w ON w.employer_id = $1 AND w.nik = a.nik
 CROSS JOIN LATERAL (
     SELECT CASE WHEN w.nik IS NOT NULL THEN w.upah
-                WHEN coalesce(e.skala, '') NOT IN ('mikro', 'kecil')
+                WHEN coalesce(e.skala, estimated_scale((SELECT count(*) FROM a))) NOT IN ('mikro', 'kecil')
                 THEN (SELECT amount FROM minimum_wages WHERE valid_from <= $2 ORDER BY valid_from DESC LIMIT 1)
            END AS paid) x
 WHERE x.paid > a.upah

@@ -171,9 +171,10 @@ func (r *row) parsed(col string, required bool, parse func(string) (string, stri
 	return v
 }
 
-// ident is parsed for identifiers, which an Excel number cell has already damaged.
+// ident is parsed for identifiers, which an Excel number cell, or a number a spreadsheet wrote
+// to CSV in scientific notation, has already damaged.
 func (r *row) ident(col string, required bool, parse func(string) (string, string)) any {
-	if c := r.cell(col); c.Number {
+	if c := r.cell(col); c.Number || scientific(c.Text) {
 		r.fail(col, c.Text, "import.err.excel_number")
 		return nil
 	}

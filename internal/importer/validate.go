@@ -91,6 +91,7 @@ func (im *Importer) validate(ctx context.Context, imp *Import) error {
 		warnings++
 	}
 	r := &row{index: index, regions: regions}
+	watch := newRoundingWatch(index)
 	if kind.Name == "workers" {
 		// A roster row must name an employer already known: the register's keys fit in memory
 		// (their number is bounded by the register, not by the file).
@@ -128,6 +129,7 @@ func (im *Importer) validate(ctx context.Context, imp *Import) error {
 			total++
 			r.line, r.cells, r.errs = line, cells, r.errs[:0]
 			parsed := kind.parse(r)
+			watch.observe(r)
 			if len(r.errs) > 0 {
 				invalid++
 				for _, e := range r.errs {
@@ -213,6 +215,11 @@ func (im *Importer) validate(ctx context.Context, imp *Import) error {
 		return err
 	}
 	errCopy.Close()
+	// A file whose identifiers a spreadsheet rounded is refused whole, whatever
+	// auto_commit_max_invalid allows: its rounded NIKs would pass one by one (damage.go).
+	if col := watch.rounded(); col != "" {
+		return im.fail(ctx, imp, "import.file.spreadsheet_rounded", col)
+	}
 	status := "needs_review"
 	limit := 0.0
 	if imp.AutoCommitMaxInvalid != nil {

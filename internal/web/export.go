@@ -9,14 +9,29 @@ import (
 	"github.com/xuri/excelize/v2"
 )
 
+// DialectExcelID (?dialect=excel-id) asks for the CSV that Excel in an Indonesian locale opens
+// in columns: ";" between values (its list separator, "," being the decimal one) and a UTF-8
+// byte order mark (without it Excel reads the file as ANSI and garbles names). The default
+// stays RFC 4180: "," and no mark, for programs.
+const DialectExcelID = "excel-id"
+
 // Export streams rows as CSV or XLSX (format "csv" or "xlsx") under a dated file name. each
 // calls add once per row; text values should already have passed SafeCell. Identifiers are
 // expected as strings so that Excel keeps every digit.
 func Export(c *gin.Context, format, name string, header []string, each func(add func([]any) error) error) error {
-	c.Header("Content-Disposition", `attachment; filename="`+name+"-"+time.Now().Format("2006-01-02")+"."+format+`"`)
+	excelID := format == "csv" && c.Query("dialect") == DialectExcelID
+	suffix := ""
+	if excelID {
+		suffix = "-excel"
+	}
+	c.Header("Content-Disposition", `attachment; filename="`+name+"-"+time.Now().Format("2006-01-02")+suffix+"."+format+`"`)
 	if format == "csv" {
 		c.Header("Content-Type", "text/csv; charset=utf-8")
 		w := csv.NewWriter(c.Writer)
+		if excelID {
+			c.Writer.WriteString("\uFEFF")
+			w.Comma = ';'
+		}
 		w.Write(header)
 		err := each(func(row []any) error {
 			rec := make([]string, len(row))

@@ -113,6 +113,8 @@ func funcs(loc *i18n.Localizer) template.FuncMap {
 		"langs":     func() []string { return i18n.Languages },
 		"hasPrefix": strings.HasPrefix,
 		"lower":     strings.ToLower,
+		// localize renders a value that knows its words (a flag's detail) in the page's language.
+		"localize": func(v interface{ Text(*i18n.Localizer) string }) string { return v.Text(loc) },
 		// dict passes several values to a partial: dict "Key" value "Key2" value2.
 		"dict": func(pairs ...any) map[string]any {
 			m := make(map[string]any, len(pairs)/2)
