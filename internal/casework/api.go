@@ -172,6 +172,10 @@ func (a *API) list(c *gin.Context) {
 		f.Limit = l
 	}
 	f.After, _ = strconv.ParseInt(c.Query("cursor"), 10, 64)
+	if err := a.Store.CheckFilter(c.Request.Context(), auth.Current(c), &f); err != nil {
+		web.Error(c, err)
+		return
+	}
 	list, err := a.Store.List(c.Request.Context(), auth.Current(c), f)
 	if err != nil {
 		web.Error(c, err)
@@ -268,9 +272,12 @@ func (a *API) close(c *gin.Context) {
 		Outcome string `json:"outcome" validate:"required"`
 		Note    string `json:"note" validate:"max=4000"`
 		Version int    `json:"version" validate:"required,gt=0"`
+		// Confirm: close although the employer is still flagged (else 422 naming "confirm").
+		Confirm bool `json:"confirm"`
 	}
 	if id, ok := a.visibleCase(c); ok && a.bind(c, &body) {
-		cs, err := a.Store.Close(c.Request.Context(), auth.Current(c), id, body.Outcome, body.Note, body.Version)
+		cs, err := a.Store.Close(c.Request.Context(), auth.Current(c), id,
+			Closing{Outcome: body.Outcome, Note: body.Note, Version: body.Version, Confirm: body.Confirm})
 		reply(c, http.StatusOK, cs, err)
 	}
 }

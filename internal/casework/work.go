@@ -37,6 +37,9 @@ func (s *Store) AddFollowUp(ctx context.Context, u *auth.User, id int64, kind, i
 		if err := mayAct(u, c); err != nil {
 			return nil, err
 		}
+		if err := s.checkIssued(c, issued); err != nil {
+			return nil, err
+		}
 		var r rule
 		if err := tx.GetContext(ctx, &r, `SELECT kind, position, days, day_kind FROM follow_up_rules WHERE kind = $1`, kind); err != nil {
 			return nil, apperr.Fields(map[string]string{"kind": "case.follow_up_kind_invalid"})
@@ -81,6 +84,32 @@ func (s *Store) AddFollowUp(ctx context.Context, u *auth.User, id int64, kind, i
 	return s.Get(ctx, id, u)
 }
 
+// MaxIssueAhead is how far ahead a follow-up may be dated: a letter prepared for Monday on a
+// Friday, not one dated weeks ahead by a slip of the date picker (issue 16).
+const MaxIssueAhead = 7
+
+// jakarta is the office's day: a case opened at 06:00 WIB opened that day, not the day before in UTC.
+var jakarta = func() *time.Location {
+	if loc, err := time.LoadLocation("Asia/Jakarta"); err == nil {
+		return loc
+	}
+	return time.FixedZone("WIB", 7*3600)
+}()
+
+// checkIssued refuses a follow-up dated before the case opened or more than MaxIssueAhead days
+// after today.
+func (s *Store) checkIssued(c *Case, issued time.Time) error {
+	opened := c.OpenedAt.In(jakarta).Format("2006-01-02")
+	day := issued.Format("2006-01-02")
+	if day < opened {
+		return apperr.Fields(map[string]string{"issued_on": "case.issued_before_open"})
+	}
+	if day > s.Now().In(jakarta).AddDate(0, 0, MaxIssueAhead).Format("2006-01-02") {
+		return apperr.Fields(map[string]string{"issued_on": "case.issued_too_far"})
+	}
+	return nil
+}
+
 // SetFollowUpStatus marks a follow-up fulfilled or lapsed; the follow-up's own version guards it.
 func (s *Store) SetFollowUpStatus(ctx context.Context, u *auth.User, id, followUpID int64, status string, version int) (*Case, error) {
 	if status != "open" && status != "fulfilled" && status != "lapsed" {
@@ -94,8 +123,13 @@ func (s *Store) SetFollowUpStatus(ctx context.Context, u *auth.User, id, followU
 		if err := mayAct(u, c); err != nil {
 			return nil, err
 		}
-		res, err := tx.ExecContext(ctx, `UPDATE follow_ups SET status = $3, version = version + 1
-			WHERE id = $2 AND case_id = $1 AND version = $4`, id, followUpID, status, version)
+		// A closed case's follow-ups were ended with it; nothing of it is live any more.
+		if c.Status == StatusClosed {
+			return nil, apperr.New(apperr.Conflict, "case.transition_refused")
+		}
+		res, err := tx.ExecContext(ctx, `UPDATE follow_ups SET status = $3, version = version + 1,
+			ended_at = CASE WHEN $3 = 'open' THEN NULL ELSE now() END
+			WHERE id = $2 AND case_id = $1 AND version = $4 AND status <> 'cancelled'`, id, followUpID, status, version)
 		if err != nil {
 			return nil, err
 		}
