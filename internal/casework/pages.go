@@ -71,7 +71,7 @@ func (p *Pages) renderIndex(c *gin.Context, status int, f ListFilter, fields map
 	data := gin.H{"Filter": f, "AreaText": areaText, "AssigneeText": assigneeText, "Fields": map[string]string{},
 		"ExportCSV": "/cases/export/csv?" + c.Request.URL.RawQuery, "ExportXLSX": "/cases/export/xlsx?" + c.Request.URL.RawQuery,
 		"Statuses": []string{StatusOpen, StatusAssigned, StatusInspected, StatusFollowUp, StatusAwaitingClosure, StatusClosed},
-		"Back": c.Request.URL.RequestURI(), "Ticked": strings.Join(ticked, "\n")}
+		"Back":     c.Request.URL.RequestURI(), "Ticked": strings.Join(ticked, "\n")}
 	suggestions, err := regions.Suggest(ctx, p.Store.db, u.AreaPattern())
 	if err != nil {
 		web.Error(c, err)
@@ -282,7 +282,7 @@ func (p *Pages) render(c *gin.Context, cs *Case, status int, problem error, form
 		"NextFollowUp": next, "Kinds": kinds, "Outcomes": Outcomes, "Today": time.Now().Format("2006-01-02"),
 		"IsLead": u.MaySeeAll(), "IsAssignee": cs.AssigneeID != nil && *cs.AssigneeID == u.ID, "Form": form,
 		"VisitKinds": VisitKinds, "ClientID": newClientID(), "Fields": map[string]string{},
-		"OpenedOn": cs.OpenedAt.In(jakarta).Format("2006-01-02"),
+		"OpenedOn":    cs.OpenedAt.In(jakarta).Format("2006-01-02"),
 		"LatestIssue": p.Store.Now().In(jakarta).AddDate(0, 0, MaxIssueAhead).Format("2006-01-02")}
 	if u.MaySeeAll() && cs.Status != StatusClosed {
 		if data["Summary"], err = p.Store.summary(ctx, p.Store.db, cs); err != nil {

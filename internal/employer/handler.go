@@ -3,7 +3,7 @@ package employer
 import (
 	"net/http"
 	"net/url"
-		"slices"
+	"slices"
 	"strconv"
 	"time"
 
@@ -33,7 +33,6 @@ func (h *Handler) Register(pages, api *gin.RouterGroup) {
 }
 
 var scales = []string{"mikro", "kecil", "menengah", "besar"}
-
 
 // filterFrom reads and checks the list filters of a request. The area may be typed as a name
 // or a code (regions.Resolve); the filter carries the code.
