@@ -1,14 +1,21 @@
 package casework_test
 
 import (
+	"bytes"
 	"context"
+	"os/exec"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/lib/pq"
+
 	"patuh/internal/apperr"
+	"patuh/internal/auth"
 	"patuh/internal/casework"
 	"patuh/internal/db/dbtest"
+	"patuh/internal/letters"
 )
 
 // Issue 16: closing a case whose employer is still flagged asks first, and ends the
@@ -131,4 +138,105 @@ func closeLeftovers(t *testing.T, employerID int64) {
 		WHERE employer_id = $1 AND status <> 'closed'`, employerID); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// Issue 16: letters are numbered from the admin's format with a sequence per office and year,
+// taken atomically (two letters issued at once get two numbers), name the findings in words
+// and are signed by the officer with position and NIP.
+func TestLetterNumbersAndSigner(t *testing.T) {
+	ctx := context.Background()
+	w := setup(t)
+	s := w.store
+	d := dbtest.DB(t)
+	closeLeftovers(t, w.employerID)
+	if err := letters.SetSetting(ctx, d, "test", "letter_number_format", "B/{seq:3}/{kind}/{office}/{month}/{year}"); err != nil {
+		t.Fatal(err)
+	}
+	defer letters.SetSetting(ctx, d, "test", "letter_number_format", letters.DefaultNumberFormat)
+	if err := letters.SetSetting(ctx, d, "test", "letter_number_format", "{kind}/{year}"); err == nil {
+		t.Fatal("a format without {seq} accepted")
+	}
+	users := auth.NewStore(d, "test-secret")
+	if err := users.SetSigner(ctx, "test", "insp.timur", "Pengawas Ketenagakerjaan Ahli Pertama", "1990010120150110"); err == nil {
+		t.Fatal("a 16-digit NIP accepted")
+	}
+	if err := users.SetSigner(ctx, "test", "insp.timur", "Pengawas Ketenagakerjaan Ahli Pertama", "199001012015011001"); err != nil {
+		t.Fatal(err)
+	}
+	var other int64
+	d.Get(&other, `INSERT INTO employers (nama, kode_kelurahan, from_complaint) VALUES ('Toko Kedua', '31.75.01.1001', true) RETURNING id`)
+	var ids []int64
+	for _, e := range []int64{w.employerID, other} {
+		c, err := s.Open(ctx, w.supervisor, e, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		backdate(t, c.ID)
+		// What the case froze depends on the shared database's earlier tests: freeze a known finding.
+		d.Exec(`UPDATE cases SET flags_at_open = '[{"employer_id": 0, "code": "PDS_TK", "workers": 2, "shortfall_rp": 1100000,
+			"detail": "2 of 3 roster workers not active participants"}, {"employer_id": 0, "code": "PDS_PROGRAM", "workers": 1,
+			"shortfall_rp": 0, "detail": "missing programs: JP"}]' WHERE id = $1`, c.ID)
+		if _, err := s.Assign(ctx, w.supervisor, c.ID, "insp.timur", c.Version); err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, c.ID)
+	}
+	errs := make(chan error, 2)
+	for _, id := range ids {
+		go func() {
+			_, err := s.AddFollowUp(ctx, w.timur, id, "teguran_1", "2026-11-23", "", "", 0)
+			errs <- err
+		}()
+	}
+	for range ids {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	var numbers []string
+	d.Select(&numbers, `SELECT l.number FROM follow_up_letters l JOIN follow_ups f ON f.id = l.follow_up_id
+		WHERE f.case_id = ANY ($1) ORDER BY l.number`, pq.Array(ids))
+	if len(numbers) != 2 || numbers[0] == numbers[1] || !strings.HasPrefix(numbers[0], "B/") || !strings.HasSuffix(numbers[0], "/TEG-I/BPJSTK-DKI/XI/2026") {
+		t.Fatalf("letter numbers %v", numbers)
+	}
+	a, _ := strconv.Atoi(strings.Split(numbers[0], "/")[1])
+	b, _ := strconv.Atoi(strings.Split(numbers[1], "/")[1])
+	if b != a+1 {
+		t.Fatalf("letter numbers %v are not consecutive", numbers)
+	}
+	c, _ := s.Get(ctx, ids[0], w.timur)
+	pdf, err := s.Letter(ctx, w.timur, c.ID, c.FollowUps[0].ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := pdfToText(t, pdf)
+	for _, want := range []string{"Nomor : B/", "Sifat : Penting", "Perihal : Teguran Tertulis Pertama", "Sebanyak 2 orang pekerja belum didaftarkan", "program Jaminan Pensiun (JP)",
+		"Pengawas Ketenagakerjaan Ahli Pertama", "insp.timur", "NIP 199001012015011001"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("letter lacks %q:\n%s", want, text)
+		}
+	}
+	if strings.Contains(text, "PDS_TK") || strings.Contains(text, "PDS_PROGRAM") {
+		t.Error("the letter names the flag code")
+	}
+	for _, id := range ids {
+		c, _ := s.Get(ctx, id, w.admin)
+		s.Close(ctx, w.admin, id, casework.Closing{Outcome: "duplicate", Version: c.Version, Confirm: true})
+	}
+}
+
+// pdfToText extracts a letter's text with poppler's pdftotext, whitespace collapsed.
+func pdfToText(t *testing.T, pdf []byte) string {
+	t.Helper()
+	bin, err := exec.LookPath("pdftotext")
+	if err != nil {
+		t.Skip("pdftotext (poppler-utils) not installed")
+	}
+	cmd := exec.Command(bin, "-layout", "-", "-")
+	cmd.Stdin = bytes.NewReader(pdf)
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("pdftotext: %v", err)
+	}
+	return strings.Join(strings.Fields(string(out)), " ")
 }
