@@ -28,6 +28,7 @@ func (a *API) Register(api *gin.RouterGroup) {
 	api.GET("/cases/:id", a.get)
 	api.GET("/cases/:id/suggested-assignee", lead, a.suggest)
 	api.POST("/cases/:id/assign", lead, a.assign)
+	api.POST("/cases/assign", lead, a.assignMany)
 	act := requireMayAct(a.Store) // casework/policy.go
 	api.POST("/cases/:id/visits", act, a.visit)
 	api.POST("/cases/:id/follow-ups", act, a.followUp)
@@ -280,6 +281,27 @@ func (a *API) close(c *gin.Context) {
 			Closing{Outcome: body.Outcome, Note: body.Note, Version: body.Version, Confirm: body.Confirm})
 		reply(c, http.StatusOK, cs, err)
 	}
+}
+
+// assignMany gives several cases to one inspector (AssignMany, as the case list's form does).
+func (a *API) assignMany(c *gin.Context) {
+	var body struct {
+		CaseIDs  []int64 `json:"case_ids" validate:"max=500"`
+		Assignee string  `json:"assignee"`
+	}
+	if !a.bind(c, &body) {
+		return
+	}
+	cases := map[int64]int{}
+	for _, id := range body.CaseIDs {
+		cases[id] = 0
+	}
+	assigned, refused, err := a.Store.AssignMany(c.Request.Context(), auth.Current(c), cases, body.Assignee)
+	if err != nil {
+		web.Error(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"assigned": assigned, "refused": refused})
 }
 
 func (a *API) requestClosure(c *gin.Context) {
