@@ -113,8 +113,30 @@ func TestBrowserBulkOpenSkipsCompliantEmployers(t *testing.T) {
 	if got := count(t, `SELECT count(*) FROM cases`) - before; got != want {
 		t.Fatalf("opened %d, want %d", got, want)
 	}
+	// The cases just opened are given to one inspector at once (issue 16: bulk assignment).
+	inspector := addUser(t, auth.Inspector, "31.75")
+	browsertest.Run(t, desk,
+		chromedp.Navigate(srv.URL+"/cases?status=open&area=Matraman"),
+		chromedp.WaitVisible(chromedp.ID("bulk-assign")),
+		chromedp.Click(chromedp.CSS(`#case-list li:nth-child(1) input[name="case"]`)),
+		chromedp.Click(chromedp.CSS(`#case-list li:nth-child(2) input[name="case"]`)),
+		chromedp.SetValue(chromedp.ID("bulk-assignee"), inspector),
+	)
+	browsertest.Screenshot(t, desk, "cases-bulk-assign")
+	browsertest.Run(t, desk,
+		chromedp.Click(chromedp.ID("bulk-assign-button")),
+		chromedp.WaitVisible(chromedp.CSS("p.flash")),
+	)
+	flash, _ = chromedp.Run(desk, chromedp.Text(chromedp.CSS("p.flash")))
+	if !strings.Contains(flash, "2 kasus ditugaskan") {
+		t.Fatalf("bulk assignment flash %q", flash)
+	}
+	if got := count(t, `SELECT count(*) FROM cases c JOIN users u ON u.id = c.assignee_id WHERE u.username = $1 AND c.status = 'assigned'`,
+		inspector); got != 2 {
+		t.Fatalf("%d cases assigned, want 2", got)
+	}
 	// Tidy up for the other tests of the shared database.
-	dbtest.DB(t).Exec(`UPDATE cases SET status = 'closed', outcome = 'duplicate', closed_at = now() WHERE status = 'open'
+	dbtest.DB(t).Exec(`UPDATE cases SET status = 'closed', outcome = 'duplicate', closed_at = now() WHERE status IN ('open', 'assigned')
 		AND employer_id IN (SELECT employer_id FROM employer_status WHERE kode_kecamatan = $1)`, kel)
 }
 
