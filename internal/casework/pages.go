@@ -72,6 +72,9 @@ func (p *Pages) renderIndex(c *gin.Context, status int, f ListFilter, fields map
 		"ExportCSV": "/cases/export/csv?" + c.Request.URL.RawQuery, "ExportXLSX": "/cases/export/xlsx?" + c.Request.URL.RawQuery,
 		"Statuses": []string{StatusOpen, StatusAssigned, StatusInspected, StatusFollowUp, StatusAwaitingClosure, StatusClosed},
 		"Back":     c.Request.URL.RequestURI(), "Ticked": strings.Join(ticked, "\n")}
+	if c.Request.Method != http.MethodGet {
+		data["Back"] = "/cases" // a refused bulk assignment: back to the list, not to the POST
+	}
 	suggestions, err := regions.Suggest(ctx, p.Store.db, u.AreaPattern())
 	if err != nil {
 		web.Error(c, err)
