@@ -9,9 +9,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export GOTOOLCHAIN=go1.27.3
 admin=$(scripts/db.sh)
-db=patuh_bench
+db=${BENCH_DB:-patuh_bench}
 url=$(echo "$admin" | sed -E "s#/postgres([?]|$)#/$db\1#")
-port=8097
+port=${BENCH_PORT:-8097}
 data=.data/bench
 files=.data/bench-files
 
@@ -22,7 +22,7 @@ psql "$admin" -qc "DROP DATABASE IF EXISTS $db WITH (FORCE)" -c "CREATE DATABASE
 rm -rf $files
 export DATABASE_URL=$url PATUH_DATA_DIR=$files PATUH_ADDR=:$port PATUH_LOG_FORMAT=text
 bin/patuh migrate >/dev/null
-printf 'benchmark-password\n' | bin/patuh user add --username bench --name Bench --role admin --password-stdin >/dev/null
+printf 'patuh-jakarta-2026-import\n' | bin/patuh user add --username bench --name Bench --role admin --password-stdin >/dev/null
 token=$(bin/patuh token create --username bench 2>/dev/null)
 bin/patuh serve > .data/bench-serve.log 2>&1 &
 server=$!

@@ -30,6 +30,7 @@ import (
 	"patuh/internal/demo"
 	"patuh/internal/flags"
 	"patuh/internal/i18n"
+	"patuh/internal/letters"
 	"patuh/internal/reference"
 )
 
@@ -38,7 +39,7 @@ const usage = `patuh: employer compliance case tracker for DKI Jakarta
 usage:
   patuh serve                       migrate, then serve on PATUH_ADDR (default :8080)
   patuh migrate [up|status]         apply or list the database migrations
-  patuh user add --username U --name "…" --role admin|supervisor|inspector [--area 31.71] [--password-stdin]
+  patuh user add --username U --name "…" --role admin|supervisor|inspector [--area 31.71] [--position "…"] [--nip 18 digits] [--password-stdin]
   patuh user password --username U [--password-stdin]
   patuh user mfa-reset --username U    remove a user's second factor (they enrol again at next login)
   patuh user list                   every user: role, area, state, second factor, last login
@@ -49,6 +50,8 @@ usage:
   patuh token revoke --id N         the token is refused from its next request on
   patuh import --kind employers|workers|bpjs_employers|participants [--auto-commit-max-invalid 0.01] FILE
   patuh seed-demo                   create the demo users (new passwords each run) and sample data
+  patuh setting set KEY VALUE       set a letter setting: letter_number_format ("{seq}/{kind}/{office}/{month}/{year}"),
+                                    letter_office_bpjs, letter_office_disnaker
   patuh flags recompute             recompute every employer's flags (after editing rates by hand)
   patuh audit verify                check the audit log's hash chain and its seals
   patuh audit seal                  seal the audit chain's head now (the server seals every PATUH_AUDIT_SEAL_EVERY rows)
@@ -146,6 +149,15 @@ func run(args []string) error {
 		return importFile(ctx, cfg, d, rest)
 	case "seed-demo":
 		return seedDemo(ctx, cfg, d)
+	case "setting set":
+		if len(rest) != 2 {
+			return fmt.Errorf("usage: patuh setting set KEY VALUE")
+		}
+		if err := letters.SetSetting(ctx, d, "cli", rest[0], rest[1]); err != nil {
+			return err
+		}
+		fmt.Printf("%s = %s\n", rest[0], rest[1])
+		return nil
 	case "flags recompute":
 		start := time.Now()
 		err := db.WithTx(ctx, d, func(tx *sqlx.Tx) error { return flags.RecomputeAll(ctx, tx, time.Now()) })
@@ -287,18 +299,29 @@ func userAdd(ctx context.Context, cfg config.Config, d *sqlx.DB, args []string) 
 	name := fs.String("name", "", "full name")
 	role := fs.String("role", "", "admin, supervisor or inspector")
 	area := fs.String("area", "", "kota or kecamatan code, e.g. 31.71; empty = all of Jakarta")
+	position := fs.String("position", "", "position (jabatan) printed under the signature of the letters the user issues")
+	nip := fs.String("nip", "", "NIP (18 digits) printed under the signature")
 	fromStdin := fs.Bool("password-stdin", false, "read the password from standard input")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if err := auth.CheckSigner(*position, *nip); err != nil {
+		return describe(err)
 	}
 	password, err := readPassword(*fromStdin)
 	if err != nil {
 		return err
 	}
-	u, err := auth.NewStore(d, cfg.Secret).AddUser(ctx, "cli", auth.NewUser{Username: *username, Name: *name,
+	store := auth.NewStore(d, cfg.Secret)
+	u, err := store.AddUser(ctx, "cli", auth.NewUser{Username: *username, Name: *name,
 		Role: auth.Role(*role), Area: *area, Password: password}, false)
 	if err != nil {
 		return describe(err)
+	}
+	if *position != "" || *nip != "" {
+		if err := store.SetSigner(ctx, "cli", u.Username, *position, *nip); err != nil {
+			return describe(err)
+		}
 	}
 	fmt.Printf("user %s (%s) created, id %d\n", u.Username, u.Role, u.ID)
 	return nil

@@ -1,6 +1,8 @@
 package app_test
 
 import (
+	"time"
+
 	"context"
 	"strings"
 	"testing"
@@ -37,6 +39,9 @@ func TestBrowserReferenceJourney(t *testing.T) {
 		WHERE s.kode_kota = '31.75' AND cardinality(s.flag_codes) > 0
 		AND NOT EXISTS (SELECT 1 FROM cases c WHERE c.employer_id = e.id AND c.status <> 'closed') ORDER BY e.id DESC LIMIT 1`)
 	cases := casework.NewStore(d)
+	// The teguran is issued on 28 December, so that its due date crosses New Year (a follow-up
+	// may be issued at most 7 days ahead: the store's day is the 27th).
+	cases.Now = func() time.Time { return time.Date(2026, 12, 27, 9, 0, 0, 0, time.UTC) }
 	cs, err := cases.Open(ctx, spv, employerID, "")
 	if err != nil {
 		t.Fatal(err)

@@ -96,7 +96,8 @@ func TestBrowserAdminUserJourney(t *testing.T) {
 		t.Fatalf("handover intro: %q", intro)
 	}
 	browsertest.Screenshot(t, desk, "admin-user-handover-desktop")
-	browsertest.Run(t, desk, chromedp.Click(chromedp.ID("reassign-submit")), chromedp.WaitVisible(chromedp.CSS("p.flash")))
+	browsertest.Run(t, desk, chromedp.Click(chromedp.ID("reassign-submit")),
+		chromedp.WaitVisible(chromedp.CSS(`p.flash[data-flash="admin_users.reassigned"]`)))
 	if n := count(t, `SELECT count(*) FROM cases c JOIN users u ON u.id = c.assignee_id WHERE u.username = 'fajar-barat' AND c.status <> 'closed'`); n != 0 {
 		t.Fatalf("%d cases left with the disabled inspector", n)
 	}

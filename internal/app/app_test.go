@@ -536,3 +536,7 @@ func TestLogsHoldNoPersonalDataOrSecrets(t *testing.T) {
 type writerFunc func([]byte) (int, error)
 
 func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
+
+// todayWIB is today in Jakarta, the day the casework rules count in (a follow-up is issued
+// neither before its case opened nor more than 7 days ahead).
+func todayWIB() string { return time.Now().In(time.FixedZone("WIB", 7*3600)).Format("2006-01-02") }

@@ -50,6 +50,8 @@ func TestAuthorizationMatrix(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Opened before the dates below: a follow-up may not be dated before its case (issue 16).
+	d.Exec(`UPDATE cases SET opened_at = '2026-11-01' WHERE id = $1`, cs.ID)
 	cs, _ = cases.Assign(ctx, who("supervisor"), cs.ID, users["inspector-in"], cs.Version)
 	visit, _, err := cases.AddVisit(ctx, who("inspector-in"), cs.ID, casework.Visit{VisitedOn: "2026-11-20", Kind: "lapangan"}, 0)
 	if err != nil {
@@ -60,7 +62,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cs, _ = cases.AddFollowUp(ctx, who("inspector-in"), cs.ID, "teguran_1", "2026-11-23", "", "", 0)
+	cs, _ = cases.AddFollowUp(ctx, who("inspector-in"), cs.ID, "teguran_1", todayWIB(), "", "", 0)
 	var importID int64
 	d.Get(&importID, `SELECT max(id) FROM imports WHERE status = 'committed'`)
 
@@ -156,6 +158,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 		"POST /cases/bulk":                                 "login ok ok 403 403 403",
 		"POST /cases/complaint":                            "login ok ok 403 403 403",
 		"POST /cases/:id/assign":                           "login ok ok 403 403 403",
+		"POST /cases/assign":                               "login ok ok 403 403 403",
 		"POST /cases/:id/close":                            "login ok ok 403 403 403",
 		"POST /cases/:id/visits":                           "login ok ok ok 404 403",
 		"POST /cases/:id/uploads":                          "login ok ok ok 404 403",
@@ -181,6 +184,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 		"GET /api/v1/cases/:id/suggested-assignee":         "401 ok ok 403 403 403",
 		"POST /api/v1/cases":                               "401 ok ok 403 403 403",
 		"POST /api/v1/cases/:id/assign":                    "401 ok ok 403 403 403",
+		"POST /api/v1/cases/assign":                        "401 ok ok 403 403 403",
 		"POST /api/v1/cases/:id/close":                     "401 ok ok 403 403 403",
 		"POST /api/v1/cases/:id/visits":                    "401 ok ok ok 404 403",
 		"POST /api/v1/cases/:id/follow-ups":                "401 ok ok ok 404 403",

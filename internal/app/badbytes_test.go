@@ -66,7 +66,7 @@ func newBadBytesFixture(t *testing.T) *badBytesFixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cs, err = cases.AddFollowUp(ctx, u, cs.ID, "teguran_1", "2026-11-23", "", "", 0)
+	cs, err = cases.AddFollowUp(ctx, u, cs.ID, "teguran_1", todayWIB(), "", "", 0)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,6 +3,7 @@ package app_test
 import (
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -16,13 +17,22 @@ func TestBulkOpenFromTheEmployerList(t *testing.T) {
 	c := newClient(t, srv)
 	c.login(addUser(t, auth.Supervisor, "31.75"), password)
 	before := count(t, `SELECT count(*) FROM cases`)
-	res, _ := c.do("POST", "/cases/bulk", url.Values{"flag": {"PWBD"}, "count": {"3"}}, nil)
-	if res.StatusCode != http.StatusSeeOther {
+	// The first post shows what it would open and opens nothing.
+	res, body := c.do("POST", "/cases/bulk", url.Values{"flag": {"PWBD"}, "count": {"3"}}, nil)
+	if res.StatusCode != http.StatusOK || !strings.Contains(body, `id="bulk-preview"`) || count(t, `SELECT count(*) FROM cases`) != before {
+		t.Fatalf("bulk preview: %d", res.StatusCode)
+	}
+	ids := regexp.MustCompile(`name="employer_id" value="([0-9]+)"`).FindAllStringSubmatch(body, -1)
+	form := url.Values{"confirm": {"yes"}, "count": {"3"}}
+	for _, m := range ids {
+		form.Add("employer_id", m[1])
+	}
+	if res, _ := c.do("POST", "/cases/bulk", form, nil); res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("bulk open: %d", res.StatusCode)
 	}
 	opened := count(t, `SELECT count(*) FROM cases`) - before
-	if opened == 0 || opened > 3 {
-		t.Fatalf("opened %d cases, want 1..3", opened)
+	if opened == 0 || opened > 3 || opened != len(ids) {
+		t.Fatalf("opened %d cases, want the %d previewed (1..3)", opened, len(ids))
 	}
 	// Only PWBD employers of the supervisor's area got one.
 	if n := count(t, `SELECT count(*) FROM cases c JOIN employers e ON e.id = c.employer_id
@@ -30,10 +40,18 @@ func TestBulkOpenFromTheEmployerList(t *testing.T) {
 		OR NOT EXISTS (SELECT 1 FROM employer_flags f WHERE f.employer_id = e.id AND f.code = 'PWBD'))`, opened); n != 0 {
 		t.Fatalf("%d cases outside the filter", n)
 	}
-	// The same again opens only what has no open case yet.
-	c.do("POST", "/cases/bulk", url.Values{"flag": {"PWBD"}, "count": {"3"}}, nil)
+	// The same confirmation again opens only what has no open case yet.
+	c.do("POST", "/cases/bulk", form, nil)
 	if again := count(t, `SELECT count(*) FROM cases`) - before; again != opened {
 		t.Fatalf("a second bulk open of the same list opened %d more", again-opened)
+	}
+	// A compliant employer sent in a confirmation is skipped.
+	var compliant int64
+	dbtest.DB(t).Get(&compliant, `SELECT s.employer_id FROM employer_status s WHERE s.kode_kota = '31.75'
+		AND cardinality(s.flag_codes) = 0 AND NOT EXISTS (SELECT 1 FROM cases c WHERE c.employer_id = s.employer_id) LIMIT 1`)
+	c.do("POST", "/cases/bulk", url.Values{"confirm": {"yes"}, "count": {"1"}, "employer_id": {itoa(compliant)}}, nil)
+	if n := count(t, `SELECT count(*) FROM cases WHERE employer_id = $1`, compliant); n != 0 {
+		t.Fatal("a case was opened for a compliant employer")
 	}
 }
 

@@ -184,7 +184,7 @@ func TestFollowUpPostAnswersTheFollowUpAndFlagsAtOpenKeepTheSpecOrder(t *testing
 		t.Fatalf("assign: %d %s", status, body)
 	}
 	var fu map[string]any
-	status, body := jsonCall(t, c, tok, "POST", "/api/v1/cases/"+itoa(cs.ID)+"/follow-ups", `{"kind": "teguran_1", "issued_on": "2026-11-23"}`, &fu)
+	status, body := jsonCall(t, c, tok, "POST", "/api/v1/cases/"+itoa(cs.ID)+"/follow-ups", `{"kind": "teguran_1", "issued_on": "`+todayWIB()+`"}`, &fu)
 	if status != 201 || fu["kind"] != "teguran_1" || fu["status"] != "open" || fu["due_on"] == nil || fu["employer_id"] != nil {
 		t.Fatalf("follow-up: %d %s", status, body)
 	}

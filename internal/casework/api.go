@@ -3,7 +3,6 @@ package casework
 import (
 	"errors"
 	"net/http"
-	"regexp"
 	"slices"
 	"strconv"
 
@@ -28,6 +27,7 @@ func (a *API) Register(api *gin.RouterGroup) {
 	api.GET("/cases/:id", a.get)
 	api.GET("/cases/:id/suggested-assignee", lead, a.suggest)
 	api.POST("/cases/:id/assign", lead, a.assign)
+	api.POST("/cases/assign", lead, a.assignMany)
 	act := requireMayAct(a.Store) // casework/policy.go
 	api.POST("/cases/:id/visits", act, a.visit)
 	api.POST("/cases/:id/follow-ups", act, a.followUp)
@@ -192,16 +192,11 @@ func listFilter(c *gin.Context) (ListFilter, error) {
 		}
 		f.After = n
 	}
-	if f.Area != "" && !areaCode.MatchString(f.Area) {
-		fields["area"] = "employer.area_invalid"
-	}
 	if len(fields) > 0 {
 		return f, apperr.Fields(fields)
 	}
 	return f, nil
 }
-
-var areaCode = regexp.MustCompile(`^31\.[0-9]{2}(\.[0-9]{2}(\.[0-9]{4})?)?$`)
 
 // listItem is a case as the list shows it: the list reads no visits or follow-ups, so it
 // leaves them out rather than sending null where the schema has an array.
@@ -214,6 +209,11 @@ type listItem struct {
 func (a *API) list(c *gin.Context) {
 	f, err := listFilter(c)
 	if err != nil {
+		web.Error(c, err)
+		return
+	}
+	// The area may be a name or a code; the assignee a username or a person's name.
+	if err := a.Store.CheckFilter(c.Request.Context(), auth.Current(c), &f); err != nil {
 		web.Error(c, err)
 		return
 	}
@@ -327,11 +327,35 @@ func (a *API) close(c *gin.Context) {
 		Outcome string `json:"outcome" validate:"required"`
 		Note    string `json:"note" validate:"max=4000"`
 		Version int    `json:"version" validate:"required,gt=0"`
+		// Confirm: close although the employer is still flagged (else 422 naming "confirm").
+		Confirm bool `json:"confirm"`
 	}
 	if id, ok := a.visibleCase(c); ok && a.bind(c, &body) {
-		cs, err := a.Store.Close(c.Request.Context(), auth.Current(c), id, body.Outcome, body.Note, body.Version)
+		cs, err := a.Store.Close(c.Request.Context(), auth.Current(c), id,
+			Closing{Outcome: body.Outcome, Note: body.Note, Version: body.Version, Confirm: body.Confirm})
 		reply(c, http.StatusOK, cs, err)
 	}
+}
+
+// assignMany gives several cases to one inspector (AssignMany, as the case list's form does).
+func (a *API) assignMany(c *gin.Context) {
+	var body struct {
+		CaseIDs  []int64 `json:"case_ids" validate:"max=500"`
+		Assignee string  `json:"assignee"`
+	}
+	if !a.bind(c, &body) {
+		return
+	}
+	cases := map[int64]int{}
+	for _, id := range body.CaseIDs {
+		cases[id] = 0
+	}
+	assigned, refused, err := a.Store.AssignMany(c.Request.Context(), auth.Current(c), cases, body.Assignee)
+	if err != nil {
+		web.Error(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"assigned": orEmpty(assigned), "refused": orEmpty(refused)})
 }
 
 func (a *API) requestClosure(c *gin.Context) {

@@ -88,6 +88,14 @@ func setup(t *testing.T) *world {
 	return w
 }
 
+// backdate opens a case on 1 November 2026, before the fixed dates the tests issue follow-ups on.
+func backdate(t *testing.T, id int64) {
+	t.Helper()
+	if _, err := dbtest.DB(t).Exec(`UPDATE cases SET opened_at = '2026-11-01 09:00+07' WHERE id = $1`, id); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func code(err error) apperr.Code { return apperr.CodeOf(err) }
 
 func TestCaseJourney(t *testing.T) {
@@ -103,6 +111,7 @@ func TestCaseJourney(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	backdate(t, c.ID)
 	var watched int
 	dbtest.DB(t).Get(&watched, `SELECT cardinality(target_niks) FROM cases WHERE id = $1`, c.ID)
 	if c.Status != "open" || !strings.Contains(string(c.FlagsAtOpen), "PDS_TK") || watched != 2 {
@@ -176,12 +185,19 @@ func TestCaseJourney(t *testing.T) {
 	if c.RecoveredWorkers != 2 || c.Status != "awaiting_closure" {
 		t.Fatalf("after the snapshot: recovered %d, status %s", c.RecoveredWorkers, c.Status)
 	}
-	if _, err := s.Close(ctx, w.supervisor, c.ID, "solved", "", c.Version); code(err) != apperr.Invalid {
+	if _, err := s.Close(ctx, w.supervisor, c.ID, casework.Closing{Outcome: "solved", Note: "", Version: c.Version, Confirm: true}); code(err) != apperr.Invalid {
 		t.Fatalf("unknown outcome: %v", err)
 	}
-	c, err = s.Close(ctx, w.supervisor, c.ID, "compliant", "semua terdaftar", c.Version)
+	// Every flag resolved: no confirmation needed. The teguran still running ends with the case.
+	c, err = s.Close(ctx, w.supervisor, c.ID, casework.Closing{Outcome: "compliant", Note: "semua terdaftar", Version: c.Version})
 	if err != nil || c.Status != "closed" || *c.Outcome != "compliant" {
 		t.Fatalf("close: %+v %v", c, err)
+	}
+	if c.FollowUps[0].Status != "cancelled" {
+		t.Fatalf("the running teguran after the close: %s", c.FollowUps[0].Status)
+	}
+	if _, err := s.SetFollowUpStatus(ctx, w.supervisor, c.ID, c.FollowUps[0].ID, "fulfilled", c.FollowUps[0].Version); code(err) != apperr.Conflict {
+		t.Fatalf("marking a follow-up of a closed case: %v", err)
 	}
 	if _, err := s.Assign(ctx, w.supervisor, c.ID, "insp.timur", c.Version); code(err) != apperr.Conflict {
 		t.Fatalf("assigning a closed case: %v", err)
@@ -230,7 +246,7 @@ func TestTwoOfficersSaveTheSameCase(t *testing.T) {
 		t.Fatalf("%d audit records for one saved assignment", assignments)
 	}
 	c, _ = w.store.Get(ctx, c.ID, w.admin)
-	if _, err := w.store.Close(ctx, w.admin, c.ID, "duplicate", "", c.Version); err != nil {
+	if _, err := w.store.Close(ctx, w.admin, c.ID, casework.Closing{Outcome: "duplicate", Note: "", Version: c.Version, Confirm: true}); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -307,7 +323,7 @@ func TestEvidenceCheckedByContentAndScoped(t *testing.T) {
 	if c, err = w.store.Get(ctx, c.ID, w.admin); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := w.store.Close(ctx, w.admin, c.ID, "duplicate", "", c.Version); err != nil {
+	if _, err := w.store.Close(ctx, w.admin, c.ID, casework.Closing{Outcome: "duplicate", Note: "", Version: c.Version, Confirm: true}); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -366,7 +382,7 @@ func TestReviewQueue(t *testing.T) {
 	if len(awaiting) != 1 || awaiting[0].Detail != "requested" {
 		t.Fatalf("awaiting: %+v", awaiting)
 	}
-	if _, err := s.Close(ctx, w.supervisor, c.ID, "compliant", "", awaiting[0].Version); err != nil {
+	if _, err := s.Close(ctx, w.supervisor, c.ID, casework.Closing{Outcome: "compliant", Note: "", Version: awaiting[0].Version, Confirm: true}); err != nil {
 		t.Fatal(err)
 	}
 }

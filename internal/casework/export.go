@@ -107,6 +107,10 @@ func (p *Pages) export(c *gin.Context) {
 			})
 	} else {
 		f := ListFilter{Status: c.Query("status"), Assignee: c.Query("assignee"), Area: c.Query("area"), Overdue: c.Query("overdue") == "true", Limit: 1000}
+		if err := p.Store.CheckFilter(c.Request.Context(), auth.Current(c), &f); err != nil {
+			web.Error(c, err)
+			return
+		}
 		err = web.Export(c, format, "kasus", []string{"kasus", "pemberi_kerja", "kode_kelurahan", "status", "status_teks", "pemeriksa", "dibuka", "hasil", "hasil_teks", "pekerja_terdaftar_kembali"},
 			func(add func([]any) error) error {
 				for {

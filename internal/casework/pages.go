@@ -15,6 +15,7 @@ import (
 	"patuh/internal/auth"
 	"patuh/internal/employer"
 	"patuh/internal/flags"
+	"patuh/internal/regions"
 	"patuh/internal/web"
 )
 
@@ -29,6 +30,7 @@ func (p *Pages) Register(g *gin.RouterGroup) {
 	g.GET("/cases", p.index)
 	g.POST("/cases", lead, p.open)
 	g.POST("/cases/bulk", lead, p.bulk)
+	g.POST("/cases/assign", lead, p.bulkAssign)
 	g.POST("/cases/complaint", lead, p.complaint)
 	g.GET("/review", lead, p.review)
 	g.GET("/cases/export/:format", p.export)
@@ -57,15 +59,54 @@ func (p *Pages) index(c *gin.Context) {
 		f.Assignee = u.Username
 	}
 	f.After, _ = strconv.ParseInt(c.Query("cursor"), 10, 64)
-	list, err := p.Store.List(c.Request.Context(), u, f)
+	p.renderIndex(c, http.StatusOK, f, nil, nil)
+}
+
+// renderIndex shows the case list under its filters; a refused filter (or a refused bulk
+// assignment, fields) shows its error and no list.
+func (p *Pages) renderIndex(c *gin.Context, status int, f ListFilter, fields map[string]string, ticked []string) {
+	ctx := c.Request.Context()
+	u := auth.Current(c)
+	areaText, assigneeText := f.Area, f.Assignee
+	data := gin.H{"Filter": f, "AreaText": areaText, "AssigneeText": assigneeText, "Fields": map[string]string{},
+		"ExportCSV": "/cases/export/csv?" + c.Request.URL.RawQuery, "ExportXLSX": "/cases/export/xlsx?" + c.Request.URL.RawQuery,
+		"ExportCSVExcel": "/cases/export/csv?" + excelDialect(c.Request.URL.Query()),
+		"Statuses":       Statuses, "Back": c.Request.URL.RequestURI(), "Ticked": strings.Join(ticked, "\n")}
+	if c.Request.Method != http.MethodGet {
+		data["Back"] = "/cases" // a refused bulk assignment: back to the list, not to the POST
+	}
+	suggestions, err := regions.Suggest(ctx, p.Store.db, u.AreaPattern())
 	if err != nil {
 		web.Error(c, err)
 		return
 	}
-	web.HTML(c, http.StatusOK, "cases/index", gin.H{"Cases": list, "Filter": f,
-		"ExportCSV": "/cases/export/csv?" + c.Request.URL.RawQuery, "ExportXLSX": "/cases/export/xlsx?" + c.Request.URL.RawQuery,
-		"ExportCSVExcel": "/cases/export/csv?" + excelDialect(c.Request.URL.Query()),
-		"Statuses":       Statuses})
+	data["Areas"] = suggestions
+	if u.MaySeeAll() {
+		if data["Inspectors"], err = p.Store.InspectorsIn(ctx, u); err != nil {
+			web.Error(c, err)
+			return
+		}
+	}
+	if fields != nil {
+		data["Fields"] = fields
+	}
+	if err := p.Store.CheckFilter(ctx, u, &f); err != nil {
+		e, ok := apperr.As(err)
+		if !ok || e.Code != apperr.Invalid {
+			web.Error(c, err)
+			return
+		}
+		data["Fields"], data["Invalid"] = e.Fields, true
+		web.HTML(c, http.StatusUnprocessableEntity, "cases/index", data)
+		return
+	}
+	list, err := p.Store.List(ctx, u, f)
+	if err != nil {
+		web.Error(c, err)
+		return
+	}
+	data["Cases"] = list
+	web.HTML(c, status, "cases/index", data)
 }
 
 func (p *Pages) open(c *gin.Context) {
@@ -86,32 +127,80 @@ func (p *Pages) open(c *gin.Context) {
 	c.Redirect(http.StatusSeeOther, "/cases/"+strconv.FormatInt(cs.ID, 10))
 }
 
-// bulk opens cases for the top employers of a filtered list (e.g. the 50 largest PDS_TK of
-// Jakarta Timur), skipping those that have one open already.
+// bulk opens cases for the top flagged employers of a filtered list (e.g. the 50 largest PDS_TK
+// of Jakarta Timur). The first post shows how many it would open and asks; the confirmed one
+// opens those employers (sent back as employer_id) and says how many it opened.
 func (p *Pages) bulk(c *gin.Context) {
 	u := auth.Current(c)
-	n, err := strconv.Atoi(c.PostForm("count"))
-	if err != nil || n < 1 || n > 500 {
-		n = 50
+	ctx := c.Request.Context()
+	form, ok := formValues(c)
+	if !ok {
+		return
 	}
-	f := employer.Filter{Flags: c.PostFormArray("flag"), Area: c.PostForm("area"), Skala: c.PostForm("skala"),
-		Q: c.PostForm("q"), Sort: "-shortfall", Limit: n}
-	list, _, err := p.Employers.List(c.Request.Context(), f, u.Area)
+	f := employer.Filter{Flags: c.PostFormArray("flag"), Area: form["area"], Skala: form["skala"], Q: form["q"], Sort: "-shortfall"}
+	n, err := strconv.Atoi(form["count"])
+	if err != nil || n < 1 || n > MaxBulk {
+		web.HTML(c, http.StatusUnprocessableEntity, "cases/bulk", gin.H{"Filter": f, "Form": form,
+			"Fields": map[string]string{"count": "case.bulk_count_invalid"}})
+		return
+	}
+	if form["confirm"] != "yes" {
+		list, err := BulkCandidates(ctx, p.Employers, u, f, n)
+		if err != nil {
+			web.Error(c, err)
+			return
+		}
+		web.HTML(c, http.StatusOK, "cases/bulk", gin.H{"Filter": f, "Form": form, "Candidates": list, "Count": n,
+			"Fields": map[string]string{}})
+		return
+	}
+	var ids []int64
+	for _, v := range c.PostFormArray("employer_id") {
+		if id, err := strconv.ParseInt(v, 10, 64); err == nil {
+			ids = append(ids, id)
+		}
+	}
+	opened, err := p.Store.OpenMany(ctx, u, ids, form["note"])
 	if err != nil {
 		web.Error(c, err)
 		return
 	}
-	for _, e := range list {
-		if e.OpenCaseID != nil {
+	web.FlashCount(c, "case.bulk_opened_n", opened, "")
+	c.Redirect(http.StatusSeeOther, "/cases?status=open")
+}
+
+// bulkAssign gives the cases ticked on the list to one inspector.
+func (p *Pages) bulkAssign(c *gin.Context) {
+	u := auth.Current(c)
+	cases := map[int64]int{}
+	for _, v := range c.PostFormArray("case") {
+		id, ver, _ := strings.Cut(v, ":")
+		n, err := strconv.ParseInt(id, 10, 64)
+		if err != nil {
 			continue
 		}
-		if _, err := p.Store.Open(c.Request.Context(), u, e.ID, c.PostForm("note")); err != nil && apperr.CodeOf(err) != apperr.Conflict {
-			web.Error(c, err)
-			return
-		}
+		cases[n], _ = strconv.Atoi(ver)
 	}
-	web.Flash(c, "case.bulk_opened")
-	c.Redirect(http.StatusSeeOther, "/cases?status=open")
+	assignee := c.PostForm("assignee")
+	assigned, refused, err := p.Store.AssignMany(c.Request.Context(), u, cases, assignee)
+	if e, ok := apperr.As(err); ok && e.Code == apperr.Invalid {
+		p.renderIndex(c, http.StatusUnprocessableEntity, ListFilter{Limit: 100}, e.Fields, c.PostFormArray("case"))
+		return
+	}
+	if err != nil {
+		web.Error(c, err)
+		return
+	}
+	if len(refused) > 0 {
+		web.FlashCount(c, "case.bulk_assign_refused", len(refused), "")
+	} else {
+		web.FlashCount(c, "case.bulk_assigned_n", len(assigned), assignee)
+	}
+	back := c.PostForm("back")
+	if !strings.HasPrefix(back, "/cases") || strings.HasPrefix(back, "//") {
+		back = "/cases"
+	}
+	c.Redirect(http.StatusSeeOther, back)
 }
 
 // complaint opens a case from a worker's complaint, about an employer found by its NIB or
@@ -201,7 +290,18 @@ func (p *Pages) render(c *gin.Context, cs *Case, status int, problem error, form
 	data := gin.H{"Case": cs, "Timeline": timeline, "Files": files, "Inspectors": inspectors, "Suggested": suggested,
 		"NextFollowUp": next, "Kinds": kinds, "Outcomes": Outcomes, "Today": time.Now().Format("2006-01-02"),
 		"IsLead": u.MaySeeAll(), "IsAssignee": cs.AssigneeID != nil && *cs.AssigneeID == u.ID, "Form": form,
-		"VisitKinds": VisitKinds, "ClientID": newClientID()}
+		"VisitKinds": VisitKinds, "ClientID": newClientID(), "Fields": map[string]string{},
+		"OpenedOn":    cs.OpenedAt.In(jakarta).Format("2006-01-02"),
+		"LatestIssue": p.Store.Now().In(jakarta).AddDate(0, 0, MaxIssueAhead).Format("2006-01-02")}
+	if u.MaySeeAll() && cs.Status != StatusClosed {
+		sum, err := p.Store.summary(ctx, p.Store.db, cs)
+		if err != nil {
+			web.Error(c, err)
+			return
+		}
+		sum.Localize(web.Localizer(c))
+		data["Summary"] = sum
+	}
 	// The visit form shows the case's own flags first; the others can be added.
 	own := map[string]bool{}
 	for _, f := range cs.OpenFlags() {
@@ -224,7 +324,10 @@ func (p *Pages) render(c *gin.Context, cs *Case, status int, problem error, form
 	}
 	if problem != nil {
 		if e, ok := apperr.As(problem); ok {
-			data["Problem"], data["Fields"] = e.Message, e.Fields
+			data["Problem"] = e.Message
+			if e.Fields != nil {
+				data["Fields"] = e.Fields
+			}
 			if refused, ok := e.Current.(map[string]string); ok {
 				data["RefusedFile"] = refused["file"]
 			}
@@ -388,7 +491,11 @@ func (p *Pages) followUpStatus(c *gin.Context, cs *Case, form map[string]string)
 }
 
 func (p *Pages) close(c *gin.Context, cs *Case, form map[string]string) error {
-	_, err := p.Store.Close(c.Request.Context(), auth.Current(c), cs.ID, form["outcome"], form["note"], version(form))
+	if form["form"] == "" {
+		form["form"] = "close" // from the review queue: the case page comes back with the close form open
+	}
+	_, err := p.Store.Close(c.Request.Context(), auth.Current(c), cs.ID,
+		Closing{Outcome: form["outcome"], Note: form["note"], Version: version(form), Confirm: form["confirm"] == "yes"})
 	return err
 }
 
@@ -413,6 +520,11 @@ func (p *Pages) review(c *gin.Context) {
 		if n := len(visits); n > 0 {
 			awaiting[i].LastVisit = &visits[n-1]
 		}
+		if awaiting[i].Summary, err = p.Store.Summary(c.Request.Context(), auth.Current(c), awaiting[i].CaseID); err != nil {
+			web.Error(c, err)
+			return
+		}
+		awaiting[i].Summary.Localize(web.Localizer(c))
 	}
 	web.HTML(c, http.StatusOK, "cases/review", gin.H{"Awaiting": awaiting, "Overdue": overdue, "Unvisited": unvisited})
 }

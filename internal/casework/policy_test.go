@@ -27,6 +27,7 @@ func TestInspectorOfTheAreaNotAssigneeMayNotAct(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	backdate(t, c.ID)
 	if c, err = s.Assign(ctx, w.supervisor, c.ID, "insp.timur", c.Version); err != nil {
 		t.Fatal(err)
 	}

@@ -5,7 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
+	"strings"
 	"time"
 
 	"database/sql"
@@ -19,6 +19,7 @@ import (
 	"patuh/internal/auth"
 	"patuh/internal/db"
 	"patuh/internal/flags"
+	"patuh/internal/regions"
 )
 
 // Store owns the cases, case_assignments, visits and follow_ups tables.
@@ -311,25 +312,6 @@ func (s *Store) SuggestAssignee(ctx context.Context, u *auth.User, id int64) (st
 	return name, err
 }
 
-// Close decides a case with an outcome (supervisors and admins).
-func (s *Store) Close(ctx context.Context, u *auth.User, id int64, outcome, note string, version int) (*Case, error) {
-	if !slices.Contains(Outcomes, outcome) {
-		return nil, apperr.Fields(map[string]string{"outcome": "case.outcome_invalid"})
-	}
-	err := s.change(ctx, u, id, version, "case.close", func(tx *sqlx.Tx, c *Case) (map[string]any, error) {
-		if !Allowed(c.Status, StatusClosed) {
-			return nil, apperr.New(apperr.Conflict, "case.transition_refused")
-		}
-		_, err := tx.ExecContext(ctx, `UPDATE cases SET status = 'closed', outcome = $2, closed_at = now(),
-			note = CASE WHEN $3 = '' THEN note ELSE $3 END WHERE id = $1`, id, outcome, note)
-		return map[string]any{"outcome": outcome, "from": c.Status}, err
-	})
-	if err != nil {
-		return nil, err
-	}
-	return s.Get(ctx, id, u)
-}
-
 // RequestClosure is an inspector's way to say the work is done; a supervisor decides.
 func (s *Store) RequestClosure(ctx context.Context, u *auth.User, id int64, note string, version int) (*Case, error) {
 	err := s.change(ctx, u, id, version, "case.request_closure", func(tx *sqlx.Tx, c *Case) (map[string]any, error) {
@@ -358,17 +340,60 @@ type ListFilter struct {
 	Limit    int
 }
 
+// CheckFilter resolves the area typed as a name or a code to its code and checks that the
+// assignee names someone; a filter that names nothing is refused with the field, rather than
+// listing everything (issue 16).
+func (s *Store) CheckFilter(ctx context.Context, u *auth.User, f *ListFilter) error {
+	fields := map[string]string{}
+	if f.Area != "" {
+		code, ok, err := regions.Resolve(ctx, s.db, f.Area, u.AreaPattern())
+		if err != nil {
+			return err
+		}
+		if !ok {
+			fields["area"] = "filter.area_unknown"
+		}
+		f.Area = code
+	}
+	if f.Assignee != "" {
+		ok, err := s.AssigneeKnown(ctx, f.Assignee)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			fields["assignee"] = "filter.assignee_unknown"
+		}
+	}
+	if len(fields) > 0 {
+		return apperr.Fields(fields)
+	}
+	return nil
+}
+
 // List returns the cases of the user's area, newest first.
 func (s *Store) List(ctx context.Context, u *auth.User, f ListFilter) ([]Case, error) {
 	out := []Case{}
 	err := s.db.SelectContext(ctx, &out, `SELECT `+caseColumns+caseFrom+` WHERE true AND`+inArea+`
-		AND ($3 = '' OR c.status = $3) AND ($4 = '' OR u.username = $4) AND `+auth.EmployerInArea("$5")+`
+		AND ($3 = '' OR c.status = $3) AND ($4 = '' OR u.username = $4 OR u.name ILIKE $9) AND `+auth.EmployerInArea("$5")+`
 		AND (NOT $6 OR (c.status <> 'closed' AND EXISTS (
 			SELECT 1 FROM follow_ups f WHERE f.case_id = c.id AND f.status = 'open' AND f.due_on < $7)))
 		AND ($1 = 0 OR c.id < $1)
 		ORDER BY c.id DESC LIMIT $8`, f.After, u.AreaPattern(), f.Status, f.Assignee, f.Area+"%", f.Overdue,
-		s.Now().Format("2006-01-02"), f.Limit)
+		s.Now().Format("2006-01-02"), f.Limit, "%"+likeEscape(f.Assignee)+"%")
 	return out, db.NotFoundOr(err, "casework: list")
+}
+
+func likeEscape(s string) string {
+	return strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`).Replace(s)
+}
+
+// AssigneeKnown reports whether a case filter's assignee text names anyone: a username, or a
+// part of a person's name ("budi" finds Budi Santoso).
+func (s *Store) AssigneeKnown(ctx context.Context, text string) (bool, error) {
+	var ok bool
+	err := s.db.GetContext(ctx, &ok, `SELECT EXISTS (SELECT 1 FROM users WHERE username = $1 OR name ILIKE $2)`,
+		text, "%"+likeEscape(text)+"%")
+	return ok, db.NotFoundOr(err, "casework: assignee")
 }
 
 // Event is a line of a case's timeline, from the audit log.
@@ -430,6 +455,8 @@ type ReviewItem struct {
 	Version      int     `db:"version"`
 	// LastVisit is the visit record a supervisor reads before closing (awaiting cases).
 	LastVisit *Visit `db:"-"`
+	// Summary is what closing would decide on (awaiting cases).
+	Summary *CloseSummary `db:"-"`
 }
 
 // Review lists, oldest first, the cases awaiting closure, the overdue follow-ups and the

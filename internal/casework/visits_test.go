@@ -26,7 +26,7 @@ func assignedCase(t *testing.T, w *world) *casework.Case {
 	for _, id := range open {
 		current, err := w.store.Get(ctx, id, w.admin)
 		if err == nil {
-			_, err = w.store.Close(ctx, w.admin, id, "duplicate", "", current.Version)
+			_, err = w.store.Close(ctx, w.admin, id, casework.Closing{Outcome: "duplicate", Note: "", Version: current.Version, Confirm: true})
 		}
 		if err != nil {
 			t.Fatal(err)
@@ -44,7 +44,7 @@ func assignedCase(t *testing.T, w *world) *casework.Case {
 	t.Cleanup(func() {
 		current, err := w.store.Get(ctx, c.ID, w.admin)
 		if err == nil {
-			_, err = w.store.Close(ctx, w.admin, c.ID, "duplicate", "", current.Version)
+			_, err = w.store.Close(ctx, w.admin, c.ID, casework.Closing{Outcome: "duplicate", Note: "", Version: current.Version, Confirm: true})
 		}
 		if err != nil {
 			t.Error(err)

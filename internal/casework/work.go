@@ -24,6 +24,7 @@ type rule struct {
 	Position int    `db:"position"`
 	Days     int    `db:"days"`
 	DayKind  string `db:"day_kind"`
+	Track    string `db:"track"`
 }
 
 // AddFollowUp issues a step of the ladder with its due date. The next step is the one after
@@ -63,8 +64,11 @@ func (s *Store) addFollowUp(ctx context.Context, u *auth.User, id int64, kind, i
 		if err := mayAct(u, c); err != nil {
 			return nil, err
 		}
+		if err := s.checkIssued(c, issued); err != nil {
+			return nil, err
+		}
 		var r rule
-		if err := tx.GetContext(ctx, &r, `SELECT kind, position, days, day_kind FROM follow_up_rules WHERE kind = $1`, kind); err != nil {
+		if err := tx.GetContext(ctx, &r, `SELECT kind, position, days, day_kind, track FROM follow_up_rules WHERE kind = $1`, kind); err != nil {
 			return nil, apperr.Fields(map[string]string{"kind": "case.follow_up_kind_invalid"})
 		}
 		next, _, err := s.NextFollowUp(ctx, id)
@@ -103,6 +107,32 @@ func (s *Store) addFollowUp(ctx context.Context, u *auth.User, id int64, kind, i
 	return followUpID, err
 }
 
+// MaxIssueAhead is how far ahead a follow-up may be dated: a letter prepared for Monday on a
+// Friday, not one dated weeks ahead by a slip of the date picker (issue 16).
+const MaxIssueAhead = 7
+
+// jakarta is the office's day: a case opened at 06:00 WIB opened that day, not the day before in UTC.
+var jakarta = func() *time.Location {
+	if loc, err := time.LoadLocation("Asia/Jakarta"); err == nil {
+		return loc
+	}
+	return time.FixedZone("WIB", 7*3600)
+}()
+
+// checkIssued refuses a follow-up dated before the case opened or more than MaxIssueAhead days
+// after today.
+func (s *Store) checkIssued(c *Case, issued time.Time) error {
+	opened := c.OpenedAt.In(jakarta).Format("2006-01-02")
+	day := issued.Format("2006-01-02")
+	if day < opened {
+		return apperr.Fields(map[string]string{"issued_on": "case.issued_before_open"})
+	}
+	if day > s.Now().In(jakarta).AddDate(0, 0, MaxIssueAhead).Format("2006-01-02") {
+		return apperr.Fields(map[string]string{"issued_on": "case.issued_too_far"})
+	}
+	return nil
+}
+
 // SetFollowUpStatus marks a follow-up fulfilled or lapsed; the follow-up's own version guards it.
 func (s *Store) SetFollowUpStatus(ctx context.Context, u *auth.User, id, followUpID int64, status string, version int) (*Case, error) {
 	if status != "open" && status != "fulfilled" && status != "lapsed" {
@@ -116,8 +146,13 @@ func (s *Store) SetFollowUpStatus(ctx context.Context, u *auth.User, id, followU
 		if err := mayAct(u, c); err != nil {
 			return nil, err
 		}
-		res, err := tx.ExecContext(ctx, `UPDATE follow_ups SET status = $3, version = version + 1
-			WHERE id = $2 AND case_id = $1 AND version = $4`, id, followUpID, status, version)
+		// A closed case's follow-ups were ended with it; nothing of it is live any more.
+		if c.Status == StatusClosed {
+			return nil, apperr.New(apperr.Conflict, "case.transition_refused")
+		}
+		res, err := tx.ExecContext(ctx, `UPDATE follow_ups SET status = $3, version = version + 1,
+			ended_at = CASE WHEN $3 = 'open' THEN NULL ELSE now() END
+			WHERE id = $2 AND case_id = $1 AND version = $4 AND status <> 'cancelled'`, id, followUpID, status, version)
 		if err != nil {
 			return nil, err
 		}
@@ -188,28 +223,104 @@ func Verify(ctx context.Context, tx *sqlx.Tx, importID int64) error {
 	return nil
 }
 
-// issueLetter writes the follow-up's letter from the case data and keeps it as sent.
+// issueLetter writes the follow-up's letter from the case data and keeps it as sent: numbered
+// from the admin's format with the next number of the issuing office and year, the findings in
+// words, the last visit's Berita Acara cited, signed by the issuing officer with position and NIP.
 func (s *Store) issueLetter(ctx context.Context, tx *sqlx.Tx, u *auth.User, c *Case, followUpID int64, kind string,
 	issued, due time.Time, r rule) error {
 	e, err := employerFacts(ctx, tx, c.EmployerID)
 	if err != nil {
 		return err
 	}
-	l := letters.Letter{Kind: kind, Number: fmt.Sprintf("%s/%d/%d/%d", strings.ToUpper(strings.ReplaceAll(kind, "_", "")), c.ID, followUpID, issued.Year()),
-		IssuedOn: issued, DueOn: due, EmployerName: e.Nama, Address: e.Alamat,
-		Region: e.region(),
-		NIB:    deref(e.NIB), NPWP: deref(e.NPWP), NPPs: e.NPPs, OfficerName: u.Name, WorkingDays: r.Days, CalendarDays: r.DayKind != "working"}
+	number, err := nextLetterNumber(ctx, tx, kind, r.Track, issued)
+	if err != nil {
+		return err
+	}
+	var signer letters.Signer
+	if err := tx.QueryRowxContext(ctx, `SELECT name, position, nip FROM users WHERE id = $1`, u.ID).
+		Scan(&signer.Name, &signer.Position, &signer.NIP); err != nil {
+		return fmt.Errorf("casework: letter signer: %w", err)
+	}
+	l := letters.Letter{Kind: kind, Number: number, IssuedOn: issued, DueOn: due, EmployerName: e.Nama, Address: e.Alamat,
+		Region: e.region(), NIB: deref(e.NIB), NPWP: deref(e.NPWP), NPPs: e.NPPs, Signer: signer,
+		WorkingDays: r.Days, CalendarDays: r.DayKind != "working", Sifat: "Penting", Perihal: letters.Perihal(kind)}
+	if kind == "teguran_2" || kind == "nota_1" {
+		l.Sifat = "Segera"
+	}
+	var arrearsMonths int
+	var arrearsRp int64
+	if err := tx.QueryRowxContext(ctx, `SELECT coalesce(max(tunggakan_bulan), 0), coalesce(sum(tunggakan_rp), 0)
+		FROM bpjs_employers WHERE employer_id = $1`, c.EmployerID).Scan(&arrearsMonths, &arrearsRp); err != nil {
+		return fmt.Errorf("casework: letter arrears: %w", err)
+	}
 	for _, f := range c.OpenFlags() {
-		l.Findings = append(l.Findings, letters.Finding{Code: f.Code, Workers: f.Workers, ShortfallRp: f.ShortfallRp, Name: flagNames[f.Code]})
+		lf := letters.Finding{Code: f.Code, Workers: f.Workers, ShortfallRp: f.ShortfallRp, Name: flagNames[f.Code], Detail: f.Detail}
+		if after, ok := strings.CutPrefix(f.Detail, "missing programs: "); ok {
+			for _, p := range strings.Split(after, ",") {
+				lf.Missing = append(lf.Missing, strings.TrimSpace(p))
+			}
+		}
+		if f.Code == "MENUNGGAK" {
+			lf.ArrearsMonths, lf.ArrearsRp = arrearsMonths, arrearsRp
+		}
+		l.Findings = append(l.Findings, lf)
+	}
+	visits, err := s.visits(ctx, tx, c.ID)
+	if err != nil {
+		return err
+	}
+	if n := len(visits); n > 0 {
+		v := visits[n-1]
+		on, _ := time.Parse("2006-01-02", v.VisitedOn)
+		cite := &letters.Visit{On: on, Kind: v.Kind, MetName: v.MetName, MetPosition: v.MetPosition, Commitment: v.Commitment}
+		if v.CommitmentDue != nil {
+			if d, err := time.Parse("2006-01-02", *v.CommitmentDue); err == nil {
+				cite.CommitmentDue = &d
+			}
+		}
+		if v.WorkersFound != nil {
+			cite.Findings = append(cite.Findings, fmt.Sprintf("jumlah pekerja yang ditemukan: %s orang;", letters.Count(*v.WorkersFound)))
+		}
+		for _, f := range v.Findings {
+			text := flagNames[f.Code]
+			if f.Workers > 0 {
+				text += fmt.Sprintf(": %s orang pekerja", letters.Count(f.Workers))
+			}
+			if f.Note != "" {
+				text += " (" + f.Note + ")"
+			}
+			cite.Findings = append(cite.Findings, text+";")
+		}
+		l.Visit = cite
+		l.Lampiran = "1 (satu) berkas salinan Berita Acara Pemeriksaan"
 	}
 	pdf, err := letters.PDF(l)
 	if err != nil {
 		return err
 	}
 	sum := sha256.Sum256(pdf)
-	_, err = tx.ExecContext(ctx, `INSERT INTO follow_up_letters (follow_up_id, pdf, sha256) VALUES ($1, $2, $3)`,
-		followUpID, pdf, hex.EncodeToString(sum[:]))
+	_, err = tx.ExecContext(ctx, `INSERT INTO follow_up_letters (follow_up_id, pdf, sha256, number) VALUES ($1, $2, $3, $4)`,
+		followUpID, pdf, hex.EncodeToString(sum[:]), number)
 	return err
+}
+
+// nextLetterNumber takes the next number of the issuing office (the BPJS or the Disnaker
+// track's, from settings) for the letter's year, under the sequence row's lock, and writes it
+// in the admin's format (letters.Number).
+func nextLetterNumber(ctx context.Context, tx *sqlx.Tx, kind, track string, issued time.Time) (string, error) {
+	var format, office string
+	err := tx.QueryRowxContext(ctx, `SELECT
+		coalesce((SELECT value FROM settings WHERE key = 'letter_number_format'), ''),
+		coalesce((SELECT value FROM settings WHERE key = 'letter_office_' || $1), upper($1))`, track).Scan(&format, &office)
+	if err != nil {
+		return "", fmt.Errorf("casework: letter format: %w", err)
+	}
+	var seq int
+	if err := tx.GetContext(ctx, &seq, `INSERT INTO letter_sequences (office, year, last) VALUES ($1, $2, 1)
+		ON CONFLICT (office, year) DO UPDATE SET last = letter_sequences.last + 1 RETURNING last`, office, issued.Year()); err != nil {
+		return "", fmt.Errorf("casework: letter sequence: %w", err)
+	}
+	return letters.Number(format, seq, kind, office, issued), nil
 }
 
 // employerOnPaper is what a letter or a Berita Acara says of the employer.

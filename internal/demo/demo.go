@@ -24,6 +24,12 @@ var accounts = []auth.NewUser{
 	{Username: "inspektur.timur", Name: "Ayu Pemeriksa (Jakarta Timur)", Role: auth.Inspector, Area: "31.75"},
 }
 
+var signers = map[string][2]string{
+	"supervisor":      {"Kepala Seksi Pengawasan Norma Jaminan Sosial", "197803152005012002"},
+	"inspektur.pusat": {"Pengawas Ketenagakerjaan Ahli Muda", "198406212009011003"},
+	"inspektur.timur": {"Pengawas Ketenagakerjaan Ahli Pertama", "199102112015032001"},
+}
+
 // SeedUsers creates or resets the demo users with fresh random passwords and returns them,
 // so the caller can print them once.
 func SeedUsers(ctx context.Context, store *auth.Store) ([]Account, error) {
@@ -32,6 +38,12 @@ func SeedUsers(ctx context.Context, store *auth.Store) ([]Account, error) {
 		a.Password = randomPassword()
 		if _, err := store.AddUser(ctx, "seed-demo", a, true); err != nil {
 			return nil, err
+		}
+		// The demo inspectors sign their letters as a labour inspector would (fictitious NIPs).
+		if s, ok := signers[a.Username]; ok {
+			if err := store.SetSigner(ctx, "seed-demo", a.Username, s[0], s[1]); err != nil {
+				return nil, err
+			}
 		}
 		out = append(out, Account{a.Username, a.Password, a.Role, a.Area})
 	}

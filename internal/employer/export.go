@@ -53,7 +53,7 @@ func (h *Handler) export(c *gin.Context) {
 		return
 	}
 	u := auth.Current(c)
-	f, err := filterFrom(c, 500)
+	f, err := h.filterFrom(c, 500)
 	if err != nil {
 		web.Error(c, err)
 		return

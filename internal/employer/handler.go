@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/http"
 	"net/url"
-	"regexp"
 	"slices"
 	"strconv"
 	"time"
@@ -17,6 +16,7 @@ import (
 	"patuh/internal/flags"
 	"patuh/internal/importer"
 	"patuh/internal/pdp"
+	"patuh/internal/regions"
 	"patuh/internal/web"
 )
 
@@ -38,10 +38,9 @@ func (h *Handler) Register(pages, api *gin.RouterGroup) {
 
 var scales = []string{"mikro", "kecil", "menengah", "besar"}
 
-var areaCode = regexp.MustCompile(`^31\.[0-9]{2}(\.[0-9]{2}(\.[0-9]{4})?)?$`)
-
-// filterFrom reads and checks the list filters of a request.
-func filterFrom(c *gin.Context, maxLimit int) (Filter, error) {
+// filterFrom reads and checks the list filters of a request. The area may be typed as a name
+// or a code (regions.Resolve); the filter carries the code.
+func (h *Handler) filterFrom(c *gin.Context, maxLimit int) (Filter, error) {
 	f := Filter{Flags: c.QueryArray("flag"), Area: c.Query("area"), Skala: c.Query("skala"), Q: c.Query("q"),
 		Sort: c.DefaultQuery("sort", "-shortfall"), Cursor: c.Query("cursor"), Limit: 50}
 	fields := map[string]string{}
@@ -50,8 +49,15 @@ func filterFrom(c *gin.Context, maxLimit int) (Filter, error) {
 			fields["flag"] = "employer.flag_invalid"
 		}
 	}
-	if f.Area != "" && !areaCode.MatchString(f.Area) {
-		fields["area"] = "employer.area_invalid"
+	if f.Area != "" {
+		code, ok, err := regions.Resolve(c.Request.Context(), h.DB, f.Area, auth.Current(c).AreaPattern())
+		if err != nil {
+			return f, err
+		}
+		if !ok {
+			fields["area"] = "filter.area_unknown"
+		}
+		f.Area = code
 	}
 	if f.Skala != "" && !slices.Contains(scales, f.Skala) {
 		fields["skala"] = "employer.skala_invalid"
@@ -74,15 +80,28 @@ func filterFrom(c *gin.Context, maxLimit int) (Filter, error) {
 
 func (h *Handler) index(c *gin.Context) {
 	u := auth.Current(c)
-	f, ferr := filterFrom(c, 200)
-	data := gin.H{"Filter": f, "Codes": flags.Codes, "Scales": scales}
-	status := http.StatusOK
-	if ferr != nil {
-		e, _ := apperr.As(ferr)
-		data["Errors"] = e.Fields
-		status = http.StatusUnprocessableEntity
-		f = Filter{Limit: 50, Sort: "-shortfall"}
+	f, ferr := h.filterFrom(c, 200)
+	areas, err := regions.Suggest(c.Request.Context(), h.DB, u.AreaPattern())
+	if err != nil {
+		web.Error(c, err)
+		return
 	}
+	// The area as typed is shown again, not the code it resolved to.
+	data := gin.H{"Filter": f, "Codes": flags.Codes, "Scales": scales, "Areas": areas, "AreaText": c.Query("area")}
+	if ferr != nil {
+		// A refused filter shows its error and no list: the unfiltered list under it read as
+		// the answer (issue 16).
+		e, ok := apperr.As(ferr)
+		if !ok || e.Code != apperr.Invalid {
+			web.Error(c, ferr)
+			return
+		}
+		data["Errors"], data["Counts"], data["Total"], data["Invalid"] = e.Fields, map[string]int{}, 0, true
+		data["FlagURL"] = func(string) string { return "/employers" }
+		web.HTML(c, http.StatusUnprocessableEntity, "employers/index", data)
+		return
+	}
+	status := http.StatusOK
 	list, next, err := h.Store.List(c.Request.Context(), f, u.Area)
 	if err != nil {
 		web.Error(c, err)
@@ -93,12 +112,7 @@ func (h *Handler) index(c *gin.Context) {
 		web.Error(c, err)
 		return
 	}
-	areas, err := h.Store.Areas(c.Request.Context(), u.AreaPattern())
-	if err != nil {
-		web.Error(c, err)
-		return
-	}
-	data["Employers"], data["Counts"], data["Total"], data["Areas"] = list, counts, total, areas
+	data["Employers"], data["Counts"], data["Total"] = list, counts, total
 	if next != "" {
 		q := c.Request.URL.Query()
 		q.Set("cursor", next)
@@ -165,7 +179,7 @@ func maskAll(d *Detail) {
 }
 
 func (h *Handler) apiList(c *gin.Context) {
-	f, err := filterFrom(c, 500)
+	f, err := h.filterFrom(c, 500)
 	if err != nil {
 		web.Error(c, err)
 		return

@@ -222,6 +222,8 @@ func TestAHolidayMovesADueDate(t *testing.T) {
 	ctx := context.Background()
 	w := setup(t)
 	s := reference.NewStore(w.d)
+	// Issued on 28 December, its due date crosses New Year (at most 7 days ahead of the store's day).
+	w.cases.Now = func() time.Time { return time.Date(2026, 12, 27, 9, 0, 0, 0, time.UTC) }
 	c, err := w.cases.Open(ctx, w.supervisor, w.employerID, "")
 	if err != nil {
 		t.Fatal(err)

@@ -55,6 +55,7 @@ func HTML(c *gin.Context, status int, page string, data gin.H) {
 	}
 	data["Viewer"] = viewer(c)
 	data["Flash"] = takeFlash(c)
+	data["FlashN"], data["FlashName"] = takeFlashArgs(c)
 	data["Path"] = c.Request.URL.Path
 	data["RequestID"] = c.GetString(requestIDKey)
 	if b, ok := c.Get(bannerKey); ok {

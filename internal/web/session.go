@@ -21,6 +21,23 @@ func Flash(c *gin.Context, messageID string) {
 	Sessions(c).Put(c.Request.Context(), "flash", messageID)
 }
 
+// FlashCount is a flash that says how many (and, for an assignment, to whom): "12 kasus dibuka."
+func FlashCount(c *gin.Context, messageID string, n int, name string) {
+	s := Sessions(c)
+	s.Put(c.Request.Context(), "flash", messageID)
+	s.Put(c.Request.Context(), "flash_n", n)
+	s.Put(c.Request.Context(), "flash_name", name)
+}
+
+func takeFlashArgs(c *gin.Context) (int, string) {
+	s, ok := c.Get(sessionsKey)
+	if !ok {
+		return 0, ""
+	}
+	m := s.(*scs.SessionManager)
+	return m.PopInt(c.Request.Context(), "flash_n"), m.PopString(c.Request.Context(), "flash_name")
+}
+
 func takeFlash(c *gin.Context) string {
 	s, ok := c.Get(sessionsKey)
 	if !ok {

@@ -13,3 +13,16 @@ document.addEventListener("click", function (event) {
     status.textContent = pos.coords.latitude.toFixed(5) + ", " + pos.coords.longitude.toFixed(5);
   }, function (err) { status.textContent = err.message; }, { enableHighAccuracy: true, timeout: 15000 });
 });
+
+// A table wider than the screen scrolls inside its .table-wrap: keyboard users reach it with
+// Tab and scroll it with the arrow keys (WCAG 2.1.1; axe-core's scrollable-region-focusable).
+function focusableTables(root) {
+  root.querySelectorAll(".table-wrap:not([tabindex])").forEach(function (wrap) {
+    wrap.tabIndex = 0;
+    wrap.setAttribute("role", "region");
+    var head = wrap.querySelector("caption, thead th");
+    wrap.setAttribute("aria-label", head ? head.textContent.trim() : document.title);
+  });
+}
+focusableTables(document);
+document.addEventListener("htmx:afterSwap", function (event) { focusableTables(event.target); });
