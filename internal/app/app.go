@@ -77,7 +77,7 @@ func New(cfg config.Config, d *sqlx.DB) (*App, error) {
 		return nil, err
 	}
 	e, err := web.NewEngine(web.Deps{Renderer: renderer, Bundle: bundle, Sessions: sm, Static: staticFS,
-		TrustedProxies: cfg.TrustedProxies, SecureCookies: cfg.SecureCookies})
+		TrustedProxies: cfg.TrustedProxies, SecureCookies: cfg.SecureCookies, MapTiles: cfg.MapTiles})
 	if err != nil {
 		return nil, err
 	}
@@ -124,7 +124,7 @@ func New(cfg config.Config, d *sqlx.DB) (*App, error) {
 	(&employer.Handler{Store: employers, DB: d, Now: time.Now}).Register(loggedIn, authed)
 	(&casework.API{Store: cases, Validate: validator.New(validator.WithRequiredStructEnabled())}).Register(authed)
 	(&casework.Pages{Store: cases, Employers: employers}).Register(loggedIn)
-	(&dashboard.Handler{Store: dashboard.NewStore(d)}).Register(loggedIn, authed)
+	(&dashboard.Handler{Store: dashboard.NewStore(d), MapTiles: cfg.MapTiles}).Register(loggedIn, authed)
 
 	return &App{Handler: sm.LoadAndSave(e), Sessions: sm, Importer: im, Routes: e.Routes(), sessions: store}, nil
 }

@@ -2,6 +2,7 @@
 package config
 
 import (
+	"net/url"
 	"errors"
 	"fmt"
 	"os"
@@ -39,6 +40,10 @@ type Config struct {
 	MFAInspectors bool
 	// DataDir keeps uploaded import files (named by their SHA-256) and evidence files.
 	DataDir string
+	// MapTiles is an optional tile URL template for the dashboard map (PATUH_MAP_TILES, e.g.
+	// https://tiles.example.go.id/{z}/{x}/{y}.png): without it the map draws the boundary
+	// polygons on a plain background and needs no server beyond Patuh.
+	MapTiles string
 }
 
 const devSecret = "development-only-secret-do-not-use-in-production"
@@ -57,6 +62,12 @@ func FromEnv() (Config, error) {
 		Secret:      os.Getenv("PATUH_SECRET"),
 		LogFormat:   getenv("PATUH_LOG_FORMAT", "json"),
 		DataDir:     getenv("PATUH_DATA_DIR", ".data/files"),
+		MapTiles:    os.Getenv("PATUH_MAP_TILES"),
+	}
+	if c.MapTiles != "" {
+		if u, err := url.Parse(c.MapTiles); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			return Config{}, fmt.Errorf("PATUH_MAP_TILES must be an http(s) URL template like https://tiles.example/{z}/{x}/{y}.png, not %q", c.MapTiles)
+		}
 	}
 	c.DatabaseOwnerURL = getenv("DATABASE_OWNER_URL", c.DatabaseURL)
 	var err error

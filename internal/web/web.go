@@ -36,6 +36,9 @@ type Deps struct {
 	Static         fs.FS
 	TrustedProxies []string
 	SecureCookies  bool
+	// MapTiles is the optional tile URL template of the dashboard map: its origin joins the
+	// images the pages may load (CSP img-src); nothing else from elsewhere.
+	MapTiles string
 }
 
 // NewEngine builds the gin engine with the middleware every response passes through.
@@ -47,6 +50,21 @@ func NewEngine(d Deps) (*gin.Engine, error) {
 	// so it cannot be forged to escape login throttling.
 	if err := e.SetTrustedProxies(d.TrustedProxies); err != nil {
 		return nil, err
+	}
+	policy := csp
+	if d.MapTiles != "" {
+		if u, err := url.Parse(strings.NewReplacer("{s}", "a", "{z}", "0", "{x}", "0", "{y}", "0").Replace(d.MapTiles)); err == nil && u.Host != "" {
+			origin := u.Scheme + "://" + u.Host
+			if strings.Contains(d.MapTiles, "{s}") {
+				origin = u.Scheme + "://*." + strings.SplitN(u.Host, ".", 2)[len(strings.SplitN(u.Host, ".", 2))-1]
+			}
+			policy = strings.Replace(csp, "img-src 'self' data: blob:", "img-src 'self' data: blob: "+origin, 1)
+		}
+	}
+	securityHeaders := func(c *gin.Context) {
+		c.Writer.Header().Set("Content-Security-Policy", policy)
+		setOtherSecurityHeaders(c.Writer.Header())
+		c.Next()
 	}
 	e.Use(requestID, securityHeaders, logRequests, recoverPanic,
 		func(c *gin.Context) {
@@ -165,13 +183,12 @@ func RequestID(c *gin.Context) string { return c.GetString(requestIDKey) }
 const csp = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; " +
 	"connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
 
-func securityHeaders(c *gin.Context) {
-	setSecurityHeaders(c.Writer.Header())
-	c.Next()
-}
-
 func setSecurityHeaders(h http.Header) {
 	h.Set("Content-Security-Policy", csp)
+	setOtherSecurityHeaders(h)
+}
+
+func setOtherSecurityHeaders(h http.Header) {
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("X-Frame-Options", "DENY")
 	h.Set("Referrer-Policy", "same-origin")
