@@ -29,6 +29,7 @@ import (
 	"patuh/internal/demo"
 	"patuh/internal/flags"
 	"patuh/internal/i18n"
+	"patuh/internal/report"
 )
 
 const usage = `patuh: employer compliance case tracker for DKI Jakarta
@@ -230,6 +231,9 @@ func serve(ctx context.Context, cfg config.Config, d *sqlx.DB) error {
 	defer a.Close()
 	workerDone := make(chan struct{})
 	go func() { a.Importer.Run(ctx); close(workerDone) }()
+	// Last month's report for the MoU meeting, written on the 1st (hourly checks; the first
+	// instance to take the advisory lock writes it, internal/report).
+	go report.NewStore(d).Run(ctx, time.Hour)
 	srv := &http.Server{
 		Addr:              cfg.Addr,
 		Handler:           a.Handler,

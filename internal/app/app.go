@@ -23,6 +23,7 @@ import (
 	"patuh/internal/i18n"
 	"patuh/internal/importer"
 	"patuh/internal/regions"
+	"patuh/internal/report"
 	"patuh/internal/web"
 	"patuh/static"
 	"patuh/templates"
@@ -124,6 +125,7 @@ func New(cfg config.Config, d *sqlx.DB) (*App, error) {
 	(&employer.Handler{Store: employers, DB: d, Now: time.Now}).Register(loggedIn, authed)
 	(&casework.API{Store: cases, Validate: validator.New(validator.WithRequiredStructEnabled())}).Register(authed)
 	(&casework.Pages{Store: cases, Employers: employers}).Register(loggedIn)
+	(&report.Handler{Store: report.NewStore(d)}).Register(loggedIn)
 	(&dashboard.Handler{Store: dashboard.NewStore(d), MapTiles: cfg.MapTiles}).Register(loggedIn, authed)
 
 	return &App{Handler: sm.LoadAndSave(e), Sessions: sm, Importer: im, Routes: e.Routes(), sessions: store}, nil

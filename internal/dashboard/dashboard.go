@@ -283,7 +283,7 @@ func (h *Handler) page(c *gin.Context) {
 	web.HTML(c, http.StatusOK, "dashboard/index", gin.H{"Areas": areas, "Level": level, "Parent": parent, "Crumbs": crumbs,
 		"Statuses": statuses, "Workload": workload, "Months": months, "Scope": scope, "DataPer": dataPer,
 		"Total": total, "Residents": residents, "ResidentPercent": int(residents.Share * 100), "Drill": drill,
-		"History": hist, "Trend": trendData(hist, lang, web.Localizer(c).T), "Sentence": paceSentence(hist, lang, web.Localizer(c).T),
+		"History": hist, "Trend": trendData(hist, lang, web.Localizer(c).T), "Sentence": PaceSentence(hist, lang, web.Localizer(c).T),
 		"Map": mapData(areas, level, parent, drill, h.MapTiles), "Attribution": regions.Attribution,
 		"Levels": deeperLevels(parent), "Measures": Measures, "MayReport": u.MaySeeAll()})
 }

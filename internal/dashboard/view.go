@@ -112,9 +112,9 @@ func shortMonth(date string) string {
 	return f[1][:min(3, len(f[1]))]
 }
 
-// paceSentence says plainly where the pace leads: "Dengan laju ini: 2,71 jt pada 31 Desember,
+// PaceSentence says plainly where the pace leads: "Dengan laju ini: 2,71 jt pada 31 Desember,
 // kurang 90.000 dari target."
-func paceSentence(h *History, lang string, t func(string, ...any) string) string {
+func PaceSentence(h *History, lang string, t func(string, ...any) string) string {
 	p := h.Projection
 	switch {
 	case h.Target == 0:
