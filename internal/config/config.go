@@ -2,9 +2,9 @@
 package config
 
 import (
-	"net/url"
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"strconv"
 	"strings"

@@ -25,24 +25,24 @@ import (
 
 // Area is one row of GET /api/v1/stats/coverage.
 type Area struct {
-	Kode               string         `db:"kode" json:"kode"`
-	Nama               string         `db:"nama" json:"nama"`
-	Employers          int64          `db:"employers" json:"employers"`
-	Flagged            map[string]int `db:"-" json:"employers_flagged"`
-	PWBD               int            `db:"pwbd" json:"-"`
-	PDSTK              int            `db:"pds_tk" json:"-"`
-	PDSUpah            int            `db:"pds_upah" json:"-"`
-	PDSProgram         int            `db:"pds_program" json:"-"`
-	Menunggak          int            `db:"menunggak" json:"-"`
+	Kode       string         `db:"kode" json:"kode"`
+	Nama       string         `db:"nama" json:"nama"`
+	Employers  int64          `db:"employers" json:"employers"`
+	Flagged    map[string]int `db:"-" json:"employers_flagged"`
+	PWBD       int            `db:"pwbd" json:"-"`
+	PDSTK      int            `db:"pds_tk" json:"-"`
+	PDSUpah    int            `db:"pds_upah" json:"-"`
+	PDSProgram int            `db:"pds_program" json:"-"`
+	Menunggak  int            `db:"menunggak" json:"-"`
 	// FlaggedEmployers is how many employers carry any flag (the map's flagged share).
-	FlaggedEmployers   int64          `db:"flagged" json:"flagged_employers"`
-	ReportedWorkers    int64          `db:"reported_workers" json:"reported_workers"`
-	ActiveParticipants int64          `db:"active_participants" json:"active_participants"`
-	UnenrolledWorkers  int64          `db:"unenrolled_workers" json:"unenrolled_workers"`
-	ShortfallRp        int64          `db:"shortfall_rp" json:"shortfall_rp"`
-	OpenCases          int            `db:"open_cases" json:"open_cases"`
-	OverdueFollowUps   int            `db:"overdue_follow_ups" json:"overdue_follow_ups"`
-	RecoveredWorkers   int            `db:"recovered_workers" json:"recovered_workers"`
+	FlaggedEmployers   int64 `db:"flagged" json:"flagged_employers"`
+	ReportedWorkers    int64 `db:"reported_workers" json:"reported_workers"`
+	ActiveParticipants int64 `db:"active_participants" json:"active_participants"`
+	UnenrolledWorkers  int64 `db:"unenrolled_workers" json:"unenrolled_workers"`
+	ShortfallRp        int64 `db:"shortfall_rp" json:"shortfall_rp"`
+	OpenCases          int   `db:"open_cases" json:"open_cases"`
+	OverdueFollowUps   int   `db:"overdue_follow_ups" json:"overdue_follow_ups"`
+	RecoveredWorkers   int   `db:"recovered_workers" json:"recovered_workers"`
 }
 
 var levelLength = map[string]int{"kota": len("31.71"), "kecamatan": len("31.71.01"), "kelurahan": len("31.71.01.1001")}
