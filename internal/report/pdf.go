@@ -113,9 +113,9 @@ func PDF(d *Data) ([]byte, error) {
 	if err := drawMap(p, d, 15, top, 180, 100); err != nil {
 		return nil, err
 	}
-	p.SetY(top + 102)
+	p.SetY(top + 108)
 	p.SetFont("Helvetica", "", 7.5)
-	p.CellFormat(0, 4, tr(regions.Attribution), "", 1, "R", false, 0, "")
+	p.CellFormat(0, 4, tr("Pekerja belum terdaftar per "+map[int]string{0: "kecamatan", 5: "kelurahan", 8: "kelurahan"}[len(d.Area)]+"; makin gelap, makin banyak. "+regions.Attribution), "", 1, "R", false, 0, "")
 
 	p.AddPage()
 	p.SetFont("Helvetica", "B", 11)
@@ -262,7 +262,7 @@ func drawMap(p *fpdf.Fpdf, d *Data, x, y, w, h float64) error {
 		p.CellFormat(iw, 4.5, "Kepulauan Seribu", "", 0, "C", false, 0, "")
 	}
 	// Legend.
-	p.SetXY(x, y+h-7)
+	p.SetXY(x, y+h+1.5)
 	p.SetFont("Helvetica", "", 7.5)
 	for i := range 5 {
 		lo, hi := int64(0), most*int64(i+1)/5
@@ -274,7 +274,7 @@ func drawMap(p *fpdf.Fpdf, d *Data, x, y, w, h float64) error {
 		}
 		c := shades[i]
 		p.SetFillColor(c[0], c[1], c[2])
-		p.Rect(p.GetX()+1, y+h-5.5, 6, 3.5, "FD")
+		p.Rect(p.GetX()+1, y+h+2.2, 6, 3.5, "FD")
 		p.SetX(p.GetX() + 8)
 		p.CellFormat(28, 5, num(lo)+" - "+num(hi), "", 0, "L", false, 0, "")
 	}

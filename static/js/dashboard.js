@@ -28,8 +28,11 @@
     if (params.get("measure") && texts.measures[params.get("measure")]) select.value = params.get("measure");
 
     function makeMap(container, interactive) {
-      var m = L.map(container, { zoomSnap: 0.25, attributionControl: interactive, zoomControl: interactive,
+      // The zoom buttons go top right: the inset of Kepulauan Seribu sits top left, where
+      // the islands lie.
+      var m = L.map(container, { zoomSnap: 0.25, attributionControl: interactive, zoomControl: false,
         scrollWheelZoom: false, dragging: interactive, doubleClickZoom: interactive, boxZoom: false, keyboard: interactive });
+      if (interactive) L.control.zoom({ position: "topright" }).addTo(m);
       if (interactive && data.tiles) L.tileLayer(data.tiles, { maxZoom: 18, attribution: "" }).addTo(m);
       if (interactive) m.attributionControl.setPrefix(false).addAttribution(data.attribution);
       return m;
