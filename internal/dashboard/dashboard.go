@@ -4,9 +4,10 @@ package dashboard
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
@@ -16,7 +17,6 @@ import (
 
 	"patuh/internal/apperr"
 	"patuh/internal/auth"
-	"patuh/internal/db"
 	"patuh/internal/flags"
 	"patuh/internal/importer"
 	"patuh/internal/regions"
@@ -115,17 +115,21 @@ type Residents struct {
 }
 
 func (s *Store) Residents(ctx context.Context) (*Residents, error) {
-	r := &Residents{TargetYear: 2025}
-	var target string
-	if err := s.db.GetContext(ctx, &target, `SELECT value FROM settings WHERE key = 'resident_target_2025'`); err != nil {
-		return nil, db.NotFoundOr(err, "dashboard: target")
+	r := &Residents{TargetYear: s.Now().In(jakarta).Year()}
+	var err error
+	// The year's target (settings resident_target_<year>, else the latest earlier year's).
+	if r.Target, _, err = s.Target(ctx, r.TargetYear); err != nil {
+		return nil, err
 	}
-	r.Target, _ = strconv.ParseInt(target, 10, 64)
 	var row struct {
 		Participants int64     `db:"participants"`
 		ComputedAt   time.Time `db:"computed_at"`
 	}
-	err := s.db.GetContext(ctx, &row, `SELECT participants, computed_at FROM resident_coverage ORDER BY computed_at DESC LIMIT 1`)
+	// No snapshot yet leaves the count at 0 (sql.ErrNoRows); any other error is the caller's.
+	err = s.db.GetContext(ctx, &row, `SELECT participants, computed_at FROM resident_coverage ORDER BY computed_at DESC LIMIT 1`)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("dashboard: residents: %w", err)
+	}
 	if err == nil {
 		r.Participants, r.ComputedAt = row.Participants, &row.ComputedAt
 	}
