@@ -60,7 +60,9 @@ func TestTargetOfTheYear(t *testing.T) {
 	}
 	check(2026, 2_800_000, "resident_target_2025") // only 2025's exists (migration 00003)
 	d.MustExec(`INSERT INTO settings (key, value) VALUES ('resident_target_2026', '3000000'), ('resident_target_2028', '3500000')`)
-	t.Cleanup(func() { d.MustExec(`DELETE FROM settings WHERE key IN ('resident_target_2026', 'resident_target_2028')`) })
+	t.Cleanup(func() {
+		d.MustExec(`DELETE FROM settings WHERE key IN ('resident_target_2026', 'resident_target_2028')`)
+	})
 	check(2026, 3_000_000, "resident_target_2026")
 	check(2027, 3_000_000, "resident_target_2026")
 	check(2028, 3_500_000, "resident_target_2028")
