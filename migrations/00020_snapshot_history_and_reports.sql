@@ -42,6 +42,19 @@ FROM (SELECT coalesce(kode_kelurahan, '') AS kel, coalesce(skala, '') AS sk,
       FROM employer_status GROUP BY 1, 2) s
 WHERE s.kel = k.kode_kelurahan AND s.sk = k.skala;
 
+-- An installation upgraded with data keeps its latest snapshot as the first point of the series
+-- (its resident count and today's totals), so that the dashboard is dated at once.
+INSERT INTO snapshot_history (import_id, snapshot_at, residents, employers, compliant_employers, flagged_employers,
+                              reported_workers, active_participants, unenrolled_workers, shortfall_rp)
+SELECT i.id, i.created_at, rc.participants, k.employers, k.employers - k.flagged, k.flagged, k.reported_workers,
+       k.active_participants, k.unenrolled_workers, k.shortfall_rp
+FROM (SELECT id, created_at FROM imports WHERE kind = 'participants' AND settled_at IS NOT NULL ORDER BY id DESC LIMIT 1) i,
+     (SELECT participants FROM resident_coverage ORDER BY computed_at DESC LIMIT 1) rc,
+     (SELECT coalesce(sum(employers), 0) AS employers, coalesce(sum(flagged), 0) AS flagged,
+             coalesce(sum(reported_workers), 0) AS reported_workers, coalesce(sum(active_participants), 0) AS active_participants,
+             coalesce(sum(unenrolled_workers), 0) AS unenrolled_workers, coalesce(sum(shortfall_rp), 0) AS shortfall_rp
+      FROM employer_counts) k;
+
 -- +goose Down
 ALTER TABLE employer_counts DROP COLUMN flagged;
 DROP TABLE monthly_reports, snapshot_history;
