@@ -114,6 +114,12 @@ func TestBrowserDashboardMap(t *testing.T) {
 	}
 	click("31.75.01")
 	browsertest.Run(t, desk, chromedp.WaitVisible(chromedp.CSS(`path[data-kode="31.75.01.1001"]`)))
+	// A kelurahan has a handful of workers: the chart's count axis still has whole ticks.
+	whole, err := chromedp.Run(desk, chromedp.Evaluate[bool](`Chart.getChart(document.getElementById("area-chart")).scales.x.ticks.every(t => Number.isInteger(t.value))
+		&& Chart.getChart(document.getElementById("trend-chart")).scales.y.ticks.every(t => Number.isInteger(t.value))`))
+	if err != nil || !whole {
+		t.Errorf("fractional ticks on a count axis: %v", err)
+	}
 	crumbs, _ = chromedp.Run(desk, chromedp.Text(chromedp.ID("crumbs")))
 	if !strings.Contains(crumbs, "Jakarta Timur") || !strings.Contains(crumbs, "Matraman") {
 		t.Errorf("breadcrumbs at kecamatan: %q", crumbs)

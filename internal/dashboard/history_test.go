@@ -68,3 +68,12 @@ func TestTargetOfTheYear(t *testing.T) {
 	check(2028, 3_500_000, "resident_target_2028")
 	check(2024, 2_800_000, "resident_target_2025") // before any target: the earliest
 }
+
+func TestMonthLabel(t *testing.T) {
+	if got := dashboard.MonthLabel("2026-12", "id"); got != "Desember 2026" {
+		t.Errorf("id: %q", got)
+	}
+	if got := dashboard.MonthLabel("2026-05", "en"); got != "May 2026" {
+		t.Errorf("en: %q", got)
+	}
+}
