@@ -116,12 +116,23 @@ func (s *Store) History(ctx context.Context) (*History, error) {
 var jakarta = time.FixedZone("WIB", 7*3600)
 
 // Project extends the pace of the last snapshots (a least-squares line through them, so one
-// late or early file does not swing it) to 31 December. Two snapshots at least are needed.
+// late or early file does not swing it) to 31 December. Snapshots of two days at least are
+// needed.
 func Project(items []Snapshot, target int64, year int) *Projection {
-	if len(items) < 2 {
+	// One point a day, the day's last snapshot: a file sent again within the hour (a
+	// correction) would otherwise set a pace of thousands a day from minutes apart.
+	var daily []Snapshot
+	for _, it := range items {
+		if n := len(daily); n > 0 && daily[n-1].At.In(jakarta).Format("2006-01-02") == it.At.In(jakarta).Format("2006-01-02") {
+			daily[n-1] = it
+			continue
+		}
+		daily = append(daily, it)
+	}
+	if len(daily) < 2 {
 		return nil
 	}
-	last := items[max(0, len(items)-paceSnapshots):]
+	last := daily[max(0, len(daily)-paceSnapshots):]
 	t0 := last[0].At
 	var sx, sy, sxx, sxy float64
 	for _, it := range last {

@@ -44,6 +44,14 @@ func TestProjectionToTheEndOfTheYear(t *testing.T) {
 	if dashboard.Project(items[:1], 2_800_000, 2026) != nil {
 		t.Error("one snapshot gave a projection")
 	}
+	// A correction sent an hour later counts as that day's snapshot, not as a pace.
+	again := append(items[:1:1], dashboard.Snapshot{At: items[0].At.Add(time.Hour), Residents: 2_001_000})
+	if p := dashboard.Project(again, 2_800_000, 2026); p != nil {
+		t.Errorf("two snapshots of one day gave a pace: %+v", p)
+	}
+	if p := dashboard.Project(append(again, items[1]), 2_800_000, 2026); p == nil || p.Snapshots != 2 || p.Residents > 2_711_000 {
+		t.Errorf("a day's correction and a later snapshot: %+v", p)
+	}
 }
 
 // The target of the year is resident_target_<year>, else the latest earlier year's.
