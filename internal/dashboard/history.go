@@ -26,8 +26,12 @@ type Snapshot struct {
 	ActiveParticipants int64     `db:"active_participants" json:"active_participants"`
 	UnenrolledWorkers  int64     `db:"unenrolled_workers" json:"unenrolled_workers"`
 	ShortfallRp        int64     `db:"shortfall_rp" json:"shortfall_rp"`
-	// Gap is the year's target minus the residents of this snapshot, never below zero.
-	Gap int64 `db:"-" json:"gap"`
+	// Date is the snapshot's day in Jakarta (docs/api.md: "its date").
+	Date string `db:"-" json:"date"`
+	// Target is the resident target in force for the snapshot's year; Gap is it minus the
+	// snapshot's residents, never below zero.
+	Target int64 `db:"-" json:"target"`
+	Gap    int64 `db:"-" json:"gap"`
 }
 
 // Projection is where the resident count ends the year at the pace of the last snapshots.
@@ -100,8 +104,19 @@ func (s *Store) History(ctx context.Context) (*History, error) {
 		ORDER BY snapshot_at, import_id`, start); err != nil {
 		return nil, fmt.Errorf("dashboard: history: %w", err)
 	}
+	targets := map[int]int64{h.Year: h.Target}
 	for i := range h.Items {
-		h.Items[i].Gap = max(0, h.Target-h.Items[i].Residents)
+		it := &h.Items[i]
+		local := it.At.In(jakarta)
+		it.Date = local.Format("2006-01-02")
+		target, ok := targets[local.Year()]
+		if !ok {
+			if target, _, err = s.Target(ctx, local.Year()); err != nil {
+				return nil, err
+			}
+			targets[local.Year()] = target
+		}
+		it.Target, it.Gap = target, max(0, target-it.Residents)
 	}
 	if n := len(h.Items); n > 0 {
 		h.Gap = max(0, h.Target-h.Items[n-1].Residents)
