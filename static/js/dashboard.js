@@ -116,12 +116,17 @@
       }
       var mainLayer = L.geoJSON({ type: "FeatureCollection", features: mainland }, { onEachFeature: onEach }).addTo(main);
       layers.push(mainLayer);
-      if (mainland.length) main.fitBounds(mainLayer.getBounds(), { padding: [8, 8] });
+      var left = 8;
       if (islands.length) {
         insetBox = document.createElement("div");
         insetBox.className = "map-inset";
         insetBox.id = "map-inset";
         el.parentNode.appendChild(insetBox);
+        // The mainland starts right of the inset, so that the inset covers none of it.
+        left = insetBox.offsetWidth + 12;
+      }
+      if (mainland.length) main.fitBounds(mainLayer.getBounds(), { paddingTopLeft: [left, 8], paddingBottomRight: [8, 8] });
+      if (islands.length) {
         var label = document.createElement("p");
         label.className = "map-inset-label";
         label.textContent = texts.inset;
