@@ -47,6 +47,7 @@ func TestBrowserDashboardMap(t *testing.T) {
 	}
 	all := addUser(t, auth.Supervisor, "")
 	timur := addUser(t, auth.Supervisor, "31.75")
+	addUser(t, auth.Inspector, "31.75") // without a case: the workload lists them all the same
 	kelurahanTimur := count(t, `SELECT count(*) FROM regions WHERE level = 'kelurahan' AND kode LIKE '31.75.%'`)
 
 	paths := func(ctx context.Context) (int, string) {
@@ -99,6 +100,16 @@ func TestBrowserDashboardMap(t *testing.T) {
 		t.Errorf("freshness stamp: %q", stamp)
 	}
 	browsertest.Screenshot(t, desk, "dashboard-map-desktop")
+	// Every figure leads to the list behind it.
+	bare, _ := chromedp.Run(desk, chromedp.Evaluate[string](`[...document.querySelectorAll(
+		"#employer-compliance dd, #area-table td.num, #workload-table td.num, #months-table td.num")]
+		.filter(c => !c.querySelector("a")).map(c => c.closest("table, dl").id + ":" + c.textContent).join(" ")`))
+	if bare != "" {
+		t.Errorf("figures without a link: %s", bare)
+	}
+	if workload, _ := chromedp.Run(desk, chromedp.Text(chromedp.ID("workload-table"))); !strings.Contains(workload, "Test inspector") {
+		t.Errorf("the idle inspector is not in the workload:\n%s", workload)
+	}
 
 	// Drill down by clicking the map: kota, kecamatan, kelurahan, then the employers.
 	click := func(kode string) {
