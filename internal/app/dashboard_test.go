@@ -59,6 +59,12 @@ func TestBoundariesAndHistoryAPI(t *testing.T) {
 	if n := len(features(timur, "level=kecamatan")); n != count(t, `SELECT count(*) FROM regions WHERE level = 'kecamatan' AND kode LIKE '31.75.%'`) {
 		t.Errorf("Jakarta Timur: %d kecamatan", n)
 	}
+	// Asked for, the outlines travel gzipped.
+	res, zipped := c.do("GET", "/api/v1/regions/boundaries?level=kelurahan", nil,
+		map[string]string{"Authorization": "Bearer " + token(t, all), "Accept-Encoding": "gzip"})
+	if res.Header.Get("Content-Encoding") != "gzip" || len(zipped) > 100_000 {
+		t.Errorf("boundaries not gzipped: %q, %d bytes", res.Header.Get("Content-Encoding"), len(zipped))
+	}
 	res, body := c.do("GET", "/api/v1/stats/history", nil, map[string]string{"Authorization": "Bearer " + token(t, all)})
 	var h struct {
 		Year   int
