@@ -160,6 +160,7 @@ func TestBrowserDashboardMap(t *testing.T) {
 		chromedp.SetValue(chromedp.ID("month"), time.Now().Format("2006-01")),
 		chromedp.Click(chromedp.ID("generate-report")),
 		chromedp.WaitVisible(chromedp.CSS(`#reports-table a[href$="/report.pdf"]`)))
+	browsertest.Screenshot(t, desk, "reports-desktop")
 	b64, err := chromedp.Run(desk, chromedp.Evaluate[string](`fetch(document.querySelector('#reports-table a[href$="/report.pdf"]').href)
 		.then(r => r.arrayBuffer()).then(b => { const u = new Uint8Array(b); let s = ""; for (let i = 0; i < u.length; i += 8192) s += String.fromCharCode(...u.subarray(i, i + 8192)); return btoa(s); })`,
 		chromedp.EvalAwaitPromise))

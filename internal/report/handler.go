@@ -9,6 +9,7 @@ import (
 
 	"patuh/internal/apperr"
 	"patuh/internal/auth"
+	"patuh/internal/dashboard"
 	"patuh/internal/web"
 )
 
@@ -28,6 +29,10 @@ func (h *Handler) index(c *gin.Context) {
 	if err != nil {
 		web.Error(c, err)
 		return
+	}
+	lang := web.Localizer(c).Lang
+	for i := range list {
+		list[i].MonthLabel = dashboard.MonthLabel(list[i].Month.Format("2006-01"), lang)
 	}
 	web.HTML(c, http.StatusOK, "reports/index", gin.H{"Reports": list,
 		"DefaultMonth": MonthStart(h.Store.Now()).AddDate(0, -1, 0).Format("2006-01"),

@@ -30,6 +30,7 @@ type Report struct {
 	ID          int64      `db:"id"`
 	Month       time.Time  `db:"month"`
 	Area        string     `db:"area_kode"`
+	AreaName    string     `db:"area_nama"`
 	GeneratedAt time.Time  `db:"generated_at"`
 	GeneratedBy *int64     `db:"generated_by"`
 	ByName      *string    `db:"by_name"`
@@ -180,9 +181,9 @@ func (s *Store) Generate(ctx context.Context, u *auth.User, month time.Time) (in
 // List returns the reports a user may read: those of their area or inside it.
 func (s *Store) List(ctx context.Context, u *auth.User) ([]Report, error) {
 	out := []Report{}
-	err := s.db.SelectContext(ctx, &out, `SELECT r.id, r.month, r.area_kode, r.generated_at, r.generated_by, u.name AS by_name,
-		r.data_per, length(r.pdf) AS size
-		FROM monthly_reports r LEFT JOIN users u ON u.id = r.generated_by
+	err := s.db.SelectContext(ctx, &out, `SELECT r.id, r.month, r.area_kode, coalesce(g.nama, 'DKI Jakarta') AS area_nama,
+		r.generated_at, r.generated_by, u.name AS by_name, r.data_per, length(r.pdf) AS size
+		FROM monthly_reports r LEFT JOIN users u ON u.id = r.generated_by LEFT JOIN regions g ON g.kode = r.area_kode
 		WHERE r.area_kode LIKE $1 ORDER BY r.month DESC, r.id DESC LIMIT 120`, u.AreaPattern())
 	if err != nil {
 		return nil, fmt.Errorf("report: list: %w", err)
