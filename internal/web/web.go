@@ -52,14 +52,8 @@ func NewEngine(d Deps) (*gin.Engine, error) {
 		return nil, err
 	}
 	policy := csp
-	if d.MapTiles != "" {
-		if u, err := url.Parse(strings.NewReplacer("{s}", "a", "{z}", "0", "{x}", "0", "{y}", "0").Replace(d.MapTiles)); err == nil && u.Host != "" {
-			origin := u.Scheme + "://" + u.Host
-			if strings.Contains(d.MapTiles, "{s}") {
-				origin = u.Scheme + "://*." + strings.SplitN(u.Host, ".", 2)[len(strings.SplitN(u.Host, ".", 2))-1]
-			}
-			policy = strings.Replace(csp, "img-src 'self' data: blob:", "img-src 'self' data: blob: "+origin, 1)
-		}
+	if origin := tileOrigin(d.MapTiles); origin != "" {
+		policy = strings.Replace(csp, "img-src 'self' data: blob:", "img-src 'self' data: blob: "+origin, 1)
 	}
 	securityHeaders := func(c *gin.Context) {
 		c.Writer.Header().Set("Content-Security-Policy", policy)
@@ -182,6 +176,23 @@ func RequestID(c *gin.Context) string { return c.GetString(requestIDKey) }
 
 const csp = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; " +
 	"connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+
+// tileOrigin is the CSP source of a Leaflet tile URL template: its scheme and host, the host's
+// first label a wildcard when it is the {s} subdomain (a.tile.example → *.tile.example).
+func tileOrigin(tmpl string) string {
+	if tmpl == "" {
+		return ""
+	}
+	u, err := url.Parse(strings.NewReplacer("{s}", "a", "{z}", "0", "{x}", "0", "{y}", "0", "{r}", "").Replace(tmpl))
+	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
+		return ""
+	}
+	host := u.Host
+	if strings.HasPrefix(tmpl, u.Scheme+"://{s}.") {
+		host = "*." + strings.TrimPrefix(host, "a.")
+	}
+	return u.Scheme + "://" + host
+}
 
 func setSecurityHeaders(h http.Header) {
 	h.Set("Content-Security-Policy", csp)
