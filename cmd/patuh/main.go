@@ -32,6 +32,7 @@ import (
 	"patuh/internal/i18n"
 	"patuh/internal/letters"
 	"patuh/internal/reference"
+	"patuh/internal/report"
 )
 
 const usage = `patuh: employer compliance case tracker for DKI Jakarta
@@ -264,6 +265,9 @@ func serve(ctx context.Context, cfg config.Config, d *sqlx.DB) error {
 	a.Importer.LeaseTTL = cfg.ImportLease
 	workerDone := make(chan struct{})
 	go func() { a.Importer.RunWorkers(ctx, cfg.ImportWorkers); close(workerDone) }()
+	// Last month's report for the MoU meeting, written on the 1st (hourly checks; the first
+	// instance to take the advisory lock writes it, internal/report).
+	go report.NewStore(d).Run(ctx, time.Hour)
 	srv := &http.Server{
 		Addr:              cfg.Addr,
 		Handler:           a.Handler,

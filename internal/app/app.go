@@ -27,6 +27,7 @@ import (
 	"patuh/internal/importer"
 	"patuh/internal/reference"
 	"patuh/internal/regions"
+	"patuh/internal/report"
 	"patuh/internal/web"
 	"patuh/static"
 	"patuh/templates"
@@ -81,7 +82,7 @@ func New(cfg config.Config, d *sqlx.DB) (*App, error) {
 		return nil, err
 	}
 	e, err := web.NewEngine(web.Deps{Renderer: renderer, Bundle: bundle, Sessions: sm, Static: staticFS,
-		TrustedProxies: cfg.TrustedProxies, SecureCookies: cfg.SecureCookies})
+		TrustedProxies: cfg.TrustedProxies, SecureCookies: cfg.SecureCookies, MapTiles: cfg.MapTiles})
 	if err != nil {
 		return nil, err
 	}
@@ -136,7 +137,8 @@ func New(cfg config.Config, d *sqlx.DB) (*App, error) {
 	(&employer.Handler{Store: employers, DB: d, Now: time.Now, FlagsState: im.FlagsState}).Register(loggedIn, authed)
 	(&casework.API{Store: cases, Validate: casework.NewValidator()}).Register(authed)
 	(&casework.Pages{Store: cases, Employers: employers}).Register(loggedIn)
-	(&dashboard.Handler{Store: dashboard.NewStore(d)}).Register(loggedIn, authed)
+	(&report.Handler{Store: report.NewStore(d)}).Register(loggedIn)
+	(&dashboard.Handler{Store: dashboard.NewStore(d), MapTiles: cfg.MapTiles}).Register(loggedIn, authed)
 	(&accounts.Handler{Auth: authStore, Cases: cases, Regions: regions.NewStore(d), Now: time.Now}).Register(loggedIn)
 
 	return &App{Handler: sm.LoadAndSave(e), Sessions: sm, Importer: im, Routes: e.Routes(), sessions: store}, nil

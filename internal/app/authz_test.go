@@ -8,11 +8,13 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"patuh/internal/app"
 	"patuh/internal/auth"
 	"patuh/internal/casework"
 	"patuh/internal/db/dbtest"
+	"patuh/internal/report"
 )
 
 // TestAuthorizationMatrix holds every route to a rule for each kind of caller: anonymous, admin,
@@ -65,6 +67,10 @@ func TestAuthorizationMatrix(t *testing.T) {
 	cs, _ = cases.AddFollowUp(ctx, who("inspector-in"), cs.ID, "teguran_1", todayWIB(), "", "", 0)
 	var importID int64
 	d.Get(&importID, `SELECT max(id) FROM imports WHERE status = 'committed'`)
+	reportID, err := report.NewStore(d).Generate(ctx, who("supervisor"), time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
 
 	who2 := func(username string) *auth.User { u, _ := store.UserByUsername(ctx, username); return u }
 	// The admin pages act on a spare user and token, which an admin's call may change.
@@ -90,6 +96,8 @@ func TestAuthorizationMatrix(t *testing.T) {
 			return strings.Replace(p, ":id", itoa(importID), 1)
 		case strings.Contains(p, "/export/:format"):
 			return strings.Replace(p, ":format", "csv", 1)
+		case strings.HasPrefix(p, "/reports/:id"):
+			return strings.Replace(p, ":id", itoa(reportID), 1)
 		case strings.HasPrefix(p, "/static/"):
 			return "/static/css/app.css"
 		}
@@ -112,6 +120,10 @@ func TestAuthorizationMatrix(t *testing.T) {
 		"GET /employers/:id":                               "login ok ok ok 404 ok",
 		"GET /employers/export/:format":                    "login ok ok ok ok ok",
 		"GET /dashboard":                                   "login ok ok ok ok ok",
+		"GET /dashboard/boundaries":                        "login ok ok ok ok ok",
+		"GET /reports":                                     "login ok ok 403 403 403",
+		"POST /reports":                                    "login 422 422 403 403 403",
+		"GET /reports/:id/report.pdf":                      "login ok ok 403 403 403",
 		"GET /review":                                      "login ok ok 403 403 403",
 		"GET /cases":                                       "login ok ok ok ok ok",
 		"GET /cases/:id":                                   "login ok ok ok 404 ok",
@@ -170,6 +182,8 @@ func TestAuthorizationMatrix(t *testing.T) {
 		"GET /api/v1/employers/:id":                        "401 ok ok ok 404 ok",
 		"GET /api/v1/stats/coverage":                       "401 ok ok ok ok ok",
 		"GET /api/v1/stats/residents":                      "401 ok ok ok ok ok",
+		"GET /api/v1/stats/history":                        "401 ok ok ok ok ok",
+		"GET /api/v1/regions/boundaries":                   "401 ok ok ok ok ok",
 		"GET /api/v1/imports/:id":                          "401 ok 403 403 403 403",
 		"GET /api/v1/imports/:id/errors.csv":               "401 ok 403 403 403 403",
 		"POST /api/v1/imports":                             "401 ok 403 403 403 403",

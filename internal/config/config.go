@@ -4,6 +4,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"strconv"
 	"strings"
@@ -51,6 +52,10 @@ type Config struct {
 	// FileRetention is how long the stored file of a committed import is kept before the server
 	// removes it (PATUH_FILE_RETENTION: days, e.g. 90 or 90d, or a duration like 2160h).
 	FileRetention time.Duration
+	// MapTiles is an optional tile URL template for the dashboard map (PATUH_MAP_TILES, e.g.
+	// https://tiles.example.go.id/{z}/{x}/{y}.png): without it the map draws the boundary
+	// polygons on a plain background and needs no server beyond Patuh.
+	MapTiles string
 }
 
 const devSecret = "development-only-secret-do-not-use-in-production"
@@ -69,6 +74,12 @@ func FromEnv() (Config, error) {
 		Secret:      os.Getenv("PATUH_SECRET"),
 		LogFormat:   getenv("PATUH_LOG_FORMAT", "json"),
 		DataDir:     getenv("PATUH_DATA_DIR", ".data/files"),
+		MapTiles:    os.Getenv("PATUH_MAP_TILES"),
+	}
+	if c.MapTiles != "" {
+		if u, err := url.Parse(c.MapTiles); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			return Config{}, fmt.Errorf("PATUH_MAP_TILES must be an http(s) URL template like https://tiles.example/{z}/{x}/{y}.png, not %q", c.MapTiles)
+		}
 	}
 	c.DatabaseOwnerURL = getenv("DATABASE_OWNER_URL", c.DatabaseURL)
 	var err error

@@ -14,32 +14,36 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
 
 	"patuh/internal/apperr"
 	"patuh/internal/auth"
 	"patuh/internal/flags"
 	"patuh/internal/importer"
+	"patuh/internal/regions"
 	"patuh/internal/web"
 )
 
 // Area is one row of GET /api/v1/stats/coverage.
 type Area struct {
-	Kode               string         `db:"kode" json:"kode"`
-	Nama               string         `db:"nama" json:"nama"`
-	Employers          int64          `db:"employers" json:"employers"`
-	Flagged            map[string]int `db:"-" json:"employers_flagged"`
-	PWBD               int            `db:"pwbd" json:"-"`
-	PDSTK              int            `db:"pds_tk" json:"-"`
-	PDSUpah            int            `db:"pds_upah" json:"-"`
-	PDSProgram         int            `db:"pds_program" json:"-"`
-	Menunggak          int            `db:"menunggak" json:"-"`
-	ReportedWorkers    int64          `db:"reported_workers" json:"reported_workers"`
-	ActiveParticipants int64          `db:"active_participants" json:"active_participants"`
-	UnenrolledWorkers  int64          `db:"unenrolled_workers" json:"unenrolled_workers"`
-	ShortfallRp        int64          `db:"shortfall_rp" json:"shortfall_rp"`
-	OpenCases          int            `db:"open_cases" json:"open_cases"`
-	OverdueFollowUps   int            `db:"overdue_follow_ups" json:"overdue_follow_ups"`
-	RecoveredWorkers   int            `db:"recovered_workers" json:"recovered_workers"`
+	Kode       string         `db:"kode" json:"kode"`
+	Nama       string         `db:"nama" json:"nama"`
+	Employers  int64          `db:"employers" json:"employers"`
+	Flagged    map[string]int `db:"-" json:"employers_flagged"`
+	PWBD       int            `db:"pwbd" json:"-"`
+	PDSTK      int            `db:"pds_tk" json:"-"`
+	PDSUpah    int            `db:"pds_upah" json:"-"`
+	PDSProgram int            `db:"pds_program" json:"-"`
+	Menunggak  int            `db:"menunggak" json:"-"`
+	// FlaggedEmployers is how many employers carry any flag (the map's flagged share).
+	FlaggedEmployers   int64 `db:"flagged" json:"flagged_employers"`
+	ReportedWorkers    int64 `db:"reported_workers" json:"reported_workers"`
+	ActiveParticipants int64 `db:"active_participants" json:"active_participants"`
+	UnenrolledWorkers  int64 `db:"unenrolled_workers" json:"unenrolled_workers"`
+	ShortfallRp        int64 `db:"shortfall_rp" json:"shortfall_rp"`
+	OpenCases          int   `db:"open_cases" json:"open_cases"`
+	OverdueFollowUps   int   `db:"overdue_follow_ups" json:"overdue_follow_ups"`
+	RecoveredWorkers   int   `db:"recovered_workers" json:"recovered_workers"`
 }
 
 var levelLength = map[string]int{"kota": len("31.71"), "kecamatan": len("31.71.01"), "kelurahan": len("31.71.01.1001")}
@@ -62,7 +66,7 @@ func (s *Store) Coverage(ctx context.Context, u *auth.User, level, parent string
 	err := s.db.SelectContext(ctx, &out, `
 		WITH counts AS (
 			SELECT left(kode_kelurahan, $1) AS kode, sum(employers) AS employers, sum(pwbd) AS pwbd, sum(pds_tk) AS pds_tk,
-			       sum(pds_upah) AS pds_upah, sum(pds_program) AS pds_program, sum(menunggak) AS menunggak,
+			       sum(pds_upah) AS pds_upah, sum(pds_program) AS pds_program, sum(menunggak) AS menunggak, sum(flagged) AS flagged,
 			       sum(reported_workers) AS reported_workers, sum(active_participants) AS active_participants,
 			       sum(unenrolled_workers) AS unenrolled_workers, sum(shortfall_rp) AS shortfall_rp
 			FROM employer_counts WHERE kode_kelurahan <> '' GROUP BY 1
@@ -79,7 +83,7 @@ func (s *Store) Coverage(ctx context.Context, u *auth.User, level, parent string
 		)
 		SELECT r.kode, r.nama, coalesce(k.employers, 0) AS employers, coalesce(k.pwbd, 0) AS pwbd,
 		       coalesce(k.pds_tk, 0) AS pds_tk, coalesce(k.pds_upah, 0) AS pds_upah, coalesce(k.pds_program, 0) AS pds_program,
-		       coalesce(k.menunggak, 0) AS menunggak, coalesce(k.reported_workers, 0) AS reported_workers,
+		       coalesce(k.menunggak, 0) AS menunggak, coalesce(k.flagged, 0) AS flagged, coalesce(k.reported_workers, 0) AS reported_workers,
 		       coalesce(k.active_participants, 0) AS active_participants, coalesce(k.unenrolled_workers, 0) AS unenrolled_workers,
 		       coalesce(k.shortfall_rp, 0) AS shortfall_rp, coalesce(c.open_cases, 0) AS open_cases,
 		       coalesce(c.overdue, 0) AS overdue_follow_ups, coalesce(c.recovered_workers, 0) AS recovered_workers
@@ -129,27 +133,26 @@ func (r *Residents) SharePercent(lang string) string {
 }
 
 func (s *Store) Residents(ctx context.Context) (*Residents, error) {
-	year := s.Now().Year()
+	year := s.Now().In(jakarta).Year()
 	r := &Residents{}
-	var target struct {
-		Year  string `db:"year_text"`
-		Value string `db:"value"`
+	// The year's target (settings resident_target_<year>, else the latest earlier year's,
+	// which TargetCurrent says).
+	target, key, err := s.Target(ctx, year)
+	if err != nil {
+		return nil, err
 	}
-	// Four-digit years compare as text: no cast of another setting's key is ever tried.
-	err := s.db.GetContext(ctx, &target, `SELECT right(key, 4) AS year_text, value FROM settings
-		WHERE key ~ '^resident_target_[0-9]{4}$' AND key <= 'resident_target_' || $1::text
-		ORDER BY key DESC LIMIT 1`, strconv.Itoa(year))
-	if err != nil && !errors.Is(err, sql.ErrNoRows) {
-		return nil, fmt.Errorf("dashboard: target: %w", err)
-	}
-	r.TargetYear, _ = strconv.Atoi(target.Year)
+	r.Target = target
+	r.TargetYear, _ = strconv.Atoi(strings.TrimPrefix(key, "resident_target_"))
 	r.TargetCurrent = r.TargetYear == year
-	r.Target, _ = strconv.ParseInt(target.Value, 10, 64)
 	var row struct {
 		Participants int64     `db:"participants"`
 		ComputedAt   time.Time `db:"computed_at"`
 	}
+	// No snapshot yet leaves the count at 0 (sql.ErrNoRows); any other error is the caller's.
 	err = s.db.GetContext(ctx, &row, `SELECT participants, computed_at FROM resident_coverage ORDER BY computed_at DESC LIMIT 1`)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("dashboard: residents: %w", err)
+	}
 	if err == nil {
 		r.Participants, r.ComputedAt = row.Participants, &row.ComputedAt
 	}
@@ -160,7 +163,8 @@ func (s *Store) Residents(ctx context.Context) (*Residents, error) {
 }
 
 // RefreshResidents runs after the commit of a participants snapshot: the distinct Jakarta NIKs
-// (prefix 31) active in the snapshots in force.
+// (prefix 31) active in the snapshots in force, kept with the employer compliance totals of
+// that moment in snapshot_history (the target over time, issue 16).
 func RefreshResidents(ctx context.Context, tx *sqlx.Tx, imp *importer.Import) error {
 	if imp.Kind != "participants" {
 		return nil
@@ -170,20 +174,40 @@ func RefreshResidents(ctx context.Context, tx *sqlx.Tx, imp *importer.Import) er
 	if err != nil {
 		return err
 	}
-	_, err = tx.ExecContext(ctx, `INSERT INTO resident_coverage (participants)
+	var residents int64
+	if err := tx.GetContext(ctx, &residents, `INSERT INTO resident_coverage (participants)
 		SELECT count(DISTINCT p.nik) FROM latest_snapshots l
 		JOIN participants p ON p.npp = l.npp AND p.import_id = l.import_id AND p.import_id IN (`+inForce+`)
-		WHERE p.status = 'aktif' AND p.nik LIKE '31%'`)
+		WHERE p.status = 'aktif' AND p.nik LIKE '31%' RETURNING participants`); err != nil {
+		return err
+	}
+	// employer_counts was refreshed just before the hooks ran (importer settle).
+	_, err = tx.ExecContext(ctx, `INSERT INTO snapshot_history (import_id, snapshot_at, residents, employers,
+		compliant_employers, flagged_employers, reported_workers, active_participants, unenrolled_workers, shortfall_rp)
+		SELECT $1, $2, $3, coalesce(sum(employers), 0), coalesce(sum(employers - flagged), 0), coalesce(sum(flagged), 0),
+		       coalesce(sum(reported_workers), 0), coalesce(sum(active_participants), 0),
+		       coalesce(sum(unenrolled_workers), 0), coalesce(sum(shortfall_rp), 0)
+		FROM employer_counts
+		ON CONFLICT (import_id) DO NOTHING`, imp.ID, imp.CreatedAt, residents)
 	return err
 }
 
 // Handler serves the dashboard page and the figures API.
-type Handler struct{ Store *Store }
+type Handler struct {
+	Store *Store
+	// MapTiles is the optional tile URL template (config PATUH_MAP_TILES).
+	MapTiles string
+}
 
 func (h *Handler) Register(pages, api *gin.RouterGroup) {
 	pages.GET("/dashboard", h.page)
+	// The map's outlines for the page, which has a session and no token; the API route is the
+	// same handler (regions.BoundariesHandler).
+	pages.GET("/dashboard/boundaries", regions.BoundariesHandler)
+	api.GET("/regions/boundaries", regions.BoundariesHandler)
 	api.GET("/stats/coverage", h.coverage)
 	api.GET("/stats/residents", h.residents)
+	api.GET("/stats/history", h.history)
 }
 
 func (h *Handler) coverage(c *gin.Context) {
@@ -204,20 +228,49 @@ func (h *Handler) residents(c *gin.Context) {
 	c.JSON(http.StatusOK, r)
 }
 
-// page drills down kota → kecamatan → kelurahan with ?parent=.
+// levelOf is the level whose codes have n characters.
+var levelOf = map[int]string{0: "", 5: "kota", 8: "kecamatan", 13: "kelurahan"}
+
+// Crumb is one step of the breadcrumbs, by name.
+type Crumb struct{ Kode, Nama string }
+
+// page drills down kota → kecamatan → kelurahan with ?parent=; ?level= shows a deeper level at
+// once (all 267 kelurahan of Jakarta with level=kelurahan). A user bound to an area starts in it.
 func (h *Handler) page(c *gin.Context) {
-	parent := c.Query("parent")
-	level := map[int]string{0: "kota", 5: "kecamatan", 8: "kelurahan"}[len(parent)]
-	if level == "" {
+	ctx := c.Request.Context()
+	u := auth.Current(c)
+	parent, level := c.Query("parent"), c.Query("level")
+	if _, ok := c.GetQuery("parent"); !ok && level == "" && u.Area != "" {
+		parent = u.Area
+	}
+	parentLevel, ok := levelOf[len(parent)]
+	if !ok || parentLevel == "kelurahan" {
 		web.Error(c, apperr.New(apperr.NotFound, "error.not_found"))
 		return
 	}
-	areas, err := h.Store.Coverage(c.Request.Context(), auth.Current(c), level, parent)
+	if level == "" {
+		level = map[string]string{"": "kota", "kota": "kecamatan", "kecamatan": "kelurahan"}[parentLevel]
+	}
+	if n, ok := levelLength[level]; !ok || n <= len(parent) {
+		web.Error(c, apperr.Fields(map[string]string{"level": "dashboard.level_invalid"}))
+		return
+	}
+	areas, err := h.Store.Coverage(ctx, u, level, parent)
 	if err != nil {
 		web.Error(c, err)
 		return
 	}
-	residents, err := h.Store.Residents(c.Request.Context())
+	residents, err := h.Store.Residents(ctx)
+	if err != nil {
+		web.Error(c, err)
+		return
+	}
+	hist, err := h.Store.History(ctx)
+	if err != nil {
+		web.Error(c, err)
+		return
+	}
+	crumbs, err := h.Store.crumbs(ctx, parent)
 	if err != nil {
 		web.Error(c, err)
 		return
@@ -225,20 +278,81 @@ func (h *Handler) page(c *gin.Context) {
 	var total Area
 	for _, a := range areas {
 		total.Employers += a.Employers
+		total.FlaggedEmployers += a.FlaggedEmployers
 		total.UnenrolledWorkers += a.UnenrolledWorkers
 		total.ShortfallRp += a.ShortfallRp
 		total.OpenCases += a.OpenCases
 		total.OverdueFollowUps += a.OverdueFollowUps
 		total.RecoveredWorkers += a.RecoveredWorkers
 	}
-	statuses, workload, months, err := h.Store.Casework(c.Request.Context(), auth.Current(c))
+	statuses, workload, months, err := h.Store.Casework(ctx, u)
 	if err != nil {
 		web.Error(c, err)
 		return
 	}
-	web.HTML(c, http.StatusOK, "dashboard/index", gin.H{"Areas": areas, "Level": level, "Parent": parent, "Tiles": tiles(areas),
-		"Statuses": statuses, "Workload": workload, "Months": months,
-		"Total": total, "Residents": residents, "ResidentPercent": int(residents.Share * 100), "ResidentShare": residents.SharePercent(web.Localizer(c).Lang), "Year": h.Store.Now().Year(), "Drill": level != "kelurahan"})
+	lang := web.Localizer(c).Lang
+	for i := range months {
+		months[i].Label = MonthLabel(months[i].Month, lang)
+	}
+	// Where the figures of the page lead: the area shown, else the user's own.
+	scope := parent
+	if scope == "" {
+		scope = u.Area
+	}
+	// "Data per": the latest snapshot the figures come from.
+	var dataPer *time.Time
+	if n := len(hist.Items); n > 0 {
+		dataPer = &hist.Items[n-1].At
+	} else if residents.ComputedAt != nil {
+		dataPer = residents.ComputedAt
+	}
+	drill := level != "kelurahan"
+	web.HTML(c, http.StatusOK, "dashboard/index", gin.H{"Areas": areas, "Level": level, "Parent": parent, "Crumbs": crumbs,
+		"Statuses": statuses, "Workload": workload, "Months": months, "Scope": scope, "DataPer": dataPer,
+		"Total": total, "Residents": residents, "ResidentPercent": int(residents.Share * 100), "Drill": drill,
+		"ResidentShare": residents.SharePercent(lang), "Year": h.Store.Now().In(jakarta).Year(),
+		"History": hist, "Trend": trendData(hist, lang, web.Localizer(c).T), "Sentence": PaceSentence(hist, lang, web.Localizer(c).T),
+		"Map": mapData(areas, level, parent, drill, h.MapTiles), "Attribution": regions.Attribution,
+		"Levels": deeperLevels(parent), "Measures": Measures, "MayReport": u.MaySeeAll()})
+}
+
+// deeperLevels are the levels the page may show below parent.
+func deeperLevels(parent string) []string {
+	out := []string{}
+	for _, l := range []string{"kota", "kecamatan", "kelurahan"} {
+		if levelLength[l] > len(parent) {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// crumbs names the regions above and at parent: "DKI Jakarta › Jakarta Timur › Pasar Rebo".
+func (s *Store) crumbs(ctx context.Context, parent string) ([]Crumb, error) {
+	if parent == "" {
+		return nil, nil
+	}
+	var out []Crumb
+	err := s.db.SelectContext(ctx, &out, `SELECT kode, nama FROM regions WHERE kode = ANY ($1) ORDER BY length(kode)`,
+		pq.Array([]string{parent[:min(5, len(parent))], parent}))
+	if err != nil {
+		return nil, fmt.Errorf("dashboard: crumbs: %w", err)
+	}
+	if len(out) == 0 {
+		return nil, apperr.New(apperr.NotFound, "error.not_found")
+	}
+	return out, nil
+}
+
+// MonthLabel writes 2026-12 as Desember 2026 (December 2026 in English).
+func MonthLabel(month, lang string) string {
+	t, err := time.Parse("2006-01", month)
+	if err != nil {
+		return month
+	}
+	d := web.FormatDate(t, lang) // 1 Desember 2026
+	_, rest, _ := strings.Cut(d, " ")
+	return rest
 }
 
 // StatusCount is how many cases of the area are in a state, and for how long on average.
@@ -250,7 +364,8 @@ type StatusCount struct {
 
 // Workload is one inspector's open work and what they finished in the last 30 days.
 type Workload struct {
-	Inspector   string `db:"inspector"` // the person's name
+	Inspector   string `db:"inspector"` // username, for the case list's assignee filter
+	Name        string `db:"name"`
 	Open        int    `db:"open"`
 	Overdue     int    `db:"overdue"`
 	Closed30    int    `db:"closed_30"`
@@ -262,6 +377,7 @@ type Workload struct {
 // employer's shortfall now, never below zero).
 type MonthFigure struct {
 	Month       string `db:"month"`
+	Label       string `db:"-"`
 	Closed      int    `db:"closed"`
 	Recovered   int    `db:"recovered"`
 	RecoveredRp int64  `db:"recovered_rp"`
@@ -279,14 +395,23 @@ func (s *Store) Casework(ctx context.Context, u *auth.User) (statuses []StatusCo
 		area, today); err != nil {
 		return
 	}
-	if err = s.db.SelectContext(ctx, &workload, `SELECT u.name AS inspector,
+	// Every active inspector of the area, idle ones too (a supervisor sees who can take the
+	// next case), and anyone else holding cases of the area.
+	if err = s.db.SelectContext(ctx, &workload, `WITH work AS (
+		SELECT c.assignee_id,
 		count(*) FILTER (WHERE c.status <> 'closed') AS open,
 		count(*) FILTER (WHERE c.status <> 'closed' AND EXISTS (SELECT 1 FROM follow_ups f WHERE f.case_id = c.id
 		    AND f.status = 'open' AND f.due_on < $2::date)) AS overdue,
 		count(*) FILTER (WHERE c.closed_at > $2::timestamptz - interval '30 days') AS closed_30,
 		coalesce(sum(c.recovered_workers) FILTER (WHERE c.closed_at > $2::timestamptz - interval '30 days'), 0) AS recovered_30
-		FROM cases c JOIN users u ON u.id = c.assignee_id JOIN employers e ON e.id = c.employer_id
-		WHERE `+auth.EmployerInArea("$1")+` GROUP BY u.id, u.name ORDER BY open DESC, u.name`, area, today); err != nil {
+		FROM cases c JOIN employers e ON e.id = c.employer_id
+		WHERE c.assignee_id IS NOT NULL AND `+auth.EmployerInArea("$1")+` GROUP BY c.assignee_id)
+		SELECT u.username AS inspector, u.name, coalesce(w.open, 0) AS open, coalesce(w.overdue, 0) AS overdue,
+		       coalesce(w.closed_30, 0) AS closed_30, coalesce(w.recovered_30, 0) AS recovered_30
+		FROM users u LEFT JOIN work w ON w.assignee_id = u.id
+		WHERE w.assignee_id IS NOT NULL
+		   OR (u.role = 'inspector' AND u.active AND (u.area_kode LIKE $1 OR $1 = '%' OR $1 LIKE u.area_kode || '%'))
+		ORDER BY open DESC, u.name, u.username`, area, today); err != nil {
 		return
 	}
 	err = s.db.SelectContext(ctx, &months, `SELECT to_char(date_trunc('month', c.closed_at), 'YYYY-MM') AS month,
@@ -297,32 +422,4 @@ func (s *Store) Casework(ctx context.Context, u *auth.User) (statuses []StatusCo
 		WHERE c.status = 'closed' AND `+auth.EmployerInArea("$1")+`
 		GROUP BY 1 ORDER BY 1 DESC LIMIT 12`, area)
 	return
-}
-
-// Tile is an area on the schematic map: boundary geometry is not available offline, so the
-// dashboard draws each kota where it lies (Kepulauan Seribu north-west, Utara north, Barat
-// west, Pusat in the middle, Timur east, Selatan south) and, below kota level, the areas in a
-// plain grid; the shade is the area's share of the unenrolled workers shown.
-type Tile struct {
-	Area
-	Heat int // 0..5
-	Cell string
-}
-
-var kotaCells = map[string]string{"31.01": "nw", "31.72": "n", "31.73": "w", "31.71": "c", "31.75": "e", "31.74": "s"}
-
-func tiles(areas []Area) []Tile {
-	var most int64
-	for _, a := range areas {
-		most = max(most, a.UnenrolledWorkers)
-	}
-	out := make([]Tile, 0, len(areas))
-	for _, a := range areas {
-		heat := 0
-		if most > 0 {
-			heat = int((a.UnenrolledWorkers*5 + most - 1) / most)
-		}
-		out = append(out, Tile{Area: a, Heat: heat, Cell: kotaCells[a.Kode]})
-	}
-	return out
 }

@@ -76,6 +76,19 @@ func TestCoverageAndResidents(t *testing.T) {
 	if err != nil || r.Participants != 1 || r.Target != 2800000 {
 		t.Errorf("residents: %+v %v", r, err)
 	}
+	// The participants snapshot kept its resident count and the compliance totals (three
+	// employers, each flagged; 3 + 1 + 1 workers not enrolled).
+	h, err := s.History(ctx)
+	if err != nil || len(h.Items) != 1 {
+		t.Fatalf("history: %+v %v", h, err)
+	}
+	if it := h.Items[0]; it.Residents != 1 || it.Employers != 3 || it.FlaggedEmployers != 3 || it.CompliantEmployers != 0 ||
+		it.UnenrolledWorkers != 5 || it.ShortfallRp != 1495982+312000+29142 || it.Gap != 2800000-1 {
+		t.Errorf("snapshot history: %+v", it)
+	}
+	if h.Projection != nil {
+		t.Errorf("a projection from one snapshot: %+v", h.Projection)
+	}
 }
 
 func TestCaseworkFigures(t *testing.T) {
@@ -111,5 +124,28 @@ func TestCaseworkFigures(t *testing.T) {
 	statuses, workload, _, _ = s.Casework(ctx, &auth.User{Role: auth.Supervisor, Area: "31.75"})
 	if len(statuses) != 0 || len(workload) != 1 || workload[0].Open != 0 {
 		t.Errorf("scoped: %+v %+v", statuses, workload)
+	}
+	// An inspector of Jakarta Timur without any case is listed by name, for Timur's supervisor
+	// and for all of Jakarta, not for Pusat's.
+	d.MustExec(`INSERT INTO users (username, name, role, area_kode, password_hash) VALUES ('insp.idle', 'Ibu Sari', 'inspector', '31.75', 'x')`)
+	names := func(area string) string {
+		_, w, _, err := s.Casework(ctx, &auth.User{Role: auth.Supervisor, Area: area})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, x := range w {
+			out = append(out, x.Name)
+		}
+		return strings.Join(out, ",")
+	}
+	if got := names(""); got != "X,Ibu Sari" {
+		t.Errorf("workload of Jakarta: %s", got)
+	}
+	if got := names("31.75"); !strings.Contains(got, "Ibu Sari") {
+		t.Errorf("workload of Jakarta Timur: %s", got)
+	}
+	if got := names("31.71"); strings.Contains(got, "Ibu Sari") {
+		t.Errorf("workload of Jakarta Pusat: %s", got)
 	}
 }

@@ -184,7 +184,8 @@ SELECT coalesce(kode_kelurahan, ''), coalesce(skala, ''), count(*),
        count(*) FILTER (WHERE 'PWBD' = ANY (flag_codes)), count(*) FILTER (WHERE 'PDS_TK' = ANY (flag_codes)),
        count(*) FILTER (WHERE 'PDS_UPAH' = ANY (flag_codes)), count(*) FILTER (WHERE 'PDS_PROGRAM' = ANY (flag_codes)),
        count(*) FILTER (WHERE 'MENUNGGAK' = ANY (flag_codes)),
-       sum(reported_workers), sum(active_participants), sum(unenrolled_workers), sum(shortfall_rp)
+       sum(reported_workers), sum(active_participants), sum(unenrolled_workers), sum(shortfall_rp),
+       count(*) FILTER (WHERE cardinality(flag_codes) > 0)  -- flagged (migration 00020)
 FROM employer_status GROUP BY 1, 2;
 
 -- name: unenrolled

@@ -36,6 +36,9 @@ type Deps struct {
 	Static         fs.FS
 	TrustedProxies []string
 	SecureCookies  bool
+	// MapTiles is the optional tile URL template of the dashboard map: its origin joins the
+	// images the pages may load (CSP img-src); nothing else from elsewhere.
+	MapTiles string
 }
 
 // NewEngine builds the gin engine with the middleware every response passes through.
@@ -47,6 +50,15 @@ func NewEngine(d Deps) (*gin.Engine, error) {
 	// so it cannot be forged to escape login throttling.
 	if err := e.SetTrustedProxies(d.TrustedProxies); err != nil {
 		return nil, err
+	}
+	policy := csp
+	if origin := tileOrigin(d.MapTiles); origin != "" {
+		policy = strings.Replace(csp, "img-src 'self' data: blob:", "img-src 'self' data: blob: "+origin, 1)
+	}
+	securityHeaders := func(c *gin.Context) {
+		c.Writer.Header().Set("Content-Security-Policy", policy)
+		setOtherSecurityHeaders(c.Writer.Header())
+		c.Next()
 	}
 	e.Use(requestID, securityHeaders, logRequests, recoverPanic,
 		func(c *gin.Context) {
@@ -165,13 +177,29 @@ func RequestID(c *gin.Context) string { return c.GetString(requestIDKey) }
 const csp = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; " +
 	"connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
 
-func securityHeaders(c *gin.Context) {
-	setSecurityHeaders(c.Writer.Header())
-	c.Next()
+// tileOrigin is the CSP source of a Leaflet tile URL template: its scheme and host, the host's
+// first label a wildcard when it is the {s} subdomain (a.tile.example → *.tile.example).
+func tileOrigin(tmpl string) string {
+	if tmpl == "" {
+		return ""
+	}
+	u, err := url.Parse(strings.NewReplacer("{s}", "a", "{z}", "0", "{x}", "0", "{y}", "0", "{r}", "").Replace(tmpl))
+	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
+		return ""
+	}
+	host := u.Host
+	if strings.HasPrefix(tmpl, u.Scheme+"://{s}.") {
+		host = "*." + strings.TrimPrefix(host, "a.")
+	}
+	return u.Scheme + "://" + host
 }
 
 func setSecurityHeaders(h http.Header) {
 	h.Set("Content-Security-Policy", csp)
+	setOtherSecurityHeaders(h)
+}
+
+func setOtherSecurityHeaders(h http.Header) {
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("X-Frame-Options", "DENY")
 	h.Set("Referrer-Policy", "same-origin")
