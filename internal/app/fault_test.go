@@ -36,7 +36,7 @@ func TestServerKilledMidImport(t *testing.T) {
 	user := addUser(t, auth.Admin, "")
 	tok := token(t, user)
 	files := t.TempDir()
-	start := func() (*exec.Cmd, string) { return startServer(t, bin, dbtest.URL(), dbtest.OwnerURL(), files) }
+	start := func() (*exec.Cmd, string) { return startServer(t, bin, dbtest.URL(t), dbtest.OwnerURL(t), files) }
 	status := func(base string, id int64) (string, int) {
 		req, _ := http.NewRequest("GET", fmt.Sprintf("%s/api/v1/imports/%d", base, id), nil)
 		req.Header.Set("Authorization", "Bearer "+tok)

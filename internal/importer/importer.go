@@ -846,7 +846,7 @@ func clearStage(ctx context.Context, ext sqlx.ExtContext, kind *Kind, importID i
 // execAll runs the statements of a named query one by one (lib/pq prepares each with its
 // parameters, and a prepared statement holds one command); $1 is passed where it appears.
 func execAll(ctx context.Context, tx *sqlx.Tx, sql string, importID int64) error {
-	for _, stmt := range splitStatements(sql) {
+	for _, stmt := range db.Statements(sql) {
 		var args []any
 		if strings.Contains(stmt, "$1") {
 			args = []any{importID}
@@ -856,25 +856,4 @@ func execAll(ctx context.Context, tx *sqlx.Tx, sql string, importID int64) error
 		}
 	}
 	return nil
-}
-
-// splitStatements splits at semicolons that end a line; our SQL files keep to that layout.
-func splitStatements(sql string) []string {
-	var out []string
-	var b strings.Builder
-	for _, line := range strings.Split(sql, "\n") {
-		if strings.HasPrefix(strings.TrimSpace(line), "--") {
-			continue
-		}
-		b.WriteString(line)
-		b.WriteByte('\n')
-		if strings.HasSuffix(strings.TrimSpace(line), ";") {
-			out = append(out, strings.TrimSpace(b.String()))
-			b.Reset()
-		}
-	}
-	if s := strings.TrimSpace(b.String()); s != "" {
-		out = append(out, s)
-	}
-	return out
 }
