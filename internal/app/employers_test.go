@@ -173,12 +173,17 @@ func TestEmployersScopedToArea(t *testing.T) {
 	}
 	// Asking for another area gives nothing, not more.
 	var other employerList
-	apiGet(t, c, tok, "/api/v1/employers?area=31.71", &other)
-	if len(other.Items) != 0 {
+	// A 200 with an empty list: an error page would have no items either.
+	if code := apiGet(t, c, tok, "/api/v1/employers?area=31.71", &other); code != 200 {
+		t.Fatalf("area=31.71: %d", code)
+	}
+	if other.Items == nil || len(other.Items) != 0 {
 		t.Fatalf("area=31.71 gave %d employers to a 31.75 inspector", len(other.Items))
 	}
 	var outside int64
-	dbtest.DB(t).Get(&outside, `SELECT id FROM employers WHERE kode_kelurahan LIKE '31.71.%' LIMIT 1`)
+	if err := dbtest.DB(t).Get(&outside, `SELECT id FROM employers WHERE kode_kelurahan LIKE '31.71.%' LIMIT 1`); err != nil {
+		t.Fatal(err)
+	}
 	if code := apiGet(t, c, tok, "/api/v1/employers/"+itoa(outside), nil); code != 404 {
 		t.Fatalf("employer outside the area: %d", code)
 	}
