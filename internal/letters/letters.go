@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/go-pdf/fpdf"
+
+	"patuh/internal/format"
 )
 
 // Kinds are the follow-ups that come with a letter.
@@ -42,23 +44,8 @@ type Letter struct {
 	CalendarDays bool
 }
 
-var months = [12]string{"Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus", "September", "Oktober", "November", "Desember"}
-
 // Date writes 13 Februari 2025.
-func Date(t time.Time) string { return fmt.Sprintf("%d %s %d", t.Day(), months[t.Month()-1], t.Year()) }
-
-// Rupiah writes Rp 5.396.761.
-func Rupiah(n int64) string {
-	s := fmt.Sprint(n)
-	var b strings.Builder
-	for i, c := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte('.')
-		}
-		b.WriteRune(c)
-	}
-	return "Rp " + b.String()
-}
+func Date(t time.Time) string { return format.Date(t, "id") }
 
 // legalBasis differs by track: BPJS warnings rest on UU 24/2011 and PP 86/2013; the labour
 // inspector's note on UU 3/1951 and Permenaker 33/2016.
@@ -132,8 +119,8 @@ func PDF(l Letter) ([]byte, error) {
 	for _, f := range l.Findings {
 		p.CellFormat(35, 6, f.Code, "1", 0, "L", false, 0, "")
 		p.CellFormat(25, 6, fmt.Sprint(f.Workers), "1", 0, "R", false, 0, "")
-		p.CellFormat(40, 6, Rupiah(f.ShortfallRp), "1", 0, "R", false, 0, "")
-		p.CellFormat(0, 6, tr(truncate(f.Name, 60)), "1", 1, "L", false, 0, "")
+		p.CellFormat(40, 6, format.Rupiah(f.ShortfallRp), "1", 0, "R", false, 0, "")
+		p.CellFormat(0, 6, tr(format.Truncate(f.Name, 60)), "1", 1, "L", false, 0, "")
 	}
 	p.SetFont("Helvetica", "", 10)
 	p.Ln(4)
@@ -157,11 +144,4 @@ func PDF(l Letter) ([]byte, error) {
 		return nil, fmt.Errorf("letters: %w", err)
 	}
 	return buf.Bytes(), nil
-}
-
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n-1] + "…"
 }
