@@ -18,6 +18,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/gin-gonic/gin"
 	"github.com/jmoiron/sqlx"
 	"golang.org/x/term"
 
@@ -62,6 +63,10 @@ environment: DATABASE_URL (the server's role, patuh_app), DATABASE_OWNER_URL (th
 `
 
 func main() {
+	// Release mode: no debug line per route at start-up (gin reads GIN_MODE too).
+	if os.Getenv(gin.EnvGinMode) == "" {
+		gin.SetMode(gin.ReleaseMode)
+	}
 	// PATUH_CPUPROFILE=file writes a CPU profile of the command, for performance work.
 	if path := os.Getenv("PATUH_CPUPROFILE"); path != "" {
 		f, err := os.Create(path)

@@ -35,7 +35,6 @@ import (
 // App is the running application.
 type App struct {
 	Handler  http.Handler
-	Sessions *scs.SessionManager
 	Importer *importer.Importer
 	// Routes lists every route, for the test that holds each to an authorization rule.
 	Routes   gin.RoutesInfo
@@ -80,7 +79,8 @@ func New(cfg config.Config, d *sqlx.DB) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	e, err := web.NewEngine(web.Deps{Renderer: renderer, Bundle: bundle, Sessions: sm, Static: staticFS,
+	activity := &web.Activity{}
+	e, err := web.NewEngine(web.Deps{Renderer: renderer, Bundle: bundle, Sessions: sm, Activity: activity, Static: staticFS,
 		TrustedProxies: cfg.TrustedProxies, SecureCookies: cfg.SecureCookies})
 	if err != nil {
 		return nil, err
@@ -130,6 +130,8 @@ func New(cfg config.Config, d *sqlx.DB) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The server's importer gives way while people use this instance.
+	im.Busy = func() bool { return activity.RequestsPerSecond(time.Now()) >= busyRequestsPerSecond }
 	im.FileRetention = cfg.FileRetention
 	(&importer.Handler{Importer: im}).Register(loggedIn, authed)
 	employers := employer.NewStore(d)
@@ -139,7 +141,7 @@ func New(cfg config.Config, d *sqlx.DB) (*App, error) {
 	(&dashboard.Handler{Store: dashboard.NewStore(d)}).Register(loggedIn, authed)
 	(&accounts.Handler{Auth: authStore, Cases: cases, Regions: regions.NewStore(d), Now: time.Now}).Register(loggedIn)
 
-	return &App{Handler: sm.LoadAndSave(e), Sessions: sm, Importer: im, Routes: e.Routes(), sessions: store}, nil
+	return &App{Handler: sm.LoadAndSave(e), Importer: im, Routes: e.Routes(), sessions: store}, nil
 }
 
 // NewImporter is the importer with everything a commit must also do; the server, the
@@ -149,7 +151,6 @@ func NewImporter(d *sqlx.DB, dir string) (*importer.Importer, error) {
 	if err != nil {
 		return nil, err
 	}
-	im.Busy = func() bool { return web.RequestsPerSecond(time.Now()) >= busyRequestsPerSecond }
 	// A new participants snapshot, once its flags are computed, verifies the open cases of the
 	// employers it covers and refreshes the resident coverage figure. The resident count
 	// (seconds on a full snapshot) runs before the verification, which takes the audit lock.

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gin-gonic/gin"
 	"github.com/pquerna/otp/totp"
 
 	"patuh/internal/app"
@@ -21,7 +22,10 @@ import (
 	"patuh/internal/db/dbtest"
 )
 
-func TestMain(m *testing.M) { dbtest.Main(m) }
+func TestMain(m *testing.M) {
+	gin.SetMode(gin.ReleaseMode) // as cmd/patuh: no debug lines for every route
+	dbtest.Main(m)
+}
 
 const password = "correct horse battery"
 

@@ -207,7 +207,7 @@ func (im *Importer) Receive(filename string, r io.Reader) (*Upload, error) {
 // Create stores an uploaded file and queues it; the same bytes for the same kind return the
 // existing import with created=false.
 func (im *Importer) Create(ctx context.Context, actorID int64, actor, kind, filename string, r io.Reader, autoCommitMaxInvalid *float64) (*Import, bool, error) {
-	if _, ok := Kinds[kind]; !ok {
+	if _, ok := kinds[kind]; !ok {
 		return nil, false, apperr.Fields(map[string]string{"kind": "import.kind_invalid"})
 	}
 	up, err := im.Receive(filename, r)
@@ -220,7 +220,7 @@ func (im *Importer) Create(ctx context.Context, actorID int64, actor, kind, file
 // Register makes a received file an import of a kind and wakes the worker.
 func (im *Importer) Register(ctx context.Context, actorID int64, actor, kind string, up *Upload, autoCommitMaxInvalid *float64) (*Import, bool, error) {
 	fields := map[string]string{}
-	if _, ok := Kinds[kind]; !ok {
+	if _, ok := kinds[kind]; !ok {
 		fields["kind"] = "import.kind_invalid"
 	}
 	if a := autoCommitMaxInvalid; a != nil && (*a < 0 || *a > 1) {
@@ -393,7 +393,7 @@ func clearRows(ctx context.Context, tx sqlx.ExecerContext, id int64) error {
 	// A plain DELETE: validate may still hold its staging transaction open when it fails, and
 	// a TRUNCATE would wait for it forever. (The table of a partitioned kind is created in that
 	// transaction, so it is either gone with it or not in use.)
-	for _, k := range Kinds {
+	for _, k := range kinds {
 		if k.partitioned {
 			if err := dropUnattached(ctx, tx, k.table(id)); err != nil {
 				return err
@@ -583,7 +583,7 @@ func (im *Importer) fail(ctx context.Context, imp *Import, message, detail strin
 }
 
 func (im *Importer) commit(ctx context.Context, imp *Import) error {
-	kind := Kinds[imp.Kind]
+	kind := kinds[imp.Kind]
 	start := time.Now()
 	requeued := false
 	var emptied []string // partitions of rosters all replaced
@@ -748,7 +748,7 @@ func replaceRosters(ctx context.Context, tx *sqlx.Tx, importID int64) (emptied [
 	if _, err := tx.ExecContext(ctx, `DELETE FROM import_employers WHERE import_id = $1`, importID); err != nil {
 		return nil, err
 	}
-	return emptied, attach(ctx, tx, Kinds["workers"], importID)
+	return emptied, attach(ctx, tx, kinds["workers"], importID)
 }
 
 // settleNext finishes the oldest committed import once the flags it queued are computed: the

@@ -44,7 +44,7 @@ func (im *Importer) validate(ctx context.Context, imp *Import) error {
 		WHERE id = $1 AND lease_owner = $2`, imp.ID, im.id); err != nil {
 		return err
 	}
-	kind := Kinds[imp.Kind]
+	kind := kinds[imp.Kind]
 	rows, closeRows, err := openRows(im.path(imp), imp.Format)
 	if err != nil {
 		return im.failFile(ctx, imp, err)

@@ -33,14 +33,18 @@ type Deps struct {
 	Renderer       *Renderer
 	Bundle         *i18n.Bundle
 	Sessions       *scs.SessionManager
+	Activity       *Activity // counts the requests; nil: a count of the engine's own
 	Static         fs.FS
 	TrustedProxies []string
 	SecureCookies  bool
 }
 
-// NewEngine builds the gin engine with the middleware every response passes through.
+// NewEngine builds the gin engine with the middleware every response passes through. gin's
+// mode is the program's to set (cmd/patuh sets release mode), not the engine's.
 func NewEngine(d Deps) (*gin.Engine, error) {
-	gin.SetMode(gin.ReleaseMode)
+	if d.Activity == nil {
+		d.Activity = &Activity{}
+	}
 	e := gin.New()
 	e.HandleMethodNotAllowed = true
 	// Only the configured proxies may name the client; otherwise X-Forwarded-For is ignored,
@@ -48,7 +52,7 @@ func NewEngine(d Deps) (*gin.Engine, error) {
 	if err := e.SetTrustedProxies(d.TrustedProxies); err != nil {
 		return nil, err
 	}
-	e.Use(requestID, securityHeaders, logRequests, recoverPanic,
+	e.Use(func(c *gin.Context) { d.Activity.Note(time.Now()) }, requestID, securityHeaders, logRequests, recoverPanic,
 		func(c *gin.Context) {
 			c.Set(rendererKey, d.Renderer)
 			c.Set(localizerKey, d.Bundle.For(langFromCookie(c)))
@@ -185,7 +189,6 @@ func setSecurityHeaders(h http.Header) {
 // query, so that no NIK or token ever reaches the log.
 func logRequests(c *gin.Context) {
 	start := time.Now()
-	noteRequest(start)
 	c.Next()
 	route := c.FullPath()
 	if route == "" {
