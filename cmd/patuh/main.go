@@ -510,6 +510,11 @@ func userSet(ctx context.Context, cfg config.Config, d *sqlx.DB, args []string) 
 }
 
 func seedDemo(ctx context.Context, cfg config.Config, d *sqlx.DB) error {
+	// The table of passwords it ends with must not be lost among the imports' log lines: only
+	// warnings and errors are logged, as text (PATUH_DEBUG keeps everything).
+	if os.Getenv("PATUH_DEBUG") == "" {
+		slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
+	}
 	if _, err := migrateAsOwner(ctx, cfg, d); err != nil {
 		return err
 	}
