@@ -108,9 +108,14 @@ func New(cfg config.Config, d *sqlx.DB) (*App, error) {
 	// that the worker's scope covers every page (static/js/sw.js says what it keeps).
 	e.GET("/manifest.webmanifest", staticFile("field/manifest.webmanifest", "application/manifest+json"))
 	e.GET("/sw.js", staticFile("js/sw.js", "text/javascript; charset=utf-8"))
+	// Browsers ask for /favicon.ico on every site whatever the page links: answered, not a 404.
+	e.GET("/favicon.ico", staticFile("favicon.ico", "image/x-icon"))
 
 	cases := casework.NewStore(d)
 	pages := e.Group("/", authH.Session)
+	// An unknown path or method is answered knowing who asks: a logged-in user keeps the navigation.
+	e.NoRoute(authH.Session, web.NotFound)
+	e.NoMethod(authH.Session, web.MethodNotAllowed)
 	authH.Register(pages)
 	loggedIn := pages.Group("/", auth.RequireLogin)
 	refs := &reference.Handler{Store: reference.NewStore(d)}

@@ -111,7 +111,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 		"GET /account/password": "login ok ok ok ok ok", "POST /account/password": "login 422 422 422 422 422",
 		"GET /login/mfa": "ok ok ok ok ok ok", "POST /login/mfa": "ok ok ok ok ok ok", "GET /login/mfa/qr.png": "403 403 403 403 403 403",
 		"GET /static/*path": "ok ok ok ok ok ok", "GET /sw.js": "ok ok ok ok ok ok", "GET /manifest.webmanifest": "ok ok ok ok ok ok",
-		"GET /api/v1/openapi.json": "ok ok ok ok ok ok", "POST /lang": "ok ok ok ok ok ok",
+		"GET /api/v1/openapi.json": "ok ok ok ok ok ok", "POST /lang": "ok ok ok ok ok ok", "GET /favicon.ico": "ok ok ok ok ok ok",
 		"POST /login": "any any any any any any", "POST /logout": "login login login login login login",
 		"GET /":                                            "login ok ok ok ok ok",
 		"GET /regions":                                     "login ok ok ok ok ok",

@@ -58,8 +58,8 @@ func NewEngine(d Deps) (*gin.Engine, error) {
 			c.Set(localizerKey, d.Bundle.For(langFromCookie(c)))
 			c.Set(sessionsKey, d.Sessions)
 		}, CSRF, rejectBadBytes)
-	e.NoRoute(func(c *gin.Context) { Error(c, errNotFound) })
-	e.NoMethod(func(c *gin.Context) { Error(c, errMethod) })
+	e.NoRoute(NotFound)
+	e.NoMethod(MethodNotAllowed)
 
 	if d.SecureCookies {
 		// Secure cookies mean https (production requires both): browsers keep to https for a
@@ -142,6 +142,13 @@ func langFromCookie(c *gin.Context) string {
 
 // Localizer returns the request's language.
 func Localizer(c *gin.Context) *i18n.Localizer { return c.MustGet(localizerKey).(*i18n.Localizer) }
+
+// NotFound answers a path no route serves. The application sets it again behind its session
+// middleware (gin.Engine.NoRoute), so that a logged-in user's 404 keeps the navigation.
+func NotFound(c *gin.Context) { Error(c, errNotFound) }
+
+// MethodNotAllowed answers a method the path's routes do not serve; like NotFound.
+func MethodNotAllowed(c *gin.Context) { Error(c, errMethod) }
 
 // SetViewer records who is logged in, for the layout and the logs.
 func SetViewer(c *gin.Context, v any, userID int64) {
