@@ -47,7 +47,10 @@ func load(t *testing.T, im *importer.Importer, kind, name string, data []byte) *
 	if err := im.Drain(ctx); err != nil {
 		t.Fatalf("drain %s: %v", kind, err)
 	}
-	imp, _ = im.Get(ctx, imp.ID)
+	imp, err = im.Get(ctx, imp.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
 	return imp
 }
 
@@ -70,10 +73,26 @@ func count(t *testing.T, q string, args ...any) int {
 }
 
 func TestSamplesImportCleanly(t *testing.T) {
-	im := newImporter(t)
+	// The figures are over whole tables: a database of its own, whatever the other tests load.
+	d := dbtest.Isolated(t)
+	im, err := importer.New(d, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	count := func(t *testing.T, q string, args ...any) int {
+		t.Helper()
+		var n int
+		if err := d.Get(&n, q, args...); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
 	want := map[string]int{"employers": 300, "bpjs_employers": 244, "workers": 4593, "participants": 4253}
 	for _, kind := range demo.SampleOrder {
-		data, _ := fs.ReadFile(demo.Samples, "samples/"+kind+".csv")
+		data, err := fs.ReadFile(demo.Samples, "samples/"+kind+".csv")
+		if err != nil {
+			t.Fatal(err)
+		}
 		imp := load(t, im, kind, kind+".csv", data)
 		if imp.Status != "committed" || imp.RowsValid != want[kind] || imp.RowsInvalid != 0 {
 			t.Fatalf("%s: %s, %d valid, %d invalid: %v", kind, imp.Status, imp.RowsValid, imp.RowsInvalid, rowErrors(t, im, imp))
@@ -203,11 +222,19 @@ func TestXLSXWithNumericNIKAndExcelDates(t *testing.T) {
 		errs[0].Message != "import.err.excel_number" {
 		t.Fatalf("xlsx: %+v %+v", imp, errs)
 	}
-	im.Commit(context.Background(), imp.ID, 0, "test")
-	im.Drain(context.Background())
+	if _, err := im.Commit(context.Background(), imp.ID, 0, "test"); err != nil {
+		t.Fatal(err)
+	}
+	if err := im.Drain(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 	var started string
 	var wage int64
-	dbtest.DB(t).QueryRow(`SELECT mulai_bekerja::text, upah FROM workers WHERE nik = '3171010101900001'`).Scan(&started, &wage)
+	// The NIK may be on other tests' rosters too: this employer's worker.
+	if err := dbtest.DB(t).QueryRow(`SELECT w.mulai_bekerja::text, w.upah FROM workers w JOIN employers e ON e.id = w.employer_id
+		WHERE e.nib = '2200000000001' AND w.nik = '3171010101900001'`).Scan(&started, &wage); err != nil {
+		t.Fatalf("the roster's worker: %v", err)
+	}
 	if started != "2025-02-13" || wage != 6000000 {
 		t.Fatalf("excel date and money: %s %d", started, wage)
 	}

@@ -32,6 +32,7 @@ var (
 	setupErr            error
 	shared, owner       *sqlx.DB
 	sharedURL, ownerURL string
+	adminURL, template  string
 	cleanup             func()
 )
 
@@ -56,10 +57,11 @@ func create() error {
 		return fmt.Errorf("TEST_DATABASE_URL is not set; run the tests through `make test`")
 	}
 	ctx := context.Background()
-	template, err := ensureTemplate(ctx, admin)
-	if err != nil {
+	var err error
+	if template, err = ensureTemplate(ctx, admin); err != nil {
 		return err
 	}
+	adminURL = admin
 	name := "patuh_t_" + randomHex(6)
 	a, err := db.Open(ctx, admin)
 	if err != nil {
@@ -113,6 +115,38 @@ func OwnerDB(t testing.TB) *sqlx.DB {
 	t.Helper()
 	mustEnsure(t)
 	return owner
+}
+
+// Isolated returns a database of the test's own, cloned from the migrated template and dropped
+// when the test ends, as the application's role: for a test that checks figures over a whole
+// table, which the package's other tests (in any order, -shuffle=on) would change.
+func Isolated(t testing.TB) *sqlx.DB {
+	t.Helper()
+	mustEnsure(t)
+	ctx := context.Background()
+	a, err := db.Open(ctx, adminURL)
+	if err != nil {
+		t.Fatal("dbtest:", err)
+	}
+	name := "patuh_t_" + randomHex(6)
+	if _, err := a.ExecContext(ctx, fmt.Sprintf(`CREATE DATABASE %s TEMPLATE %s`, name, template)); err != nil {
+		a.Close()
+		t.Fatal("dbtest: clone template:", err)
+	}
+	d, err := db.Open(ctx, asRole(withDatabase(adminURL, name), db.AppRole))
+	t.Cleanup(func() {
+		if d != nil {
+			d.Close()
+		}
+		if _, err := a.ExecContext(ctx, fmt.Sprintf(`DROP DATABASE IF EXISTS %s WITH (FORCE)`, name)); err != nil {
+			t.Log("dbtest: drop", name+":", err)
+		}
+		a.Close()
+	})
+	if err != nil {
+		t.Fatal("dbtest:", err)
+	}
+	return d
 }
 
 // URL returns the package database's connection string as the application's role, for a
