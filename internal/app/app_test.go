@@ -29,8 +29,12 @@ func TestMain(m *testing.M) {
 
 const password = "correct horse battery"
 
+// testAuditKey seals the audit chain in every test, in process and in the servers the fault
+// tests start (startServer): a seal one made is checked by another, in whatever order they run.
+const testAuditKey = "test-audit-key"
+
 func testConfig(t *testing.T) config.Config {
-	return config.Config{Secret: "test-secret", SessionIdle: 30 * time.Minute, SessionMaxAge: 12 * time.Hour, DataDir: t.TempDir()}
+	return config.Config{Secret: "test-secret", AuditKey: []byte(testAuditKey), SessionIdle: 30 * time.Minute, SessionMaxAge: 12 * time.Hour, DataDir: t.TempDir()}
 }
 
 // server starts the whole application, with its import worker, on a real listener.

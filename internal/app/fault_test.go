@@ -142,7 +142,7 @@ func startServer(t *testing.T, bin, databaseURL, ownerURL, files string) (*exec.
 	l.Close()
 	cmd := exec.Command(bin, "serve")
 	cmd.Env = append(os.Environ(), "DATABASE_URL="+databaseURL, "DATABASE_OWNER_URL="+ownerURL, "PATUH_ADDR="+addr, "PATUH_SECRET=test-secret",
-		"PATUH_DATA_DIR="+files, "PATUH_LOG_FORMAT=text")
+		"PATUH_AUDIT_KEY="+testAuditKey, "PATUH_DATA_DIR="+files, "PATUH_LOG_FORMAT=text")
 	cmd.Stderr = os.Stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
