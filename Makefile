@@ -34,7 +34,7 @@ run: build
 	addr="$${PATUH_ADDR:-:8080}"; case "$$addr" in :*) url="http://localhost$$addr";; *) url="http://$$addr";; esac; \
 	$(BIN) migrate && \
 	$(BIN) seed-demo && \
-	echo && echo "Patuh: $$url  (log in as admin with the password above; Ctrl-C stops)" && echo && \
+	echo && echo "Patuh: $$url  (log in with a user above: inspektur.timur needs no second factor; Ctrl-C stops)" && echo && \
 	PATUH_LOG_FORMAT=text exec $(BIN) serve
 
 # Every test package clones its own database from a migrated template on this server; the
