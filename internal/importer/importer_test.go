@@ -318,6 +318,7 @@ func TestInterruptedValidationIsRetried(t *testing.T) {
 }
 
 func TestDiscardAppliesNothing(t *testing.T) {
+	dbtest.Isolate(t) // the flag queue and the register are the whole tables, whatever ran before
 	im := newImporter(t)
 	imp := load(t, im, "employers", "e.csv", []byte("nib,nama,kode_kelurahan,skala,jumlah_pekerja\n2600000000001,Buang,31.71.01.1001,kecil,2\nbad,X,31.71.01.1001,kecil,2\n"))
 	if imp.Status != "needs_review" {
@@ -585,6 +586,7 @@ func TestRosterCheckedAgainstTheRegisterInForce(t *testing.T) {
 // TestFlagsFollowTheCommit: a commit queues the employers it touched and leaves their flags to
 // the worker's next steps, batch by batch, then settles the import.
 func TestFlagsFollowTheCommit(t *testing.T) {
+	dbtest.Isolate(t) // the flag queue and the register are the whole tables, whatever ran before
 	im := newImporter(t)
 	ctx := context.Background()
 	var queued, computed int
@@ -649,6 +651,7 @@ func TestFlagsFollowTheCommit(t *testing.T) {
 // TestFlagsGiveWayWhenBusy: while people use the application, each batch of flags after a
 // commit is followed by a rest twice its length.
 func TestFlagsGiveWayWhenBusy(t *testing.T) {
+	dbtest.Isolate(t) // the flag queue and the register are the whole tables, whatever ran before
 	im := newImporter(t)
 	ctx := context.Background()
 	im.SetFlagBatch(2)

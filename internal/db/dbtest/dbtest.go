@@ -122,6 +122,25 @@ func OwnerDB(t testing.TB) *sqlx.DB {
 // table, which the package's other tests (in any order, -shuffle=on) would change.
 func Isolated(t testing.TB) *sqlx.DB {
 	t.Helper()
+	app, _, _ := clone(t)
+	return app
+}
+
+// Isolate makes DB, OwnerDB, URL and OwnerURL name a database of the test's own until it ends,
+// for a test whose helpers all reach the package's database: everything it does and checks is
+// then its own, whatever ran before. Not for tests that call t.Parallel (none does).
+func Isolate(t testing.TB) {
+	t.Helper()
+	app, own, u := clone(t)
+	prevShared, prevOwner, prevSharedURL, prevOwnerURL := shared, owner, sharedURL, ownerURL
+	shared, owner, sharedURL, ownerURL = app, own, asRole(u, db.AppRole), u
+	t.Cleanup(func() { shared, owner, sharedURL, ownerURL = prevShared, prevOwner, prevSharedURL, prevOwnerURL })
+}
+
+// clone creates a database from the template, opened as the application's role and as the
+// owner (whose URL it returns too), both closed and the database dropped when the test ends.
+func clone(t testing.TB) (app, own *sqlx.DB, ownURL string) {
+	t.Helper()
 	mustEnsure(t)
 	ctx := context.Background()
 	a, err := db.Open(ctx, adminURL)
@@ -133,20 +152,26 @@ func Isolated(t testing.TB) *sqlx.DB {
 		a.Close()
 		t.Fatal("dbtest: clone template:", err)
 	}
-	d, err := db.Open(ctx, asRole(withDatabase(adminURL, name), db.AppRole))
 	t.Cleanup(func() {
-		if d != nil {
-			d.Close()
+		if app != nil {
+			app.Close()
+		}
+		if own != nil {
+			own.Close()
 		}
 		if _, err := a.ExecContext(ctx, fmt.Sprintf(`DROP DATABASE IF EXISTS %s WITH (FORCE)`, name)); err != nil {
 			t.Log("dbtest: drop", name+":", err)
 		}
 		a.Close()
 	})
-	if err != nil {
+	ownURL = withDatabase(adminURL, name)
+	if own, err = db.Open(ctx, ownURL); err != nil {
 		t.Fatal("dbtest:", err)
 	}
-	return d
+	if app, err = db.Open(ctx, asRole(ownURL, db.AppRole)); err != nil {
+		t.Fatal("dbtest:", err)
+	}
+	return app, own, ownURL
 }
 
 // URL returns the package database's connection string as the application's role, for a
