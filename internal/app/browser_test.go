@@ -134,6 +134,7 @@ func TestBrowserImportJourney(t *testing.T) {
 // inspector, on a phone, logs a visit with a photo and issues teguran I; a new participants
 // snapshot enrols the workers, and the supervisor closes the case as compliant.
 func TestBrowserCaseJourney(t *testing.T) {
+	dbtest.Isolate(t) // its own users, cases and workload: no earlier test's changes what it is offered
 	loadSamples(t)
 	srv, a := serverWithoutWorker(t)
 	supervisor := addUser(t, auth.Supervisor, "")

@@ -23,26 +23,33 @@ import (
 	"patuh/internal/importer"
 )
 
-var samplesOnce sync.Once
+// samplesIn holds the databases the samples were loaded into: the package's, once, and the own
+// database of a test that called dbtest.Isolate.
+var samplesIn sync.Map
 
-// loadSamples imports the four sample files once for the package's database.
+// loadSamples imports the four sample files once into each database the tests use.
 func loadSamples(t *testing.T) {
 	t.Helper()
-	samplesOnce.Do(func() {
-		im, err := app.NewImporter(dbtest.DB(t), t.TempDir())
+	d := dbtest.DB(t)
+	if _, loaded := samplesIn.LoadOrStore(d, true); loaded {
+		return
+	}
+	im, err := app.NewImporter(d, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, kind := range demo.SampleOrder {
+		data, err := fs.ReadFile(demo.Samples, "samples/"+kind+".csv")
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, kind := range demo.SampleOrder {
-			data, _ := fs.ReadFile(demo.Samples, "samples/"+kind+".csv")
-			if _, _, err := im.Create(context.Background(), 0, "test", kind, kind+".csv", bytes.NewReader(data), nil); err != nil {
-				t.Fatal(err)
-			}
-			if err := im.Drain(context.Background()); err != nil {
-				t.Fatal(err)
-			}
+		if _, _, err := im.Create(context.Background(), 0, "test", kind, kind+".csv", bytes.NewReader(data), nil); err != nil {
+			t.Fatal(err)
 		}
-	})
+		if err := im.Drain(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
 }
 
 func token(t *testing.T, username string) string {
