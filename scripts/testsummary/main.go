@@ -61,6 +61,11 @@ func main() {
 				case "fail":
 					failedPackage = true
 					fmt.Printf("FAIL %s (%.1fs)\n", e.Package, e.Elapsed)
+					for _, l := range strings.Split(out, "\n") {
+						if strings.HasPrefix(l, "-test.shuffle ") { // the order to run again: go test -shuffle=N
+							fmt.Println("     order:", l)
+						}
+					}
 					if !strings.Contains(out, "--- FAIL") {
 						fmt.Print(indent(out)) // TestMain or a panic outside any test
 					}
