@@ -27,6 +27,7 @@ func main() {
 	var passed, failed, skipped int
 	var failures, browserSkips []string
 	failedPackage := false
+	testFailedIn := map[string]bool{} // packages with a failed test, whose output says why
 	in := bufio.NewScanner(os.Stdin)
 	in.Buffer(make([]byte, 1<<20), 64<<20)
 	for in.Scan() {
@@ -66,7 +67,7 @@ func main() {
 							fmt.Println("     order:", l)
 						}
 					}
-					if !strings.Contains(out, "--- FAIL") {
+					if !testFailedIn[e.Package] {
 						fmt.Print(indent(out)) // TestMain or a panic outside any test
 					}
 				case "pass":
@@ -85,6 +86,7 @@ func main() {
 				passed++
 			case "fail":
 				failed++
+				testFailedIn[e.Package] = true
 				failures = append(failures, key+"\n"+indent(out))
 			case "skip":
 				skipped++
