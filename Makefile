@@ -14,31 +14,42 @@ build:
 # Two database roles (README, Security): the administrator's (here the server's superuser) owns
 # the database and runs the migrations (DATABASE_OWNER_URL); the server connects as patuh_app,
 # which may only read and append the audit log. The key sealing the audit chain is kept in
-# .data/audit.key, outside the database.
+# .data/audit.key, outside the database. A DATABASE_URL of your own is used as given (with
+# DATABASE_OWNER_URL, or itself, for the migrations); without one, the database patuh and the
+# role patuh_app are created on the server scripts/db.sh finds.
 run: build
-	@admin='$(PG_ADMIN_URL)'; [ -n "$$admin" ] || exit 1; \
-	owner=$$(echo "$$admin" | sed -E 's#/postgres([?]|$$)#/patuh\1#'); \
-	app=$$(echo "$$owner" | sed -E 's#//[^@/]*@#//patuh_app@#'); \
-	psql "$$admin" -Atqc "SELECT 1 FROM pg_database WHERE datname = 'patuh'" | grep -q 1 || psql "$$admin" -qc 'CREATE DATABASE patuh'; \
-	psql "$$admin" -Atqc "SELECT 1 FROM pg_roles WHERE rolname = 'patuh_app'" | grep -q 1 || psql "$$admin" -qc 'CREATE ROLE patuh_app'; \
-	psql "$$admin" -qc 'ALTER ROLE patuh_app LOGIN NOSUPERUSER' || exit 1; \
+	@if [ -n "$$DATABASE_URL" ]; then \
+		app="$$DATABASE_URL"; owner="$${DATABASE_OWNER_URL:-$$DATABASE_URL}"; \
+		echo "make run: using DATABASE_URL as given"; \
+	else \
+		admin=$$(scripts/db.sh); [ -n "$$admin" ] || exit 1; \
+		owner=$$(echo "$$admin" | sed -E 's#/postgres([?]|$$)#/patuh\1#'); \
+		app=$$(echo "$$owner" | sed -E 's#//[^@/]*@#//patuh_app@#'); \
+		psql "$$admin" -Atqc "SELECT 1 FROM pg_database WHERE datname = 'patuh'" | grep -q 1 || psql "$$admin" -qc 'CREATE DATABASE patuh'; \
+		psql "$$admin" -Atqc "SELECT 1 FROM pg_roles WHERE rolname = 'patuh_app'" | grep -q 1 || psql "$$admin" -qc 'CREATE ROLE patuh_app'; \
+		psql "$$admin" -qc 'ALTER ROLE patuh_app LOGIN NOSUPERUSER' || exit 1; \
+	fi; \
 	[ -s .data/audit.key ] || { mkdir -p .data && (umask 077 && head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > .data/audit.key); }; \
 	export DATABASE_OWNER_URL="$$owner" DATABASE_URL="$$app" PATUH_AUDIT_KEY_FILE=.data/audit.key; \
+	addr="$${PATUH_ADDR:-:8080}"; case "$$addr" in :*) url="http://localhost$$addr";; *) url="http://$$addr";; esac; \
 	$(BIN) migrate && \
 	$(BIN) seed-demo && \
-	echo && echo "Patuh: http://localhost:8080  (log in as admin with the password above; Ctrl-C stops)" && echo && \
+	echo && echo "Patuh: $$url  (log in with a user above: inspektur.timur needs no second factor; Ctrl-C stops)" && echo && \
 	PATUH_LOG_FORMAT=text exec $(BIN) serve
 
 # Every test package clones its own database from a migrated template on this server; the
 # harness (internal/db/dbtest) runs the migrations as the administrator and gives the role
 # patuh_app LOGIN: the tests' application connects as it, like the server.
-# PATUH_REQUIRE_BROWSER=1 (set by .ci/run) turns a missing chromium into a failure.
+# PATUH_REQUIRE_BROWSER=1 (set by .ci/run) turns a missing chromium into a failure. Tests run in
+# a random order (-shuffle=on: none may depend on another's data); scripts/testsummary
+# prints failures in full, how many tests ran, passed and were skipped, and says so loudly when
+# the browser journeys were skipped for want of chromium.
 test:
 	@admin='$(PG_ADMIN_URL)'; [ -n "$$admin" ] || exit 1; \
 	unformatted=$$(gofmt -l cmd internal migrations static templates); \
 	if [ -n "$$unformatted" ]; then echo "gofmt would change: $$unformatted"; exit 1; fi; \
 	go vet ./... && \
-	TEST_DATABASE_URL="$$admin" go test -count=1 -timeout 30m ./...
+	TEST_DATABASE_URL="$$admin" go test -json -shuffle=on -count=1 -timeout 30m ./... | go run ./scripts/testsummary
 
 # Static analysis: gofmt, go vet, staticcheck (fetched through the Go module proxy),
 # govulncheck against an offline database built from the golang.org/x/vulndb module, and the

@@ -3,5 +3,5 @@ package static
 
 import "embed"
 
-//go:embed css js vendor field
+//go:embed css js vendor field favicon.ico
 var FS embed.FS

@@ -18,6 +18,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/gin-gonic/gin"
 	"github.com/jmoiron/sqlx"
 	"golang.org/x/term"
 
@@ -66,6 +67,10 @@ environment: DATABASE_URL (the server's role, patuh_app), DATABASE_OWNER_URL (th
 `
 
 func main() {
+	// Release mode: no debug line per route at start-up (gin reads GIN_MODE too).
+	if os.Getenv(gin.EnvGinMode) == "" {
+		gin.SetMode(gin.ReleaseMode)
+	}
 	// PATUH_CPUPROFILE=file writes a CPU profile of the command, for performance work.
 	if path := os.Getenv("PATUH_CPUPROFILE"); path != "" {
 		f, err := os.Create(path)
@@ -533,6 +538,11 @@ func userSet(ctx context.Context, cfg config.Config, d *sqlx.DB, args []string) 
 }
 
 func seedDemo(ctx context.Context, cfg config.Config, d *sqlx.DB) error {
+	// The table of passwords it ends with must not be lost among the imports' log lines: only
+	// warnings and errors are logged, as text (PATUH_DEBUG keeps everything).
+	if os.Getenv("PATUH_DEBUG") == "" {
+		slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
+	}
 	if _, err := migrateAsOwner(ctx, cfg, d); err != nil {
 		return err
 	}

@@ -104,6 +104,8 @@ func TestReferencePageRefusesBadValues(t *testing.T) {
 // TestAuditViewer filters, shows a record's change, checks the chain from the page and exports
 // the filtered view without NIKs.
 func TestAuditViewer(t *testing.T) {
+	// A database of its own: it breaks the chain on purpose, and no other test may see it broken.
+	dbtest.Isolate(t)
 	srv := server(t)
 	d := dbtest.DB(t)
 	ctx := context.Background()

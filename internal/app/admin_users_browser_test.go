@@ -18,6 +18,7 @@ import (
 // disables them, hands their open cases over in bulk to the suggested colleagues, and the
 // inspector's session has ended.
 func TestBrowserAdminUserJourney(t *testing.T) {
+	dbtest.Isolate(t) // its own users, cases and workload: no earlier test's changes what it is offered
 	loadSamples(t)
 	srv := server(t)
 	ctx := context.Background()
@@ -44,7 +45,7 @@ func TestBrowserAdminUserJourney(t *testing.T) {
 	)
 	browsertest.Screenshot(t, desk, "admin-users-add-desktop")
 	browsertest.Run(t, desk, chromedp.Click(chromedp.ID("add-user-submit")), chromedp.WaitVisible(chromedp.ID("edit-user")))
-	if name, _ := chromedp.Run(desk, chromedp.Text(chromedp.ID("user-name"))); name != "Fajar Nugroho" {
+	if name := browsertest.Value(t, desk, chromedp.Text(chromedp.ID("user-name"))); name != "Fajar Nugroho" {
 		t.Fatalf("user page of %q", name)
 	}
 
@@ -87,11 +88,11 @@ func TestBrowserAdminUserJourney(t *testing.T) {
 		chromedp.Click(chromedp.ID("disable-user")),
 		chromedp.WaitVisible(chromedp.ID("reassign-form")),
 	)
-	state, _ := chromedp.Run(desk, chromedp.AttributeValue(chromedp.ID("user-state"), "data-active"))
+	state := browsertest.Value(t, desk, chromedp.AttributeValue(chromedp.ID("user-state"), "data-active"))
 	if state.Value != "false" {
 		t.Fatalf("user state after disabling: %q", state.Value)
 	}
-	intro, _ := chromedp.Run(desk, chromedp.Text(chromedp.ID("handover-intro")))
+	intro := browsertest.Value(t, desk, chromedp.Text(chromedp.ID("handover-intro")))
 	if !strings.HasPrefix(intro, "2 kasus") {
 		t.Fatalf("handover intro: %q", intro)
 	}
@@ -108,7 +109,7 @@ func TestBrowserAdminUserJourney(t *testing.T) {
 
 	// Fajar's session has ended: his next page is the login form.
 	browsertest.Run(t, phone, chromedp.Reload(), chromedp.WaitVisible(chromedp.ID("username")))
-	loc, _ := chromedp.Run(phone, chromedp.Location())
+	loc := browsertest.Value(t, phone, chromedp.Location())
 	if !strings.Contains(loc, "/login") {
 		t.Fatalf("the disabled inspector is at %s", loc)
 	}

@@ -36,7 +36,6 @@ import (
 // App is the running application.
 type App struct {
 	Handler  http.Handler
-	Sessions *scs.SessionManager
 	Importer *importer.Importer
 	// Routes lists every route, for the test that holds each to an authorization rule.
 	Routes   gin.RoutesInfo
@@ -81,7 +80,8 @@ func New(cfg config.Config, d *sqlx.DB) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	e, err := web.NewEngine(web.Deps{Renderer: renderer, Bundle: bundle, Sessions: sm, Static: staticFS,
+	activity := &web.Activity{}
+	e, err := web.NewEngine(web.Deps{Renderer: renderer, Bundle: bundle, Sessions: sm, Activity: activity, Static: staticFS,
 		TrustedProxies: cfg.TrustedProxies, SecureCookies: cfg.SecureCookies, MapTiles: cfg.MapTiles})
 	if err != nil {
 		return nil, err
@@ -109,9 +109,14 @@ func New(cfg config.Config, d *sqlx.DB) (*App, error) {
 	// that the worker's scope covers every page (static/js/sw.js says what it keeps).
 	e.GET("/manifest.webmanifest", staticFile("field/manifest.webmanifest", "application/manifest+json"))
 	e.GET("/sw.js", staticFile("js/sw.js", "text/javascript; charset=utf-8"))
+	// Browsers ask for /favicon.ico on every site whatever the page links: answered, not a 404.
+	e.GET("/favicon.ico", staticFile("favicon.ico", "image/x-icon"))
 
 	cases := casework.NewStore(d)
 	pages := e.Group("/", authH.Session)
+	// An unknown path or method is answered knowing who asks: a logged-in user keeps the navigation.
+	e.NoRoute(authH.Session, web.NotFound)
+	e.NoMethod(authH.Session, web.MethodNotAllowed)
 	authH.Register(pages)
 	loggedIn := pages.Group("/", auth.RequireLogin)
 	refs := &reference.Handler{Store: reference.NewStore(d)}
@@ -131,6 +136,8 @@ func New(cfg config.Config, d *sqlx.DB) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The server's importer gives way while people use this instance.
+	im.Busy = func() bool { return activity.RequestsPerSecond(time.Now()) >= busyRequestsPerSecond }
 	im.FileRetention = cfg.FileRetention
 	(&importer.Handler{Importer: im}).Register(loggedIn, authed)
 	employers := employer.NewStore(d)
@@ -141,7 +148,7 @@ func New(cfg config.Config, d *sqlx.DB) (*App, error) {
 	(&dashboard.Handler{Store: dashboard.NewStore(d), MapTiles: cfg.MapTiles}).Register(loggedIn, authed)
 	(&accounts.Handler{Auth: authStore, Cases: cases, Regions: regions.NewStore(d), Now: time.Now}).Register(loggedIn)
 
-	return &App{Handler: sm.LoadAndSave(e), Sessions: sm, Importer: im, Routes: e.Routes(), sessions: store}, nil
+	return &App{Handler: sm.LoadAndSave(e), Importer: im, Routes: e.Routes(), sessions: store}, nil
 }
 
 // NewImporter is the importer with everything a commit must also do; the server, the
@@ -151,7 +158,6 @@ func NewImporter(d *sqlx.DB, dir string) (*importer.Importer, error) {
 	if err != nil {
 		return nil, err
 	}
-	im.Busy = func() bool { return web.RequestsPerSecond(time.Now()) >= busyRequestsPerSecond }
 	// A new participants snapshot, once its flags are computed, verifies the open cases of the
 	// employers it covers and refreshes the resident coverage figure. The resident count
 	// (seconds on a full snapshot) runs before the verification, which takes the audit lock.

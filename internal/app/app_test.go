@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gin-gonic/gin"
 	"github.com/pquerna/otp/totp"
 
 	"patuh/internal/app"
@@ -21,12 +22,19 @@ import (
 	"patuh/internal/db/dbtest"
 )
 
-func TestMain(m *testing.M) { dbtest.Main(m) }
+func TestMain(m *testing.M) {
+	gin.SetMode(gin.ReleaseMode) // as cmd/patuh: no debug lines for every route
+	dbtest.Main(m)
+}
 
 const password = "correct horse battery"
 
+// testAuditKey seals the audit chain in every test, in process and in the servers the fault
+// tests start (startServer): a seal one made is checked by another, in whatever order they run.
+const testAuditKey = "test-audit-key"
+
 func testConfig(t *testing.T) config.Config {
-	return config.Config{Secret: "test-secret", SessionIdle: 30 * time.Minute, SessionMaxAge: 12 * time.Hour, DataDir: t.TempDir()}
+	return config.Config{Secret: "test-secret", AuditKey: []byte(testAuditKey), SessionIdle: 30 * time.Minute, SessionMaxAge: 12 * time.Hour, DataDir: t.TempDir()}
 }
 
 // server starts the whole application, with its import worker, on a real listener.

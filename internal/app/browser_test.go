@@ -34,7 +34,7 @@ func TestBrowserLoginOnAPhone(t *testing.T) {
 	if err != nil || !strings.Contains(heading, "Selamat datang") {
 		t.Fatalf("home heading %q: %v", heading, err)
 	}
-	body, _ := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("main")))
+	body := browsertest.Value(t, ctx, chromedp.Text(chromedp.CSS("main")))
 	if !strings.Contains(body, "Kasus saya") || !strings.Contains(body, "Jakarta Timur") {
 		t.Fatalf("inspector home lacks its cases or area:\n%s", body)
 	}
@@ -45,7 +45,7 @@ func TestBrowserLoginOnAPhone(t *testing.T) {
 		chromedp.Click(chromedp.CSS(`button[name="lang"][value="en"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`button[value="en"][aria-pressed="true"]`)),
 	)
-	heading, _ = chromedp.Run(ctx, chromedp.Text(chromedp.CSS("main h1")))
+	heading = browsertest.Value(t, ctx, chromedp.Text(chromedp.CSS("main h1")))
 	if !strings.Contains(heading, "Welcome") {
 		t.Fatalf("English heading %q", heading)
 	}
@@ -97,7 +97,7 @@ func TestBrowserImportJourney(t *testing.T) {
 			t.Fatalf("%s: the page reloaded instead of updating in place", kind)
 		}
 		if kind == "employers" {
-			text, _ := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("#import-status")))
+			text := browsertest.Value(t, ctx, chromedp.Text(chromedp.CSS("#import-status")))
 			if !strings.Contains(text, "NIB harus 13 digit") || !strings.Contains(text, "12345") {
 				t.Fatalf("row error not shown:\n%s", text)
 			}
@@ -112,7 +112,7 @@ func TestBrowserImportJourney(t *testing.T) {
 		chromedp.Click(chromedp.ID("to-employers")),
 		chromedp.WaitVisible(chromedp.CSS("table.employers")),
 	)
-	chips, _ := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("nav.chips")))
+	chips := browsertest.Value(t, ctx, chromedp.Text(chromedp.CSS("nav.chips")))
 	wants := []string{"Semua " + itoa(int64(count(t, `SELECT count(*) FROM employer_status`)))}
 	for _, code := range []string{"PWBD", "PDS_TK", "PDS_UPAH", "PDS_PROGRAM", "MENUNGGAK"} {
 		wants = append(wants, code+" "+itoa(int64(count(t, `SELECT count(*) FROM employer_status WHERE $1 = ANY (flag_codes)`, code))))
@@ -123,7 +123,7 @@ func TestBrowserImportJourney(t *testing.T) {
 		}
 	}
 	// On the samples alone these are 303, 64, 60, 22, 21 and 18 (TestSamplesImportCleanly).
-	first, _ := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("table.employers tbody tr")))
+	first := browsertest.Value(t, ctx, chromedp.Text(chromedp.CSS("table.employers tbody tr")))
 	if !strings.Contains(first, "PT Abadi Elektrik 120") || !strings.Contains(first, "Rp 102.711.465") {
 		t.Errorf("top-ranked employer: %q", first)
 	}
@@ -134,6 +134,7 @@ func TestBrowserImportJourney(t *testing.T) {
 // inspector, on a phone, logs a visit with a photo and issues teguran I; a new participants
 // snapshot enrols the workers, and the supervisor closes the case as compliant.
 func TestBrowserCaseJourney(t *testing.T) {
+	dbtest.Isolate(t) // its own users, cases and workload: no earlier test's changes what it is offered
 	loadSamples(t)
 	srv, a := serverWithoutWorker(t)
 	supervisor := addUser(t, auth.Supervisor, "")
@@ -179,7 +180,7 @@ func TestBrowserCaseJourney(t *testing.T) {
 		chromedp.Click(chromedp.ID("follow-up-toggle")),
 		chromedp.WaitVisible(chromedp.ID("follow-up-submit")),
 	)
-	kind, _ := chromedp.Run(phone, chromedp.Value(chromedp.ID("follow-up-kind")))
+	kind := browsertest.Value(t, phone, chromedp.Value(chromedp.ID("follow-up-kind")))
 	if kind != "teguran_1" {
 		t.Fatalf("suggested follow-up %q, want teguran_1", kind)
 	}
@@ -203,8 +204,8 @@ func TestBrowserCaseJourney(t *testing.T) {
 	}
 	browsertest.Run(t, desk, chromedp.Reload())
 	status(desk, "awaiting_closure")
-	recovered, _ := chromedp.Run(desk, chromedp.Text(chromedp.ID("recovered")))
-	if strings.HasPrefix(recovered, "0 ") {
+	recovered := browsertest.Value(t, desk, chromedp.Text(chromedp.ID("recovered")))
+	if recovered == "" || strings.HasPrefix(recovered, "0 ") {
 		t.Fatalf("recovered workers: %q", recovered)
 	}
 	browsertest.Run(t, desk, chromedp.SetValue(chromedp.ID("outcome"), "compliant"), chromedp.Click(chromedp.ID("close-button")),
@@ -214,11 +215,11 @@ func TestBrowserCaseJourney(t *testing.T) {
 		browsertest.Run(t, desk, chromedp.Click(chromedp.ID("close-confirm")), chromedp.Click(chromedp.ID("close-button")))
 	}
 	status(desk, "closed")
-	head, _ := chromedp.Run(desk, chromedp.Text(chromedp.CSS("main > p:nth-of-type(3)")))
+	head := browsertest.Value(t, desk, chromedp.Text(chromedp.CSS("main > p:nth-of-type(3)")))
 	if !strings.Contains(head, "Patuh") {
 		t.Errorf("the closed case does not show its outcome: %q", head)
 	}
-	timeline, _ := chromedp.Run(desk, chromedp.Text(chromedp.ID("timeline")))
+	timeline := browsertest.Value(t, desk, chromedp.Text(chromedp.ID("timeline")))
 	for _, step := range []string{"Kasus dibuka", "Kasus ditugaskan", "Kunjungan dicatat", "Bukti diunggah", "Tindak lanjut diterbitkan",
 		"Diverifikasi dengan data kepesertaan baru", "Kasus ditutup"} {
 		if !strings.Contains(timeline, step) {

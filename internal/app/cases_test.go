@@ -146,11 +146,17 @@ func TestCaseAndFollowUpExportsStayInTheArea(t *testing.T) {
 	lead.login(addUser(t, auth.Supervisor, ""), password)
 	// A case in Jakarta Pusat, opened by the supervisor of all Jakarta.
 	var pusat int64
-	dbtest.DB(t).Get(&pusat, `SELECT e.id FROM employers e JOIN employer_status s ON s.employer_id = e.id
-		WHERE s.kode_kota = '31.71' AND NOT EXISTS (SELECT 1 FROM cases c WHERE c.employer_id = e.id AND c.status <> 'closed') LIMIT 1`)
-	lead.do("POST", "/cases", url.Values{"employer_id": {itoa(pusat)}}, nil)
+	if err := dbtest.DB(t).Get(&pusat, `SELECT e.id FROM employers e JOIN employer_status s ON s.employer_id = e.id
+		WHERE s.kode_kota = '31.71' AND NOT EXISTS (SELECT 1 FROM cases c WHERE c.employer_id = e.id AND c.status <> 'closed') LIMIT 1`); err != nil {
+		t.Fatal(err)
+	}
+	if res, body := lead.do("POST", "/cases", url.Values{"employer_id": {itoa(pusat)}}, nil); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("open a case: %d %.200s", res.StatusCode, body)
+	}
 	var name string
-	dbtest.DB(t).Get(&name, `SELECT nama FROM employers WHERE id = $1`, pusat)
+	if err := dbtest.DB(t).Get(&name, `SELECT nama FROM employers WHERE id = $1`, pusat); err != nil {
+		t.Fatal(err)
+	}
 
 	res, body := lead.do("GET", "/cases/export/csv", nil, nil)
 	if res.StatusCode != 200 || !strings.HasPrefix(body, "kasus,pemberi_kerja") || !strings.Contains(body, name) {
@@ -158,7 +164,12 @@ func TestCaseAndFollowUpExportsStayInTheArea(t *testing.T) {
 	}
 	timur := newClient(t, srv)
 	timur.login(addUser(t, auth.Inspector, "31.75"), password)
-	_, body = timur.do("GET", "/cases/export/csv?assignee=", nil, nil)
+	// The inspector's export answers, with the header and without the other area's case: an
+	// error page would not name the case either.
+	res, body = timur.do("GET", "/cases/export/csv?assignee=", nil, nil)
+	if res.StatusCode != 200 || !strings.HasPrefix(body, "kasus,pemberi_kerja") {
+		t.Fatalf("inspector's case export: %d %.200s", res.StatusCode, body)
+	}
 	if strings.Contains(body, name) {
 		t.Fatal("an inspector of Jakarta Timur exported a Jakarta Pusat case")
 	}

@@ -47,7 +47,7 @@ func TestTwoInstancesBehindHAProxy(t *testing.T) {
 	servers := make([]*exec.Cmd, 2)
 	bases := make([]string, 2)
 	for i := range servers {
-		servers[i], bases[i] = startServer(t, bin, dbtest.URL(), dbtest.OwnerURL(), files)
+		servers[i], bases[i] = startServer(t, bin, dbtest.URL(t), dbtest.OwnerURL(t), files)
 	}
 	t.Cleanup(func() {
 		for _, s := range servers {

@@ -35,7 +35,7 @@ func TestServerKilledMidImport(t *testing.T) {
 	user := addUser(t, auth.Admin, "")
 	tok := token(t, user)
 	files := t.TempDir()
-	start := func() (*exec.Cmd, string) { return startServer(t, bin, dbtest.URL(), dbtest.OwnerURL(), files) }
+	start := func() (*exec.Cmd, string) { return startServer(t, bin, dbtest.URL(t), dbtest.OwnerURL(t), files) }
 	status := func(base string, id int64) (string, int) {
 		req, _ := http.NewRequest("GET", fmt.Sprintf("%s/api/v1/imports/%d", base, id), nil)
 		req.Header.Set("Authorization", "Bearer "+tok)
@@ -129,7 +129,7 @@ func startServer(t *testing.T, bin, databaseURL, ownerURL, files string) (*exec.
 	l.Close()
 	cmd := exec.Command(bin, "serve")
 	cmd.Env = append(os.Environ(), "DATABASE_URL="+databaseURL, "DATABASE_OWNER_URL="+ownerURL, "PATUH_ADDR="+addr, "PATUH_SECRET=test-secret",
-		"PATUH_DATA_DIR="+files, "PATUH_LOG_FORMAT=text")
+		"PATUH_AUDIT_KEY="+testAuditKey, "PATUH_DATA_DIR="+files, "PATUH_LOG_FORMAT=text")
 	cmd.Stderr = os.Stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -84,3 +84,17 @@ func Screenshot(t *testing.T, ctx context.Context, name string) string {
 	}
 	return out
 }
+
+// Value runs an action that reads the page (a text, a value, a script's result) with a
+// deadline and returns what it read, failing the test on error: a check against "" that
+// passes because the element was never found proves nothing.
+func Value[T any](t *testing.T, ctx context.Context, action chromedp.Action[T]) T {
+	t.Helper()
+	stepCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	v, err := chromedp.Run(stepCtx, action)
+	if err != nil {
+		t.Fatalf("browser: %v", err)
+	}
+	return v
+}

@@ -39,17 +39,19 @@ func TestTransitions(t *testing.T) {
 }
 
 type world struct {
+	db                              *sqlx.DB
 	store                           *casework.Store
 	im                              *importer.Importer
 	supervisor, pusat, timur, admin *auth.User
 	employerID                      int64
 }
 
-// setup loads an employer of Jakarta Timur with two roster workers not enrolled, and users.
+// setup loads an employer of Jakarta Timur with two roster workers not enrolled, and users, in
+// a database of the test's own: the tests open cases on that one employer, in any order.
 func setup(t *testing.T) *world {
 	t.Helper()
 	ctx := context.Background()
-	d := dbtest.DB(t)
+	d := dbtest.Isolated(t)
 	im, err := importer.New(d, t.TempDir())
 	if err != nil {
 		t.Fatal(err)
@@ -81,10 +83,12 @@ func setup(t *testing.T) *world {
 		}
 		return u
 	}
-	w := &world{store: casework.NewStore(d), im: im,
+	w := &world{db: d, store: casework.NewStore(d), im: im,
 		supervisor: mk("spv", auth.Supervisor, "31.75"), pusat: mk("insp.pusat", auth.Inspector, "31.71"),
 		timur: mk("insp.timur", auth.Inspector, "31.75.01"), admin: mk("adm", auth.Admin, "")}
-	d.Get(&w.employerID, `SELECT id FROM employers WHERE nib = '3000000000001'`)
+	if err := d.Get(&w.employerID, `SELECT id FROM employers WHERE nib = '3000000000001'`); err != nil {
+		t.Fatal(err)
+	}
 	return w
 }
 
@@ -113,7 +117,7 @@ func TestCaseJourney(t *testing.T) {
 	}
 	backdate(t, c.ID)
 	var watched int
-	dbtest.DB(t).Get(&watched, `SELECT cardinality(target_niks) FROM cases WHERE id = $1`, c.ID)
+	w.db.Get(&watched, `SELECT cardinality(target_niks) FROM cases WHERE id = $1`, c.ID)
 	if c.Status != "open" || !strings.Contains(string(c.FlagsAtOpen), "PDS_TK") || watched != 2 {
 		t.Fatalf("opened: %+v, %d watched NIKs", c, watched)
 	}
@@ -205,7 +209,7 @@ func TestCaseJourney(t *testing.T) {
 	// Each change left one audit record (open, assign, visit, teguran_1, verification, close);
 	// the refused attempts none.
 	var n int
-	dbtest.DB(t).Get(&n, `SELECT count(*) FROM audit_log WHERE entity = 'case' AND entity_id = $1`, itoa(c.ID))
+	w.db.Get(&n, `SELECT count(*) FROM audit_log WHERE entity = 'case' AND entity_id = $1`, itoa(c.ID))
 	if n != 6 {
 		t.Errorf("audit records for the case: %d, want 6", n)
 	}
@@ -241,7 +245,7 @@ func TestTwoOfficersSaveTheSameCase(t *testing.T) {
 		t.Fatalf("%d saved, %d conflicts", ok, conflicts)
 	}
 	var assignments int
-	dbtest.DB(t).Get(&assignments, `SELECT count(*) FROM audit_log WHERE action = 'case.assign' AND entity_id = $1`, itoa(c.ID))
+	w.db.Get(&assignments, `SELECT count(*) FROM audit_log WHERE action = 'case.assign' AND entity_id = $1`, itoa(c.ID))
 	if assignments != 1 {
 		t.Fatalf("%d audit records for one saved assignment", assignments)
 	}
@@ -265,7 +269,7 @@ func TestComplaintCaseHidesTheComplainantFromInspectors(t *testing.T) {
 		t.Fatalf("supervisor's view: %+v", c.Complaint)
 	}
 	var inRegister bool
-	dbtest.DB(t).Get(&inRegister, `SELECT in_register FROM employers WHERE id = $1`, c.EmployerID)
+	w.db.Get(&inRegister, `SELECT in_register FROM employers WHERE id = $1`, c.EmployerID)
 	if inRegister {
 		t.Error("an employer created from a complaint is marked as in the register")
 	}
@@ -346,7 +350,7 @@ func TestEmployersWithCasesSurviveImports(t *testing.T) {
 		t.Fatal(err)
 	}
 	var n int
-	dbtest.DB(t).Get(&n, `SELECT count(*) FROM imports WHERE status = 'failed'`)
+	w.db.Get(&n, `SELECT count(*) FROM imports WHERE status = 'failed'`)
 	if _, err := w.store.Get(ctx, c.ID, w.admin); err != nil || n != 0 {
 		t.Fatalf("after an import: case %v, failed imports %d", err, n)
 	}

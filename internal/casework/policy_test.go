@@ -8,7 +8,6 @@ import (
 	"patuh/internal/apperr"
 	"patuh/internal/auth"
 	"patuh/internal/casework"
-	"patuh/internal/db/dbtest"
 )
 
 // The case policy (policy.go): an inspector of the area who is not the assignee may read the
@@ -18,7 +17,7 @@ func TestInspectorOfTheAreaNotAssigneeMayNotAct(t *testing.T) {
 	ctx := context.Background()
 	w := setup(t)
 	s := w.store
-	other, err := auth.NewStore(dbtest.DB(t), "test-secret").AddUser(ctx, "test",
+	other, err := auth.NewStore(w.db, "test-secret").AddUser(ctx, "test",
 		auth.NewUser{Username: "insp.timur.lain", Name: "Lain", Role: auth.Inspector, Area: "31.75", Password: "long enough password"}, true)
 	if err != nil {
 		t.Fatal(err)

@@ -11,7 +11,6 @@ import (
 
 	"patuh/internal/apperr"
 	"patuh/internal/casework"
-	"patuh/internal/db/dbtest"
 )
 
 // assignedCase opens a case for the world's employer and assigns it to the Timur inspector.
@@ -20,7 +19,7 @@ func assignedCase(t *testing.T, w *world) *casework.Case {
 	ctx := context.Background()
 	// Whatever another test left open for the employer is closed first: one open case each.
 	var open []int64
-	if err := dbtest.DB(t).Select(&open, `SELECT id FROM cases WHERE employer_id = $1 AND status <> 'closed'`, w.employerID); err != nil {
+	if err := w.db.Select(&open, `SELECT id FROM cases WHERE employer_id = $1 AND status <> 'closed'`, w.employerID); err != nil {
 		t.Fatal(err)
 	}
 	for _, id := range open {
@@ -53,10 +52,10 @@ func assignedCase(t *testing.T, w *world) *casework.Case {
 	return c
 }
 
-func countVisits(t *testing.T, caseID int64) int {
+func countVisits(t *testing.T, w *world, caseID int64) int {
 	t.Helper()
 	var n int
-	if err := dbtest.DB(t).Get(&n, `SELECT count(*) FROM visits WHERE case_id = $1`, caseID); err != nil {
+	if err := w.db.Get(&n, `SELECT count(*) FROM visits WHERE case_id = $1`, caseID); err != nil {
 		t.Fatal(err)
 	}
 	return n
@@ -121,12 +120,12 @@ func TestVisitClientIDIsIdempotent(t *testing.T) {
 	if len(seen) != 1 || n != 1 {
 		t.Fatalf("20 concurrent sends: %d visits, %d created", len(seen), n)
 	}
-	if got := countVisits(t, c.ID); got != 2 {
+	if got := countVisits(t, w, c.ID); got != 2 {
 		t.Fatalf("visits stored: %d, want 2", got)
 	}
 	// The same client_id on another case is refused, not answered with this case's visit.
 	var other int64
-	if err := dbtest.DB(t).Get(&other, `INSERT INTO cases (employer_id, status, flags_at_open, assignee_id, outcome)
+	if err := w.db.Get(&other, `INSERT INTO cases (employer_id, status, flags_at_open, assignee_id, outcome)
 		SELECT employer_id, 'closed', '[]', assignee_id, 'duplicate' FROM cases WHERE id = $1 RETURNING id`, c.ID); err != nil {
 		t.Fatal(err)
 	}
@@ -146,7 +145,7 @@ func TestVisitWithARefusedFileLeavesNoVisit(t *testing.T) {
 	if !ok || e.Fields["photo"] != "case.evidence_type" || e.Current.(map[string]string)["file"] != "virus.jpg" {
 		t.Fatalf("refused file: %v", err)
 	}
-	if n := countVisits(t, c.ID); n != 0 {
+	if n := countVisits(t, w, c.ID); n != 0 {
 		t.Fatalf("a visit was stored although its photo was refused: %d", n)
 	}
 	// With two good photos: one visit, two files, complete.
@@ -230,7 +229,7 @@ func TestVisitNIKsValidatedMaskedAndAuditedWhenUnmasked(t *testing.T) {
 		t.Fatalf("an inspector unmasked NIKs: %v", err)
 	}
 	var before int
-	if err := dbtest.DB(t).Get(&before, `SELECT count(*) FROM audit_log WHERE action = 'case.nik_view'`); err != nil {
+	if err := w.db.Get(&before, `SELECT count(*) FROM audit_log WHERE action = 'case.nik_view'`); err != nil {
 		t.Fatal(err)
 	}
 	full, err := w.store.GetWithNIKs(ctx, c.ID, w.supervisor)
@@ -238,7 +237,7 @@ func TestVisitNIKsValidatedMaskedAndAuditedWhenUnmasked(t *testing.T) {
 		t.Fatalf("supervisor's unmasked read: %v %v", full, err)
 	}
 	var after int
-	if err := dbtest.DB(t).Get(&after, `SELECT count(*) FROM audit_log WHERE action = 'case.nik_view' AND actor = 'spv'`); err != nil {
+	if err := w.db.Get(&after, `SELECT count(*) FROM audit_log WHERE action = 'case.nik_view' AND actor = 'spv'`); err != nil {
 		t.Fatal(err)
 	}
 	if after != before+1 {
@@ -278,7 +277,7 @@ func TestStagedPhotosJoinTheirVisit(t *testing.T) {
 		t.Fatalf("the visit has %d files (incomplete %v)", v.FilesReceived, v.Incomplete)
 	}
 	var left int
-	if err := dbtest.DB(t).Get(&left, `SELECT count(*) FROM visit_uploads WHERE client_id = $1`, clientID); err != nil || left != 0 {
+	if err := w.db.Get(&left, `SELECT count(*) FROM visit_uploads WHERE client_id = $1`, clientID); err != nil || left != 0 {
 		t.Fatalf("%d staged photos left (%v)", left, err)
 	}
 	// The photo sent again after its visit took it: answered, nothing kept.

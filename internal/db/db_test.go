@@ -25,7 +25,7 @@ func emptyDatabase(t *testing.T, prefix string) *sqlx.DB {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { admin.Exec(`DROP DATABASE IF EXISTS ` + name + ` WITH (FORCE)`) })
-	d, err := db.Open(context.Background(), dbtest.URLFor(name))
+	d, err := db.Open(context.Background(), dbtest.URLFor(t, name))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,7 +91,7 @@ func TestMigrationsFromZero(t *testing.T) {
 // Every connection of the pool runs without parallel workers and sends arguments with the
 // query in one round trip; a URL that sets either keeps its own value.
 func TestSessionDefaults(t *testing.T) {
-	d, err := db.Open(context.Background(), dbtest.URL())
+	d, err := db.Open(context.Background(), dbtest.URL(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -107,7 +107,7 @@ func TestSessionDefaults(t *testing.T) {
 		text != `{"a": 1}` || string(raw) != "\x00\x01\xff" {
 		t.Fatalf("round trip: %q %v %v", text, raw, err)
 	}
-	own, err := db.Open(context.Background(), dbtest.URL()+"&max_parallel_workers_per_gather=1")
+	own, err := db.Open(context.Background(), dbtest.URL(t)+"&max_parallel_workers_per_gather=1")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -130,7 +130,7 @@ func TestHotUpdateRoom(t *testing.T) {
 // TestPoolKeepsItsConnections: a second burst as large as the pool reuses the first burst's
 // connections instead of opening new backends (found by `make load`: churn took both cores).
 func TestPoolKeepsItsConnections(t *testing.T) {
-	d, err := db.Open(context.Background(), dbtest.URL())
+	d, err := db.Open(context.Background(), dbtest.URL(t))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -38,3 +38,28 @@ func MustQueries(text string, expected ...string) Queries {
 	}
 	return q
 }
+
+// Statements splits a named query of several statements at the semicolons that end a line (our
+// .sql files keep to that layout), dropping comment lines: lib/pq prepares a statement with
+// parameters as one command, so they are run one by one.
+func Statements(sql string) []string {
+	var out []string
+	var b strings.Builder
+	for _, line := range strings.Split(sql, "\n") {
+		if strings.HasPrefix(strings.TrimSpace(line), "--") {
+			continue
+		}
+		b.WriteString(line)
+		b.WriteByte('\n')
+		if strings.HasSuffix(strings.TrimSpace(line), ";") {
+			if s := strings.TrimSpace(b.String()); s != ";" {
+				out = append(out, s)
+			}
+			b.Reset()
+		}
+	}
+	if s := strings.TrimSpace(b.String()); s != "" {
+		out = append(out, s)
+	}
+	return out
+}

@@ -24,8 +24,12 @@ const CodesSQL = `ARRAY['PWBD', 'PDS_TK', 'PDS_UPAH', 'PDS_PROGRAM', 'MENUNGGAK'
 //go:embed flags.sql
 var sqlText string
 
-var queries = db.MustQueries(sqlText, "rates", "load-rates", "active", "index-active", "facts", "index-facts", "clear",
-	"pwbd", "pds-tk-roster", "pds-tk-reported", "pds-upah", "pds-program", "menunggak", "summarise", "refresh-counts", "unenrolled", "underreported")
+// steps are the queries Recompute runs in order; MustQueries checks them with the others, so a
+// step missing from flags.sql fails at start-up.
+var steps = []string{"active", "index-active", "facts", "index-facts", "clear", "pwbd", "pds-tk-roster",
+	"pds-tk-reported", "pds-upah", "pds-program", "menunggak", "apply", "summarise"}
+
+var queries = db.MustQueries(sqlText, append([]string{"rates", "load-rates", "refresh-counts", "unenrolled", "underreported"}, steps...)...)
 
 // Flag is one flag raised against an employer. Data is what the rules found (stored);
 // Detail is it in words, in the reader's language, filled by Localize before it is shown
@@ -160,13 +164,9 @@ func Recompute(ctx context.Context, tx *sqlx.Tx, today time.Time) error {
 	if err != nil {
 		return err
 	}
-	for _, name := range []string{"active", "index-active", "facts", "index-facts", "clear", "pwbd", "pds-tk-roster",
-		"pds-tk-reported", "pds-upah", "pds-program", "menunggak", "apply", "summarise"} {
+	for _, name := range steps {
 		start := time.Now()
-		for _, stmt := range strings.SplitAfter(queries[name], ";\n") {
-			if strings.TrimSpace(stmt) == "" {
-				continue
-			}
+		for _, stmt := range db.Statements(queries[name]) {
 			stmt = strings.ReplaceAll(stmt, "{in_force}", inForce)
 			if _, err := tx.ExecContext(ctx, stmt); err != nil {
 				return fmt.Errorf("flags: %s: %w", name, err)

@@ -27,7 +27,9 @@ func load(t *testing.T, im *importer.Importer, kind, csv string) {
 	if err := im.Drain(ctx); err != nil {
 		t.Fatal(err)
 	}
-	imp, _ = im.Get(ctx, imp.ID)
+	if imp, err = im.Get(ctx, imp.ID); err != nil {
+		t.Fatal(err)
+	}
 	if imp.Status != "committed" {
 		errs, _ := im.Errors(ctx, imp.ID, 10)
 		t.Fatalf("%s import %s: %+v %s", kind, imp.Status, errs, imp.Failure)
@@ -48,8 +50,10 @@ func flagsOf(t *testing.T, key string) (map[string][2]int64, int64) {
 		out[f.Code] = [2]int64{int64(f.Workers), f.ShortfallRp}
 	}
 	var total int64
-	d.Get(&total, `SELECT s.shortfall_rp FROM employer_status s JOIN employers e ON e.id = s.employer_id
-		WHERE e.nib = $1 OR (e.nib IS NULL AND e.npwp = $1)`, key)
+	if err := d.Get(&total, `SELECT s.shortfall_rp FROM employer_status s JOIN employers e ON e.id = s.employer_id
+		WHERE e.nib = $1 OR (e.nib IS NULL AND e.npwp = $1)`, key); err != nil {
+		t.Fatalf("%s: status: %v", key, err)
+	}
 	return out, total
 }
 
@@ -139,7 +143,9 @@ func TestFlagRulesOnHandMadeCases(t *testing.T) {
 	// unknown, so only JKK and JKM count as mandatory: JKM is missing, on no participant.
 	expect(t, "0017078650421000", map[string][2]int64{"PDS_PROGRAM": {0, 0}}, 0)
 	var inRegister bool
-	dbtest.DB(t).Get(&inRegister, `SELECT in_register FROM employers WHERE npwp = '0017078650421000'`)
+	if err := dbtest.DB(t).Get(&inRegister, `SELECT in_register FROM employers WHERE npwp = '0017078650421000'`); err != nil {
+		t.Fatal(err)
+	}
 	if inRegister {
 		t.Error("the NPP-only employer is marked as in the register")
 	}
@@ -149,13 +155,23 @@ func TestFlagRulesOnHandMadeCases(t *testing.T) {
 
 	// The evidence behind the flags names the same workers.
 	var bID, dID int64
-	dbtest.DB(t).Get(&bID, `SELECT id FROM employers WHERE nib = '1000000000002'`)
-	dbtest.DB(t).Get(&dID, `SELECT id FROM employers WHERE nib = '1000000000004'`)
-	un, _ := flags.Unenrolled(context.Background(), dbtest.DB(t), bID)
+	if err := dbtest.DB(t).Get(&bID, `SELECT id FROM employers WHERE nib = '1000000000002'`); err != nil {
+		t.Fatal(err)
+	}
+	if err := dbtest.DB(t).Get(&dID, `SELECT id FROM employers WHERE nib = '1000000000004'`); err != nil {
+		t.Fatal(err)
+	}
+	un, err := flags.Unenrolled(context.Background(), dbtest.DB(t), bID)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if len(un) != 1 || un[0].NIK != "3171010101900002" {
 		t.Errorf("unenrolled of B: %+v", un)
 	}
-	under, _ := flags.Underreported(context.Background(), dbtest.DB(t), dID, june2025)
+	under, err := flags.Underreported(context.Background(), dbtest.DB(t), dID, june2025)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if len(under) != 1 || under[0].UpahPaid != 8000000 || under[0].UpahReported != 7000000 {
 		t.Errorf("underreported of D: %+v", under)
 	}
@@ -201,25 +217,66 @@ C0000003,3171010101900024,C4,6000000,aktif
 	})
 }
 
+// Data of its own (other NIBs, NPPs and NIKs than TestFlagRulesOnHandMadeCases), so the test
+// holds whichever runs first.
+const (
+	recomputeEmployers = `nib,npwp,nama,alamat,kode_kelurahan,kbli,skala,jumlah_pekerja
+2000000000001,,R Tanpa NPP,Jl. R,31.71.01.1001,,besar,4
+2000000000002,,S Menengah,Jl. S,31.75.01.1001,,menengah,3
+`
+	recomputeBPJS = `npp,nib,npwp,nama,kode_kelurahan,jkk,jkm,jht,jp,jkp,tunggakan_bulan,tunggakan_rp
+S0000002,2000000000002,,S Menengah,31.75.01.1001,Y,Y,N,N,N,4,4000000
+`
+	recomputeParticipants = `npp,nik,kpj,nama,upah,status,tanggal_kepesertaan
+S0000002,3172010101900001,,S Satu,4000000,aktif,2020-02-01
+`
+)
+
 func TestRecomputeAllMatchesIncremental(t *testing.T) {
 	d := dbtest.DB(t)
+	today := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	im, err := importer.New(d, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	im.Now = func() time.Time { return today }
+	load(t, im, "employers", recomputeEmployers)
+	load(t, im, "bpjs_employers", recomputeBPJS)
+	load(t, im, "participants", recomputeParticipants)
+
+	const flagsQuery = `SELECT employer_id, code, workers, shortfall_rp, detail FROM employer_flags ORDER BY 1, 2`
 	var before []flags.Flag
-	d.Select(&before, `SELECT employer_id, code, workers, shortfall_rp, detail FROM employer_flags ORDER BY 1, 2`)
+	if err := d.Select(&before, flagsQuery); err != nil {
+		t.Fatal(err)
+	}
+	var ours int
+	if err := d.Get(&ours, `SELECT count(*) FROM employer_flags f JOIN employers e ON e.id = f.employer_id
+		WHERE e.nib IN ('2000000000001', '2000000000002')`); err != nil {
+		t.Fatal(err)
+	}
+	if ours < 3 {
+		t.Fatalf("the incremental computation raised %d flags on the test's employers, want PWBD, PDS_TK, PDS_UPAH and more", ours)
+	}
 	tx := d.MustBegin()
 	defer tx.Rollback()
-	if err := flags.RecomputeAll(context.Background(), tx, time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)); err != nil {
+	if err := flags.RecomputeAll(context.Background(), tx, today); err != nil {
 		t.Fatal(err)
 	}
 	var after []flags.Flag
-	tx.Select(&after, `SELECT employer_id, code, workers, shortfall_rp, detail FROM employer_flags ORDER BY 1, 2`)
-	if len(before) == 0 || !reflect.DeepEqual(before, after) {
+	if err := tx.Select(&after, flagsQuery); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(before, after) {
 		t.Fatalf("a full recomputation changed the flags:\n%v\n%v", before, after)
 	}
 	// Nothing changed, so nothing was written: the flag and status rows are the same row
 	// versions (a rewrite would leave a dead row for each and slow every reader meanwhile).
+	// xid8 to xid keeps the low 32 bits, which is what xmin holds, whatever the xid epoch.
 	var rewritten int
-	tx.Get(&rewritten, `SELECT (SELECT count(*) FROM employer_flags WHERE xmin::text = txid_current()::text)
-		+ (SELECT count(*) FROM employer_status WHERE xmin::text = txid_current()::text)`)
+	if err := tx.Get(&rewritten, `SELECT (SELECT count(*) FROM employer_flags WHERE xmin = pg_current_xact_id()::xid)
+		+ (SELECT count(*) FROM employer_status WHERE xmin = pg_current_xact_id()::xid)`); err != nil {
+		t.Fatal(err)
+	}
 	if rewritten != 0 {
 		t.Fatalf("%d unchanged rows rewritten", rewritten)
 	}

@@ -117,7 +117,7 @@ func (h *Handler) index(c *gin.Context) {
 		web.Error(c, err)
 		return
 	}
-	web.HTML(c, http.StatusOK, "imports/index", gin.H{"Imports": list, "Kinds": []string{"employers", "bpjs_employers", "workers", "participants"}})
+	web.HTML(c, http.StatusOK, "imports/index", gin.H{"Imports": list, "Kinds": KindNames()})
 }
 
 func (h *Handler) upload(c *gin.Context) {
@@ -139,7 +139,7 @@ func (h *Handler) upload(c *gin.Context) {
 			status = web.Status(e.Code)
 		}
 		web.HTML(c, status, "imports/index", gin.H{"Imports": list, "Error": msg,
-			"Kinds": []string{"employers", "bpjs_employers", "workers", "participants"}})
+			"Kinds": KindNames()})
 		return
 	}
 	if !created {

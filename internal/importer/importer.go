@@ -210,7 +210,7 @@ func (im *Importer) Receive(filename string, r io.Reader) (*Upload, error) {
 // Create stores an uploaded file and queues it; the same bytes for the same kind return the
 // existing import with created=false.
 func (im *Importer) Create(ctx context.Context, actorID int64, actor, kind, filename string, r io.Reader, autoCommitMaxInvalid *float64) (*Import, bool, error) {
-	if _, ok := Kinds[kind]; !ok {
+	if _, ok := kinds[kind]; !ok {
 		return nil, false, apperr.Fields(map[string]string{"kind": "import.kind_invalid"})
 	}
 	up, err := im.Receive(filename, r)
@@ -223,7 +223,7 @@ func (im *Importer) Create(ctx context.Context, actorID int64, actor, kind, file
 // Register makes a received file an import of a kind and wakes the worker.
 func (im *Importer) Register(ctx context.Context, actorID int64, actor, kind string, up *Upload, autoCommitMaxInvalid *float64) (*Import, bool, error) {
 	fields := map[string]string{}
-	if _, ok := Kinds[kind]; !ok {
+	if _, ok := kinds[kind]; !ok {
 		fields["kind"] = "import.kind_invalid"
 	}
 	if a := autoCommitMaxInvalid; a != nil && (*a < 0 || *a > 1) {
@@ -409,7 +409,7 @@ func clearRows(ctx context.Context, tx sqlx.ExecerContext, id int64) error {
 	// A plain DELETE: validate may still hold its staging transaction open when it fails, and
 	// a TRUNCATE would wait for it forever. (The table of a partitioned kind is created in that
 	// transaction, so it is either gone with it or not in use.)
-	for _, k := range Kinds {
+	for _, k := range kinds {
 		if k.partitioned {
 			if err := dropUnattached(ctx, tx, k.table(id)); err != nil {
 				return err
@@ -599,7 +599,7 @@ func (im *Importer) fail(ctx context.Context, imp *Import, message, detail strin
 }
 
 func (im *Importer) commit(ctx context.Context, imp *Import) error {
-	kind := Kinds[imp.Kind]
+	kind := kinds[imp.Kind]
 	start := time.Now()
 	requeued := false
 	var emptied []string // partitions of rosters all replaced
@@ -764,7 +764,7 @@ func replaceRosters(ctx context.Context, tx *sqlx.Tx, importID int64) (emptied [
 	if _, err := tx.ExecContext(ctx, `DELETE FROM import_employers WHERE import_id = $1`, importID); err != nil {
 		return nil, err
 	}
-	return emptied, attach(ctx, tx, Kinds["workers"], importID)
+	return emptied, attach(ctx, tx, kinds["workers"], importID)
 }
 
 // settleNext finishes the oldest committed import once the flags it queued are computed: the
@@ -862,7 +862,7 @@ func clearStage(ctx context.Context, ext sqlx.ExtContext, kind *Kind, importID i
 // execAll runs the statements of a named query one by one (lib/pq prepares each with its
 // parameters, and a prepared statement holds one command); $1 is passed where it appears.
 func execAll(ctx context.Context, tx *sqlx.Tx, sql string, importID int64) error {
-	for _, stmt := range splitStatements(sql) {
+	for _, stmt := range db.Statements(sql) {
 		var args []any
 		if strings.Contains(stmt, "$1") {
 			args = []any{importID}
@@ -872,25 +872,4 @@ func execAll(ctx context.Context, tx *sqlx.Tx, sql string, importID int64) error
 		}
 	}
 	return nil
-}
-
-// splitStatements splits at semicolons that end a line; our SQL files keep to that layout.
-func splitStatements(sql string) []string {
-	var out []string
-	var b strings.Builder
-	for _, line := range strings.Split(sql, "\n") {
-		if strings.HasPrefix(strings.TrimSpace(line), "--") {
-			continue
-		}
-		b.WriteString(line)
-		b.WriteByte('\n')
-		if strings.HasSuffix(strings.TrimSpace(line), ";") {
-			out = append(out, strings.TrimSpace(b.String()))
-			b.Reset()
-		}
-	}
-	if s := strings.TrimSpace(b.String()); s != "" {
-		out = append(out, s)
-	}
-	return out
 }

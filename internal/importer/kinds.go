@@ -28,7 +28,12 @@ type Kind struct {
 	parse     func(r *row) []any
 }
 
-var Kinds = map[string]*Kind{
+// KindNames are the four files an agency sends (docs/data-exchange.md), in the order they are loaded.
+func KindNames() []string { return []string{"employers", "bpjs_employers", "workers", "participants"} }
+
+// kinds describes each file; unexported and never written after init, so no caller can change
+// how another's import is read.
+var kinds = map[string]*Kind{
 	"employers": {
 		Name:      "employers",
 		columns:   []string{"nib", "npwp", "nama", "alamat", "kode_kelurahan", "kbli", "skala", "jumlah_pekerja"},

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/lib/pq"
+
+	"patuh/internal/format"
 )
 
 var errNoRows = sql.ErrNoRows
@@ -42,7 +44,7 @@ func (im *Importer) validate(ctx context.Context, imp *Import) error {
 		WHERE id = $1 AND lease_owner = $2`, imp.ID, im.id); err != nil {
 		return err
 	}
-	kind := Kinds[imp.Kind]
+	kind := kinds[imp.Kind]
 	rows, closeRows, err := openRows(im.path(imp), imp.Format)
 	if err != nil {
 		return im.failFile(ctx, imp, err)
@@ -138,7 +140,7 @@ func (im *Importer) validate(ctx context.Context, imp *Import) error {
 					if errorsFound++; errorsFound > MaxStoredErrors {
 						continue
 					}
-					if _, err := errCopy.Exec(imp.ID, e.Line, e.Column, truncate(e.Value, 200), e.Message, false); err != nil {
+					if _, err := errCopy.Exec(imp.ID, e.Line, e.Column, format.Truncate(e.Value, 200), e.Message, false); err != nil {
 						return err
 					}
 				}
@@ -277,7 +279,7 @@ func mapHeader(kind *Kind, header []string) (index map[string]int, unknown, miss
 				index[name] = i
 			}
 		} else if name != "" {
-			unknown = append(unknown, truncate(strings.TrimSpace(h), 100))
+			unknown = append(unknown, format.Truncate(strings.TrimSpace(h), 100))
 		}
 	}
 	for _, c := range kind.required {
@@ -294,18 +296,6 @@ func mapHeader(kind *Kind, header []string) (index map[string]int, unknown, miss
 	}
 	return index, unknown, missing
 }
-
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8Start(s[n]) {
-		n--
-	}
-	return s[:n] + "…"
-}
-
-func utf8Start(b byte) bool { return b&0xC0 != 0x80 }
 
 // employerKeys maps every NIB and NPWP of the register, as numbers (both are at most 16
 // digits), to the employer it names: about 20 MB for Jakarta. An NPWP shared by several

@@ -108,3 +108,16 @@ func readToEnd(data []byte, budget time.Duration) string {
 	}
 	return ""
 }
+
+// Needs no database.
+func TestKindNamesAreTheKinds(t *testing.T) {
+	names := KindNames()
+	if len(names) != len(kinds) {
+		t.Fatalf("KindNames %v, kinds %d", names, len(kinds))
+	}
+	for _, n := range names {
+		if k, ok := kinds[n]; !ok || k.Name != n {
+			t.Errorf("kind %q: %+v", n, k)
+		}
+	}
+}

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/go-pdf/fpdf"
+
+	"patuh/internal/format"
 )
 
 // Kinds are the follow-ups that come with a letter.
@@ -59,7 +61,7 @@ func (f Finding) Words() string {
 		return fmt.Sprintf("Pekerja belum diikutsertakan dalam program %s yang wajib bagi perusahaan Saudara (%s orang peserta aktif).",
 			joinAnd(names), Count(f.Workers))
 	case "MENUNGGAK":
-		return fmt.Sprintf("Terdapat tunggakan iuran selama %d bulan sebesar %s.", f.ArrearsMonths, Rupiah(f.ArrearsRp))
+		return fmt.Sprintf("Terdapat tunggakan iuran selama %d bulan sebesar %s.", f.ArrearsMonths, format.Rupiah(f.ArrearsRp))
 	}
 	return f.Name
 }
@@ -76,7 +78,7 @@ func joinAnd(xs []string) string {
 }
 
 // Count writes 1.234.
-func Count(n int) string { return strings.TrimPrefix(Rupiah(int64(n)), "Rp ") }
+func Count(n int) string { return format.Int(int64(n)) }
 
 // Visit is what the letter cites of the last visit: its Berita Acara, what it found and what
 // the employer committed to.
@@ -128,23 +130,8 @@ func Perihal(kind string) string {
 	return ""
 }
 
-var months = [12]string{"Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus", "September", "Oktober", "November", "Desember"}
-
 // Date writes 13 Februari 2025.
-func Date(t time.Time) string { return fmt.Sprintf("%d %s %d", t.Day(), months[t.Month()-1], t.Year()) }
-
-// Rupiah writes Rp 5.396.761.
-func Rupiah(n int64) string {
-	s := fmt.Sprint(n)
-	var b strings.Builder
-	for i, c := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte('.')
-		}
-		b.WriteRune(c)
-	}
-	return "Rp " + b.String()
-}
+func Date(t time.Time) string { return format.Date(t, "id") }
 
 // legalBasis differs by track: BPJS warnings rest on UU 24/2011 and PP 86/2013; the labour
 // inspector's note on UU 3/1951 and Permenaker 33/2016.
@@ -243,7 +230,7 @@ func PDF(l Letter) ([]byte, error) {
 	}
 	if shortfall > 0 {
 		p.Ln(1)
-		line("Perkiraan iuran yang belum dibayarkan: " + Rupiah(shortfall) + " setiap bulan.")
+		line("Perkiraan iuran yang belum dibayarkan: " + format.Rupiah(shortfall) + " setiap bulan.")
 	}
 	if v := l.Visit; v != nil {
 		p.Ln(2)
@@ -312,11 +299,4 @@ func PDF(l Letter) ([]byte, error) {
 		return nil, fmt.Errorf("letters: %w", err)
 	}
 	return buf.Bytes(), nil
-}
-
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n-1] + "…"
 }

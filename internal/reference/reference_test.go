@@ -133,6 +133,7 @@ func auditCount(t *testing.T, d *sqlx.DB) int {
 // TestCalendarCoverage: the confirmed calendar must reach 90 days ahead. 2027 is seeded with
 // its fixed-date holidays only, unconfirmed.
 func TestCalendarCoverage(t *testing.T) {
+	dbtest.Isolate(t) // the seeded holidays, as the migrations left them, not as another test edited them
 	ctx := context.Background()
 	d := dbtest.DB(t)
 	s := reference.NewStore(d)

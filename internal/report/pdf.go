@@ -11,6 +11,7 @@ import (
 
 	"patuh/internal/auth"
 	"patuh/internal/dashboard"
+	"patuh/internal/format"
 	"patuh/internal/letters"
 	"patuh/internal/regions"
 	"patuh/internal/web"
@@ -88,11 +89,11 @@ func PDF(d *Data) ([]byte, error) {
 		{"Kekurangan dari target", num(h.Gap) + " peserta"},
 		{"Pemberi kerja bertanda / seluruhnya", num(all.FlaggedEmployers) + " / " + num(all.Employers)},
 		{"Pekerja belum terdaftar", num(all.UnenrolledWorkers)},
-		{"Kekurangan iuran per bulan", letters.Rupiah(all.ShortfallRp)},
+		{"Kekurangan iuran per bulan", format.Rupiah(all.ShortfallRp)},
 		{"Kasus dibuka bulan ini", num(int64(d.Total.Opened))},
 		{"Kasus ditutup bulan ini", num(int64(d.Total.Closed))},
 		{"Pekerja terdaftar kembali (kasus ditutup bulan ini)", num(d.Total.Recovered)},
-		{"Iuran bulanan yang pulih (kasus ditutup bulan ini)", letters.Rupiah(d.Total.RecoveredRp)},
+		{"Iuran bulanan yang pulih (kasus ditutup bulan ini)", format.Rupiah(d.Total.RecoveredRp)},
 		{"Tindak lanjut lewat tenggat (per tanggal pembuatan)", num(int64(d.Total.Overdue))},
 		{"Kasus terbuka", num(int64(all.OpenCases))},
 	}
@@ -143,7 +144,7 @@ func PDF(d *Data) ([]byte, error) {
 	w1 := []float64{50, 24, 24, 28, 32, 22}
 	header([]string{level, "Pemberi kerja", "Bertanda", "Blm terdaftar", "Kekurangan/bln", "Kasus buka"}, w1)
 	for _, a := range d.Kota {
-		vals := []string{shortName(a.Nama), num(a.Employers), num(a.FlaggedEmployers), num(a.UnenrolledWorkers), letters.Rupiah(a.ShortfallRp), num(int64(a.OpenCases))}
+		vals := []string{shortName(a.Nama), num(a.Employers), num(a.FlaggedEmployers), num(a.UnenrolledWorkers), format.Rupiah(a.ShortfallRp), num(int64(a.OpenCases))}
 		for i, v := range vals {
 			align := "R"
 			if i == 0 {
@@ -162,7 +163,7 @@ func PDF(d *Data) ([]byte, error) {
 		if bold {
 			p.SetFont("Helvetica", "B", 8.5)
 		}
-		vals := []string{name, num(int64(c.Opened)), num(int64(c.Closed)), num(c.Recovered), letters.Rupiah(c.RecoveredRp), num(int64(c.Overdue))}
+		vals := []string{name, num(int64(c.Opened)), num(int64(c.Closed)), num(c.Recovered), format.Rupiah(c.RecoveredRp), num(int64(c.Overdue))}
 		for i, v := range vals {
 			align := "R"
 			if i == 0 {

@@ -5,37 +5,39 @@ import (
 	"time"
 )
 
-// activity counts requests per second, so that background work (a large import) can tell
-// whether people are using the application right now and give way to them.
-var activity struct {
-	sync.Mutex
+// Activity counts requests per second, so that background work (a large import) can tell
+// whether people are using the application right now and give way to them. The engine counts
+// into the one in its Deps; the application hands the same one to its importer.
+type Activity struct {
+	mu         sync.Mutex
 	second     int64 // the Unix second being counted
 	this, last int   // requests in that second and in the one before it
 }
 
-func noteRequest(now time.Time) {
-	activity.Lock()
-	defer activity.Unlock()
+// Note counts a request that arrived at now.
+func (a *Activity) Note(now time.Time) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
 	sec := now.Unix()
 	switch {
-	case sec == activity.second:
-	case sec == activity.second+1:
-		activity.second, activity.last, activity.this = sec, activity.this, 0
+	case sec == a.second:
+	case sec == a.second+1:
+		a.second, a.last, a.this = sec, a.this, 0
 	default:
-		activity.second, activity.last, activity.this = sec, 0, 0
+		a.second, a.last, a.this = sec, 0, 0
 	}
-	activity.this++
+	a.this++
 }
 
 // RequestsPerSecond is how many requests arrived in the last full second.
-func RequestsPerSecond(now time.Time) int {
-	activity.Lock()
-	defer activity.Unlock()
+func (a *Activity) RequestsPerSecond(now time.Time) int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
 	switch now.Unix() {
-	case activity.second:
-		return activity.last
-	case activity.second + 1:
-		return activity.this
+	case a.second:
+		return a.last
+	case a.second + 1:
+		return a.this
 	}
 	return 0
 }

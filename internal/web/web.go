@@ -33,6 +33,7 @@ type Deps struct {
 	Renderer       *Renderer
 	Bundle         *i18n.Bundle
 	Sessions       *scs.SessionManager
+	Activity       *Activity // counts the requests; nil: a count of the engine's own
 	Static         fs.FS
 	TrustedProxies []string
 	SecureCookies  bool
@@ -41,9 +42,12 @@ type Deps struct {
 	MapTiles string
 }
 
-// NewEngine builds the gin engine with the middleware every response passes through.
+// NewEngine builds the gin engine with the middleware every response passes through. gin's
+// mode is the program's to set (cmd/patuh sets release mode), not the engine's.
 func NewEngine(d Deps) (*gin.Engine, error) {
-	gin.SetMode(gin.ReleaseMode)
+	if d.Activity == nil {
+		d.Activity = &Activity{}
+	}
 	e := gin.New()
 	e.HandleMethodNotAllowed = true
 	// Only the configured proxies may name the client; otherwise X-Forwarded-For is ignored,
@@ -60,14 +64,14 @@ func NewEngine(d Deps) (*gin.Engine, error) {
 		setOtherSecurityHeaders(c.Writer.Header())
 		c.Next()
 	}
-	e.Use(requestID, securityHeaders, logRequests, recoverPanic,
+	e.Use(func(c *gin.Context) { d.Activity.Note(time.Now()) }, requestID, securityHeaders, logRequests, recoverPanic,
 		func(c *gin.Context) {
 			c.Set(rendererKey, d.Renderer)
 			c.Set(localizerKey, d.Bundle.For(langFromCookie(c)))
 			c.Set(sessionsKey, d.Sessions)
 		}, CSRF, rejectBadBytes)
-	e.NoRoute(func(c *gin.Context) { Error(c, errNotFound) })
-	e.NoMethod(func(c *gin.Context) { Error(c, errMethod) })
+	e.NoRoute(NotFound)
+	e.NoMethod(MethodNotAllowed)
 
 	if d.SecureCookies {
 		// Secure cookies mean https (production requires both): browsers keep to https for a
@@ -151,6 +155,13 @@ func langFromCookie(c *gin.Context) string {
 // Localizer returns the request's language.
 func Localizer(c *gin.Context) *i18n.Localizer { return c.MustGet(localizerKey).(*i18n.Localizer) }
 
+// NotFound answers a path no route serves. The application sets it again behind its session
+// middleware (gin.Engine.NoRoute), so that a logged-in user's 404 keeps the navigation.
+func NotFound(c *gin.Context) { Error(c, errNotFound) }
+
+// MethodNotAllowed answers a method the path's routes do not serve; like NotFound.
+func MethodNotAllowed(c *gin.Context) { Error(c, errMethod) }
+
 // SetViewer records who is logged in, for the layout and the logs.
 func SetViewer(c *gin.Context, v any, userID int64) {
 	c.Set(viewerKey, v)
@@ -213,7 +224,6 @@ func setOtherSecurityHeaders(h http.Header) {
 // query, so that no NIK or token ever reaches the log.
 func logRequests(c *gin.Context) {
 	start := time.Now()
-	noteRequest(start)
 	c.Next()
 	route := c.FullPath()
 	if route == "" {

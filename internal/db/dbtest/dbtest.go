@@ -13,6 +13,7 @@ import (
 	"os"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/jmoiron/sqlx"
@@ -23,64 +24,88 @@ import (
 
 // The package's database is reached twice: as the application's role (patuh_app, what the
 // server uses, which may not rewrite audit_log) and as the owner that ran the migrations.
+// It is created on first use, so the package's tests that need no database (parsers, formats)
+// run without PostgreSQL; a test that needs it fails without it: a silently skipped suite
+// proves nothing.
 var (
+	setup               sync.Once
+	setupErr            error
 	shared, owner       *sqlx.DB
 	sharedURL, ownerURL string
+	adminURL, template  string
+	cleanup             func()
 )
 
-// Main creates the package's database, runs the tests and drops it. With no TEST_DATABASE_URL
-// it fails: a silently skipped suite proves nothing.
+// Main runs the package's tests and drops the database the first of them to need one created.
 func Main(m *testing.M) {
-	os.Exit(run(m))
+	code := m.Run()
+	if cleanup != nil {
+		cleanup()
+	}
+	os.Exit(code)
 }
 
-func run(m *testing.M) int {
+// ensure creates the package's database once; every later call returns the first outcome.
+func ensure() error {
+	setup.Do(func() { setupErr = create() })
+	return setupErr
+}
+
+func create() error {
 	admin := os.Getenv("TEST_DATABASE_URL")
 	if admin == "" {
-		fmt.Fprintln(os.Stderr, "dbtest: TEST_DATABASE_URL is not set; run the tests through `make test`")
-		return 2
+		return fmt.Errorf("TEST_DATABASE_URL is not set; run the tests through `make test`")
 	}
 	ctx := context.Background()
-	template, err := ensureTemplate(ctx, admin)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "dbtest:", err)
-		return 2
+	var err error
+	if template, err = ensureTemplate(ctx, admin); err != nil {
+		return err
 	}
+	adminURL = admin
 	name := "patuh_t_" + randomHex(6)
 	a, err := db.Open(ctx, admin)
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "dbtest:", err)
-		return 2
+		return err
 	}
-	defer a.Close()
 	if _, err := a.ExecContext(ctx, fmt.Sprintf(`CREATE DATABASE %s TEMPLATE %s`, name, template)); err != nil {
-		fmt.Fprintln(os.Stderr, "dbtest: clone template:", err)
-		return 2
+		a.Close()
+		return fmt.Errorf("clone template: %w", err)
 	}
-	defer a.ExecContext(ctx, fmt.Sprintf(`DROP DATABASE IF EXISTS %s WITH (FORCE)`, name))
+	cleanup = func() {
+		if shared != nil {
+			shared.Close()
+		}
+		if owner != nil {
+			owner.Close()
+		}
+		if _, err := a.ExecContext(ctx, fmt.Sprintf(`DROP DATABASE IF EXISTS %s WITH (FORCE)`, name)); err != nil {
+			fmt.Fprintln(os.Stderr, "dbtest: drop", name+":", err)
+		}
+		a.Close()
+	}
 	ownerURL = withDatabase(admin, name)
 	sharedURL = asRole(ownerURL, db.AppRole)
 	if owner, err = db.Open(ctx, ownerURL); err != nil {
-		fmt.Fprintln(os.Stderr, "dbtest:", err)
-		return 2
+		return err
 	}
 	if shared, err = db.Open(ctx, sharedURL); err != nil {
-		fmt.Fprintln(os.Stderr, "dbtest: as", db.AppRole+":", err)
-		return 2
+		return fmt.Errorf("as %s: %w", db.AppRole, err)
 	}
-	code := m.Run()
-	shared.Close()
-	owner.Close()
-	return code
+	return nil
+}
+
+func mustEnsure(t testing.TB) {
+	t.Helper()
+	if err := ensure(); err != nil {
+		t.Fatal("dbtest:", err)
+	}
 }
 
 // DB returns the package's database as the application's role, the one the server uses: every
 // test of the application thereby proves it works without the rights it is refused.
 func DB(t testing.TB) *sqlx.DB {
 	t.Helper()
-	if shared == nil {
-		t.Fatal("dbtest: call dbtest.Main from TestMain")
-	}
+	mustEnsure(t)
 	return shared
 }
 
@@ -88,21 +113,88 @@ func DB(t testing.TB) *sqlx.DB {
 // audit tables: for tests that play a tamperer with more rights than the application.
 func OwnerDB(t testing.TB) *sqlx.DB {
 	t.Helper()
-	if owner == nil {
-		t.Fatal("dbtest: call dbtest.Main from TestMain")
-	}
+	mustEnsure(t)
 	return owner
+}
+
+// Isolated returns a database of the test's own, cloned from the migrated template and dropped
+// when the test ends, as the application's role: for a test that checks figures over a whole
+// table, which the package's other tests (in any order, -shuffle=on) would change.
+func Isolated(t testing.TB) *sqlx.DB {
+	t.Helper()
+	app, _, _ := clone(t)
+	return app
+}
+
+// Isolate makes DB, OwnerDB, URL and OwnerURL name a database of the test's own until it ends,
+// for a test whose helpers all reach the package's database: everything it does and checks is
+// then its own, whatever ran before. Not for tests that call t.Parallel (none does).
+func Isolate(t testing.TB) {
+	t.Helper()
+	app, own, u := clone(t)
+	prevShared, prevOwner, prevSharedURL, prevOwnerURL := shared, owner, sharedURL, ownerURL
+	shared, owner, sharedURL, ownerURL = app, own, asRole(u, db.AppRole), u
+	t.Cleanup(func() { shared, owner, sharedURL, ownerURL = prevShared, prevOwner, prevSharedURL, prevOwnerURL })
+}
+
+// clone creates a database from the template, opened as the application's role and as the
+// owner (whose URL it returns too), both closed and the database dropped when the test ends.
+func clone(t testing.TB) (app, own *sqlx.DB, ownURL string) {
+	t.Helper()
+	mustEnsure(t)
+	ctx := context.Background()
+	a, err := db.Open(ctx, adminURL)
+	if err != nil {
+		t.Fatal("dbtest:", err)
+	}
+	name := "patuh_t_" + randomHex(6)
+	if _, err := a.ExecContext(ctx, fmt.Sprintf(`CREATE DATABASE %s TEMPLATE %s`, name, template)); err != nil {
+		a.Close()
+		t.Fatal("dbtest: clone template:", err)
+	}
+	t.Cleanup(func() {
+		if app != nil {
+			app.Close()
+		}
+		if own != nil {
+			own.Close()
+		}
+		if _, err := a.ExecContext(ctx, fmt.Sprintf(`DROP DATABASE IF EXISTS %s WITH (FORCE)`, name)); err != nil {
+			t.Log("dbtest: drop", name+":", err)
+		}
+		a.Close()
+	})
+	ownURL = withDatabase(adminURL, name)
+	if own, err = db.Open(ctx, ownURL); err != nil {
+		t.Fatal("dbtest:", err)
+	}
+	if app, err = db.Open(ctx, asRole(ownURL, db.AppRole)); err != nil {
+		t.Fatal("dbtest:", err)
+	}
+	return app, own, ownURL
 }
 
 // URL returns the package database's connection string as the application's role, for a
 // server started as a process (DATABASE_URL).
-func URL() string { return sharedURL }
+func URL(t testing.TB) string {
+	t.Helper()
+	mustEnsure(t)
+	return sharedURL
+}
 
 // OwnerURL returns the package database's connection string as the owner (DATABASE_OWNER_URL).
-func OwnerURL() string { return ownerURL }
+func OwnerURL(t testing.TB) string {
+	t.Helper()
+	mustEnsure(t)
+	return ownerURL
+}
 
 // URLFor returns the owner's connection string of another database on the same server.
-func URLFor(name string) string { return withDatabase(ownerURL, name) }
+func URLFor(t testing.TB, name string) string {
+	t.Helper()
+	mustEnsure(t)
+	return withDatabase(ownerURL, name)
+}
 
 // ensureTemplate creates, once per set of migrations, a migrated template database.
 // Its name is a hash of the migration files, so a changed migration gets a fresh template.
