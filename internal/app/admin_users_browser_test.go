@@ -86,6 +86,7 @@ func TestBrowserAdminUserJourney(t *testing.T) {
 	browsertest.Run(t, desk,
 		chromedp.Reload(),
 		chromedp.Click(chromedp.ID("disable-user")),
+		chromedp.WaitVisible(chromedp.CSS(`#user-state[data-active="false"]`)),
 		chromedp.WaitVisible(chromedp.ID("reassign-form")),
 	)
 	state := browsertest.Value(t, desk, chromedp.AttributeValue(chromedp.ID("user-state"), "data-active"))

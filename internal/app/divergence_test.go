@@ -254,6 +254,7 @@ func TestBadPercentEncodingIs400(t *testing.T) {
 }
 
 func TestEmployersSayWhenTheirFlagsWereComputed(t *testing.T) {
+	dbtest.Isolate(t) // no other test's queued flags or unsettled import
 	loadSamples(t)
 	srv, _ := serverWithoutWorker(t) // nothing takes the queued employer below
 	c := newClient(t, srv)

@@ -51,7 +51,9 @@ type world struct {
 func setup(t *testing.T) *world {
 	t.Helper()
 	ctx := context.Background()
-	d := dbtest.Isolated(t)
+	// A database of the test's own, which dbtest.DB also names until the test ends.
+	dbtest.Isolate(t)
+	d := dbtest.DB(t)
 	im, err := importer.New(d, t.TempDir())
 	if err != nil {
 		t.Fatal(err)

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"patuh/internal/db/dbtest"
 	"testing"
 )
 
@@ -58,6 +59,7 @@ func TestSpreadsheetRoundedNIKsRefused(t *testing.T) {
 		}
 		t.Skip("soffice not installed (apt-get install libreoffice-calc-nogui)")
 	}
+	dbtest.Isolate(t) // counts participants: no other test's snapshot
 	dir := t.TempDir()
 	original := participantsCSV(80)
 	src := filepath.Join(dir, "peserta.csv")

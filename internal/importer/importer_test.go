@@ -553,6 +553,7 @@ func TestPartitionedLoads(t *testing.T) {
 // TestRosterCheckedAgainstTheRegisterInForce: roster rows name employers by id as the register
 // stood at validation; if the register changes before the commit, the file is checked again.
 func TestRosterCheckedAgainstTheRegisterInForce(t *testing.T) {
+	dbtest.Isolate(t) // counts roster rows of one NIB: no other test's roster
 	im := newImporter(t)
 	ctx := context.Background()
 	load(t, im, "employers", "e.csv", []byte("npwp,nama,kode_kelurahan,skala,jumlah_pekerja\n01.138.595.2-351.000,Lama,31.71.01.1001,kecil,2\n"))

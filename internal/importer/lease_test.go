@@ -23,6 +23,7 @@ import (
 // files uploaded while both run, with random delays inside their steps, are each validated
 // once, committed once and settled.
 func TestTwoWorkersNeverShareAnImport(t *testing.T) {
+	dbtest.Isolate(t) // workers here take any import of the database: only this test\'s
 	d, dir := dbtest.DB(t), t.TempDir()
 	jitter := func() { time.Sleep(time.Duration(rand.IntN(3000)) * time.Microsecond) }
 	var workers []*importer.Importer
@@ -89,6 +90,7 @@ func TestTwoWorkersNeverShareAnImport(t *testing.T) {
 // A worker whose lease was taken over (it stalled past the lease, and another took the
 // import) writes nothing: its commit is rolled back and the import is the other's.
 func TestLostLeaseWritesNothing(t *testing.T) {
+	dbtest.Isolate(t) // workers here take any import of the database: only this test\'s
 	d, dir := dbtest.DB(t), t.TempDir()
 	slow, err := importer.New(d, dir)
 	if err != nil {
@@ -117,6 +119,7 @@ func TestLostLeaseWritesNothing(t *testing.T) {
 // A file of more bad rows than MaxStoredErrors keeps the first ones and counts the rest; a
 // discard removes them.
 func TestErrorRowsCapped(t *testing.T) {
+	dbtest.Isolate(t) // workers here take any import of the database: only this test\'s
 	im := newImporter(t)
 	var b bytes.Buffer
 	b.WriteString("nib,nama,kode_kelurahan,skala,jumlah_pekerja\n")
@@ -147,6 +150,7 @@ func TestErrorRowsCapped(t *testing.T) {
 // An instance that cannot see an import's file (a data directory not shared) leaves it to the
 // others; when no live instance can read it, the import fails with a message.
 func TestFileNoInstanceCanRead(t *testing.T) {
+	dbtest.Isolate(t) // workers here take any import of the database: only this test\'s
 	d := dbtest.DB(t)
 	here, err := importer.New(d, t.TempDir())
 	if err != nil {
@@ -188,6 +192,7 @@ func TestFileNoInstanceCanRead(t *testing.T) {
 // A server restarted after a crash takes its own host's dead worker's imports at once; a
 // lease of a live process is left alone.
 func TestRestartTakesOverItsDeadWorker(t *testing.T) {
+	dbtest.Isolate(t) // workers here take any import of the database: only this test\'s
 	im := newImporter(t)
 	d := dbtest.DB(t)
 	gone := exec.Command("true")
@@ -222,6 +227,7 @@ func TestRestartTakesOverItsDeadWorker(t *testing.T) {
 // Two workers in one instance: a small file is validated and committed while a large one is
 // still being read.
 func TestSmallFileWhileALargeOneValidates(t *testing.T) {
+	dbtest.Isolate(t) // workers here take any import of the database: only this test\'s
 	im := newImporter(t)
 	var big bytes.Buffer
 	big.WriteString("nib,nama,kode_kelurahan,skala,jumlah_pekerja\n")

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"patuh/internal/db/dbtest"
 	"runtime"
 	"strconv"
 	"strings"
@@ -107,6 +108,7 @@ func peakRSS() uint64 {
 // (issue 13 measured 39 MB -> 7.1 GB before the bound). The figures are logged; the bound
 // asserted is a generous safety check, not a timing.
 func TestNestingBombRefused(t *testing.T) {
+	dbtest.Isolate(t) // the worker measured does this import's work only
 	im := newImporter(t)
 	for _, shared := range []bool{false, true} {
 		data := nestingBomb(t, 40_000_000, shared)
