@@ -14,6 +14,7 @@ import (
 // TestActiveReadsOnlySnapshotsInForce: the flags read the partitions of the snapshots in force,
 // not every snapshot ever kept.
 func TestActiveReadsOnlySnapshotsInForce(t *testing.T) {
+	dbtest.Isolate(t) // the rules read the whole database: no other test's data
 	ctx := context.Background()
 	d := dbtest.DB(t)
 	for _, stmt := range []string{

@@ -108,6 +108,7 @@ D0000004,3171010101900012,,D Dua,12000000,aktif,2020-02-01
 `
 
 func TestFlagRulesOnHandMadeCases(t *testing.T) {
+	dbtest.Isolate(t) // the rules read the whole database: no other test's data
 	im, err := importer.New(dbtest.DB(t), t.TempDir())
 	if err != nil {
 		t.Fatal(err)
@@ -233,6 +234,7 @@ S0000002,3172010101900001,,S Satu,4000000,aktif,2020-02-01
 )
 
 func TestRecomputeAllMatchesIncremental(t *testing.T) {
+	dbtest.Isolate(t) // the rules read the whole database: no other test's data
 	d := dbtest.DB(t)
 	today := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
 	im, err := importer.New(d, t.TempDir())

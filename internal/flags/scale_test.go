@@ -29,6 +29,7 @@ func participantsOf(npp string, first, n int, low int) string {
 // TestUnknownScaleIsEstimated: an employer known to BPJS only has its scale estimated from its
 // active participants (BPS bands), and the estimate decides the programs and the UMP alike.
 func TestUnknownScaleIsEstimated(t *testing.T) {
+	dbtest.Isolate(t) // the rules read the whole database: no other test's data
 	im, err := importer.New(dbtest.DB(t), t.TempDir())
 	if err != nil {
 		t.Fatal(err)
