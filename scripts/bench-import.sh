@@ -23,7 +23,7 @@ rm -rf $files
 export DATABASE_URL=$url PATUH_DATA_DIR=$files PATUH_ADDR=:$port PATUH_LOG_FORMAT=text
 bin/patuh migrate >/dev/null
 printf 'patuh-jakarta-2026-import\n' | bin/patuh user add --username bench --name Bench --role admin --password-stdin >/dev/null
-token=$(bin/patuh token create --username bench 2>/dev/null)
+token=$(bin/patuh token create --username bench --label benchmark 2>/dev/null)
 bin/patuh serve > .data/bench-serve.log 2>&1 &
 server=$!
 trap 'kill $server 2>/dev/null' EXIT

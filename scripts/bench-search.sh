@@ -13,7 +13,7 @@ go build -o bin/patuh ./cmd/patuh
 go build -o bin/patuh-bench ./cmd/patuh-bench
 export DATABASE_URL=$url PATUH_DATA_DIR=.data/bench-files PATUH_ADDR=:$port PATUH_LOG_FORMAT=text
 bin/patuh migrate >/dev/null
-token=$(bin/patuh token create --username bench 2>/dev/null)
+token=$(bin/patuh token create --username bench --label benchmark 2>/dev/null)
 bin/patuh serve > .data/bench-search-serve.log 2>&1 &
 server=$!
 trap 'kill $server 2>/dev/null' EXIT

@@ -81,7 +81,7 @@ for _ in $(seq 50); do curl -sf localhost:$lb/readyz >/dev/null && break; sleep 
 
 user() { # name role area: prints an API token
   printf 'cluster-test-password\n' | bin/patuh user add --username "$1" --name "$1" --role "$2" ${3:+--area $3} --password-stdin >/dev/null
-  bin/patuh token create --username "$1" 2>/dev/null
+  bin/patuh token create --username "$1" --label "$2 test" 2>/dev/null
 }
 admin_token=$(user cluster.admin admin)
 upload() { # port kind file: prints the import id

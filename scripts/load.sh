@@ -22,7 +22,7 @@ rate=${RATE:-200}; seconds=${SECONDS_PER_RUN:-30}
 user() { # name role area
   printf 'load-test-password\n' | bin/patuh user add --username "$1" --name "$1" --role "$2" ${3:+--area $3} --password-stdin >/dev/null 2>&1 ||
     printf 'load-test-password\n' | bin/patuh user password --username "$1" --password-stdin >/dev/null
-  bin/patuh token create --username "$1" 2>/dev/null
+  bin/patuh token create --username "$1" --label "$2 test" 2>/dev/null
 }
 bin/patuh serve > .data/load-serve.log 2>&1 &
 server=$!
