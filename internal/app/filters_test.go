@@ -39,7 +39,7 @@ func TestFiltersByNameAndRefusedFilters(t *testing.T) {
 	if res.StatusCode != http.StatusOK || !strings.Contains(body, `href="/cases/`+itoa(caseID)+`"`) {
 		t.Fatalf("assignee by name: %d", res.StatusCode)
 	}
-	res, body = c.do("GET", "/cases?assignee="+inspector+"&area=Matraman", nil, nil)
+	res, _ = c.do("GET", "/cases?assignee="+inspector+"&area=Matraman", nil, nil)
 	if res.StatusCode != http.StatusOK {
 		t.Fatalf("assignee by username and area by name: %d", res.StatusCode)
 	}
