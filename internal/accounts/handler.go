@@ -33,9 +33,9 @@ func (h *Handler) Register(pages *gin.RouterGroup) {
 	g.POST("/users", h.add)
 	g.GET("/users/:id", h.show)
 	g.POST("/users/:id", h.update)
-	g.POST("/users/:id/active", h.setActive)
-	g.POST("/users/:id/password", h.resetPassword)
-	g.POST("/users/:id/mfa-reset", h.mfaReset)
+	g.POST("/users/:id/active", h.userAction(h.setActive))
+	g.POST("/users/:id/password", h.userAction(h.resetPassword))
+	g.POST("/users/:id/mfa-reset", h.userAction(h.mfaReset))
 	g.POST("/users/:id/reassign", h.reassign)
 	g.GET("/tokens", h.tokens)
 	g.POST("/tokens", h.createToken)
@@ -173,47 +173,38 @@ func (h *Handler) refused(c *gin.Context, id int64, err error, form map[string]s
 	return true
 }
 
+// userAction runs an admin's action on the user of the path; done, the user's page comes
+// back with flash (a refusal shows the page with its message instead).
+func (h *Handler) userAction(act func(c *gin.Context, id int64) (flash string, err error)) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		id, ok := userID(c)
+		if !ok {
+			return
+		}
+		flash, err := act(c, id)
+		if h.refused(c, id, err, nil) {
+			return
+		}
+		web.Flash(c, flash)
+		c.Redirect(http.StatusSeeOther, "/admin/users/"+c.Param("id"))
+	}
+}
+
 // setActive disables (active=false) or enables a user; a disabled inspector's open cases are
 // then listed on their page to hand over.
-func (h *Handler) setActive(c *gin.Context) {
-	id, ok := userID(c)
-	if !ok {
-		return
+func (h *Handler) setActive(c *gin.Context, id int64) (string, error) {
+	if c.PostForm("active") == "true" {
+		return "admin_users.enabled", h.Auth.SetActive(c.Request.Context(), actor(c), id, true)
 	}
-	active := c.PostForm("active") == "true"
-	if h.refused(c, id, h.Auth.SetActive(c.Request.Context(), actor(c), id, active), nil) {
-		return
-	}
-	msg := "admin_users.enabled"
-	if !active {
-		msg = "admin_users.disabled"
-	}
-	web.Flash(c, msg)
-	c.Redirect(http.StatusSeeOther, "/admin/users/"+c.Param("id"))
+	return "admin_users.disabled", h.Auth.SetActive(c.Request.Context(), actor(c), id, false)
 }
 
-func (h *Handler) resetPassword(c *gin.Context) {
-	id, ok := userID(c)
-	if !ok {
-		return
-	}
-	if h.refused(c, id, h.Auth.ResetPassword(c.Request.Context(), actor(c), id, c.PostForm("password")), nil) {
-		return
-	}
-	web.Flash(c, "admin_users.password_reset")
-	c.Redirect(http.StatusSeeOther, "/admin/users/"+c.Param("id"))
+func (h *Handler) resetPassword(c *gin.Context, id int64) (string, error) {
+	return "admin_users.password_reset", h.Auth.ResetPassword(c.Request.Context(), actor(c), id, c.PostForm("password"))
 }
 
-func (h *Handler) mfaReset(c *gin.Context) {
-	id, ok := userID(c)
-	if !ok {
-		return
-	}
-	if h.refused(c, id, h.Auth.MFAReset(c.Request.Context(), actor(c), id), nil) {
-		return
-	}
-	web.Flash(c, "admin_users.mfa_reset")
-	c.Redirect(http.StatusSeeOther, "/admin/users/"+c.Param("id"))
+func (h *Handler) mfaReset(c *gin.Context, id int64) (string, error) {
+	return "admin_users.mfa_reset", h.Auth.MFAReset(c.Request.Context(), actor(c), id)
 }
 
 // reassign hands the ticked cases over, each to the inspector chosen in its row.
