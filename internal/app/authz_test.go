@@ -91,30 +91,8 @@ func TestAuthorizationMatrix(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	ids := strings.NewReplacer(":id/visits/:vid", itoa(cs.ID)+"/visits/"+itoa(visit.ID),
-		":id/files/:fid", itoa(cs.ID)+"/files/"+itoa(ev.ID), ":id/follow-ups/:fid", itoa(cs.ID)+"/follow-ups/"+itoa(cs.FollowUps[0].ID))
-	path := func(route string) string {
-		p := ids.Replace(route)
-		switch {
-		case strings.HasPrefix(p, "/regions/:kode"):
-			return "/regions/31.75"
-		case strings.Contains(p, "/employers/:id"):
-			return strings.Replace(p, ":id", itoa(employerID), 1)
-		case strings.HasPrefix(p, "/admin/users/:id"):
-			return strings.Replace(p, ":id", itoa(who2(spare).ID), 1)
-		case strings.HasPrefix(p, "/admin/tokens/:id"):
-			return strings.Replace(p, ":id", itoa(spareTokenID), 1)
-		case strings.Contains(p, "/imports/:id"):
-			return strings.Replace(p, ":id", itoa(importID), 1)
-		case strings.Contains(p, "/export/:format"):
-			return strings.Replace(p, ":format", "csv", 1)
-		case strings.HasPrefix(p, "/reports/:id"):
-			return strings.Replace(p, ":id", itoa(reportID), 1)
-		case strings.HasPrefix(p, "/static/"):
-			return "/static/css/app.css"
-		}
-		return strings.Replace(p, ":id", itoa(cs.ID), 1)
-	}
+	path := routeIDs{caseID: cs.ID, visitID: visit.ID, fileID: ev.ID, followUpID: cs.FollowUps[0].ID, employerID: employerID,
+		importID: importID, userID: who2(spare).ID, tokenID: spareTokenID, reportID: reportID}.path
 	// anonymous, admin, supervisor, inspector-in, inspector-out, inspector-area: the last is an
 	// inspector of the case's area who is not its assignee, who may read the case but not act
 	// on it (casework/policy.go): visits, evidence, follow-ups and closure requests are refused.

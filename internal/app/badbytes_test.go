@@ -72,24 +72,8 @@ func newBadBytesFixture(t *testing.T) *badBytesFixture {
 	}
 	var importID int64
 	d.Get(&importID, `SELECT max(id) FROM imports WHERE status = 'committed'`)
-	ids := strings.NewReplacer(":id/visits/:vid", itoa(cs.ID)+"/visits/"+itoa(visit.ID),
-		":id/files/:fid", itoa(cs.ID)+"/files/"+itoa(ev.ID), ":id/follow-ups/:fid", itoa(cs.ID)+"/follow-ups/"+itoa(cs.FollowUps[0].ID))
-	path := func(route string) string {
-		p := ids.Replace(route)
-		switch {
-		case strings.HasPrefix(p, "/regions/:kode"):
-			return "/regions/31.75"
-		case strings.Contains(p, "/employers/:id"):
-			return strings.Replace(p, ":id", itoa(employerID), 1)
-		case strings.Contains(p, "/imports/:id"):
-			return strings.Replace(p, ":id", itoa(importID), 1)
-		case strings.Contains(p, "/export/:format"):
-			return strings.Replace(p, ":format", "csv", 1)
-		case strings.HasPrefix(p, "/static/"):
-			return "/static/css/app.css"
-		}
-		return strings.Replace(p, ":id", itoa(cs.ID), 1)
-	}
+	path := routeIDs{caseID: cs.ID, visitID: visit.ID, fileID: ev.ID, followUpID: cs.FollowUps[0].ID, employerID: employerID,
+		importID: importID}.path
 	c := newClient(t, srv)
 	if res := c.login(admin, password); res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("login: %d", res.StatusCode)
