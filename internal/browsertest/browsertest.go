@@ -54,7 +54,11 @@ func New(t *testing.T, width, height int) context.Context {
 	if err := chromedp.Do(ctx, chromedp.EmulateViewport(int64(width), int64(height))); err != nil {
 		t.Fatalf("start chromium: %v", err)
 	}
-	t.Cleanup(func() { cancelCtx(); cancelAlloc() })
+	// A step read outside Run (chromedp.Run on a node that never comes) would otherwise wait
+	// until the package's timeout: the whole tab gets a budget, longer than any journey (the
+	// outbox benchmark sends for about 6 minutes).
+	ctx, cancelBudget := context.WithTimeout(ctx, 10*time.Minute)
+	t.Cleanup(func() { cancelBudget(); cancelCtx(); cancelAlloc() })
 	return ctx
 }
 
