@@ -436,9 +436,6 @@ func dropUnattached(ctx context.Context, tx sqlx.ExecerContext, table string) er
 func (im *Importer) Run(ctx context.Context) {
 	tick := time.NewTicker(5 * time.Second)
 	defer tick.Stop()
-	if err := im.releaseDeadLocal(ctx); err != nil {
-		slog.Warn("the leases of stopped workers were not checked; they run out by themselves", "err", err)
-	}
 	// The heartbeat beats on its own: a worker busy with a long run of steps is alive.
 	go func() {
 		for {
@@ -476,6 +473,10 @@ func (im *Importer) Run(ctx context.Context) {
 // RunWorkers runs n workers on the queue until ctx ends: this one and n-1 copies, each under a
 // name of its own in the leases it takes.
 func (im *Importer) RunWorkers(ctx context.Context, n int) {
+	// Once per instance, before its workers claim anything.
+	if err := im.releaseDeadLocal(ctx); err != nil {
+		slog.Warn("the leases of stopped workers were not checked; they run out by themselves", "err", err)
+	}
 	var wg sync.WaitGroup
 	for i := range n {
 		w := im
