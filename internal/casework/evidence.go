@@ -46,19 +46,18 @@ func evidenceType(data []byte) (string, bool) {
 // AddEvidence stores a file of a visit of a case in the user's area. sum, when the client
 // sends it, must be the file's SHA-256; a visit with a manifest takes only the files it names.
 func (s *Store) AddEvidence(ctx context.Context, u *auth.User, caseID, visitID int64, filename, sum string, r io.Reader) (*Evidence, error) {
-	data, err := io.ReadAll(io.LimitReader(r, MaxEvidence+1))
+	f, got, err := readEvidence(filename, r)
 	if err != nil {
-		return nil, apperr.New(apperr.Malformed, "import.file.upload_failed")
-	}
-	f := Upload{Filename: filename, Data: data}
-	sums, err := checkUploads([]Upload{f})
-	if err != nil {
-		if e, ok := apperr.As(err); ok && e.Message == "case.evidence_too_large" {
+		e, _ := apperr.As(err)
+		switch {
+		case e != nil && e.Code == apperr.Malformed:
+			return nil, err
+		case e != nil && e.Message == "case.evidence_too_large":
 			return nil, apperr.New(apperr.TooLarge, "case.evidence_too_large")
 		}
 		return nil, apperr.New(apperr.UnsupportedMedia, "case.evidence_type")
 	}
-	if sum != "" && !strings.EqualFold(sum, sums[0]) {
+	if sum != "" && !strings.EqualFold(sum, got) {
 		return nil, apperr.Fields(map[string]string{"sha256": "case.evidence_checksum"})
 	}
 	var ev *Evidence
@@ -74,10 +73,10 @@ func (s *Store) AddEvidence(ctx context.Context, u *auth.User, caseID, visitID i
 		if err := tx.GetContext(ctx, &manifest, `SELECT file_manifest FROM visits WHERE id = $1 AND case_id = $2`, visitID, caseID); err != nil {
 			return db.NotFoundOr(err, "casework: evidence visit")
 		}
-		if len(manifest) > 0 && !slices.Contains(manifest, sums[0]) {
+		if len(manifest) > 0 && !slices.Contains(manifest, got) {
 			return apperr.Fields(map[string]string{"file": "case.evidence_not_in_manifest"})
 		}
-		ev, err = insertEvidence(ctx, tx, u, caseID, visitID, f, sums[0])
+		ev, err = insertEvidence(ctx, tx, u, caseID, visitID, f, got)
 		return err
 	})
 	if err != nil {
@@ -113,6 +112,21 @@ func (s *Store) OpenEvidence(ctx context.Context, u *auth.User, caseID, fileID i
 	return &row.Evidence, row.Data, nil
 }
 
+// readEvidence reads one uploaded file and checks it as evidence (checkUploads), answering it
+// with its SHA-256; AddEvidence and StageUpload read their files through it.
+func readEvidence(filename string, r io.Reader) (Upload, string, error) {
+	data, err := io.ReadAll(io.LimitReader(r, MaxEvidence+1))
+	if err != nil {
+		return Upload{}, "", apperr.New(apperr.Malformed, "import.file.upload_failed")
+	}
+	f := Upload{Filename: filename, Data: data}
+	sums, err := checkUploads([]Upload{f})
+	if err != nil {
+		return f, "", err
+	}
+	return f, sums[0], nil
+}
+
 // StageUpload keeps a photo the phone sends ahead of its visit (identified by the visit
 // form's client_id), checked by content and by its SHA-256 as it arrives: a refused photo is
 // named before any visit exists, and a re-sent one answers the one kept (existing=true). The
@@ -121,15 +135,11 @@ func (s *Store) StageUpload(ctx context.Context, u *auth.User, caseID int64, cli
 	if !uuidPattern.MatchString(clientID) {
 		return false, apperr.Fields(map[string]string{"client_id": "error.invalid_value"})
 	}
-	data, err := io.ReadAll(io.LimitReader(r, MaxEvidence+1))
-	if err != nil {
-		return false, apperr.New(apperr.Malformed, "import.file.upload_failed")
-	}
-	sums, err := checkUploads([]Upload{{Filename: filename, Data: data}})
+	f, got, err := readEvidence(filename, r)
 	if err != nil {
 		return false, err
 	}
-	if !strings.EqualFold(sum, sums[0]) {
+	if !strings.EqualFold(sum, got) {
 		return false, apperr.Fields(map[string]string{"sha256": "case.evidence_checksum"})
 	}
 	err = db.WithTx(ctx, s.db, func(tx *sqlx.Tx) error {
@@ -145,7 +155,7 @@ func (s *Store) StageUpload(ctx context.Context, u *auth.User, caseID int64, cli
 			return err
 		}
 		res, err := tx.ExecContext(ctx, `INSERT INTO visit_uploads (client_id, sha256, case_id, filename, data, created_by)
-			VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING`, clientID, sums[0], caseID, filepath.Base(filename), data, u.ID)
+			VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING`, clientID, got, caseID, filepath.Base(filename), f.Data, u.ID)
 		if err != nil {
 			return err
 		}
