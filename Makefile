@@ -51,13 +51,15 @@ test:
 	go vet ./... && \
 	TEST_DATABASE_URL="$$admin" go test -json -shuffle=on -count=1 -timeout 30m ./... | go run ./scripts/testsummary
 
-# Static analysis: gofmt, go vet, staticcheck (fetched through the Go module proxy),
+# Static analysis: gofmt, go vet, errcheck (scripts/errcheck: every unchecked error fails but a
+# deferred Close of a read-only handle), staticcheck (fetched through the Go module proxy),
 # govulncheck against an offline database built from the golang.org/x/vulndb module, and the
 # OpenAPI document linted by Redocly (npm, pinned in tools/package-lock.json).
 check: lint-openapi
 	@unformatted=$$(gofmt -l cmd internal migrations static templates); \
 	if [ -n "$$unformatted" ]; then echo "gofmt would change: $$unformatted"; exit 1; fi
 	go vet ./...
+	go run ./scripts/errcheck ./...
 	go run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
 	scripts/vulncheck.sh
 

@@ -79,9 +79,17 @@ func npwp(i int) string {
 }
 
 type writer struct {
-	f *os.File
-	b *bufio.Writer
-	c *csv.Writer
+	f   *os.File
+	b   *bufio.Writer
+	c   *csv.Writer
+	err error // the first failed write, which close reports
+}
+
+// row writes one record, unless an earlier one failed.
+func (w *writer) row(rec ...string) {
+	if w.err == nil {
+		w.err = w.c.Write(rec)
+	}
 }
 
 func create(dir, name string, header ...string) (*writer, error) {
@@ -90,14 +98,17 @@ func create(dir, name string, header ...string) (*writer, error) {
 		return nil, err
 	}
 	b := bufio.NewWriterSize(f, 1<<20)
-	w := &writer{f, b, csv.NewWriter(b)}
+	w := &writer{f: f, b: b, c: csv.NewWriter(b)}
 	return w, w.c.Write(header)
 }
 
 func (w *writer) close() error {
 	w.c.Flush()
+	if err := errors.Join(w.err, w.c.Error()); err != nil {
+		return errors.Join(err, w.f.Close())
+	}
 	if err := w.b.Flush(); err != nil {
-		return err
+		return errors.Join(err, w.f.Close())
 	}
 	return w.f.Close()
 }
@@ -149,7 +160,7 @@ func generate(dir string) error {
 		if r.Float64() < 0.2 {
 			reported = size + r.IntN(size+1) - size/2
 		}
-		emp.c.Write([]string{nib, tax, name, "Jl. Contoh No. " + strconv.Itoa(i%500), region, fmt.Sprintf("%05d", 10000+r.IntN(89999)), skala, strconv.Itoa(reported)})
+		emp.row(nib, tax, name, "Jl. Contoh No. "+strconv.Itoa(i%500), region, fmt.Sprintf("%05d", 10000+r.IntN(89999)), skala, strconv.Itoa(reported))
 
 		registered := r.Float64() < 0.72
 		npp := fmt.Sprintf("%08d", 10000000+i)
@@ -158,7 +169,7 @@ func generate(dir string) error {
 			if r.Float64() < 0.08 {
 				months = 1 + r.IntN(12)
 			}
-			bpjs.c.Write([]string{npp, nib, "", name, region, "Y", "Y", yn(0.93), yn(0.85), yn(0.85), strconv.Itoa(months), strconv.Itoa(months * size * 450000)})
+			bpjs.row(npp, nib, "", name, region, "Y", "Y", yn(0.93), yn(0.85), yn(0.85), strconv.Itoa(months), strconv.Itoa(months*size*450000))
 		}
 		hasRoster := r.Float64() < 0.88
 		enrolShare := 0.55 + r.Float64()*0.45
@@ -167,7 +178,7 @@ func generate(dir string) error {
 			n := nik(person, residence[r.IntN(len(residence))])
 			wage := 5000000 + r.IntN(20)*250000
 			if hasRoster {
-				work.c.Write([]string{nib, "", n, "Pekerja " + strconv.Itoa(person), strconv.Itoa(wage), "2020-01-15"})
+				work.row(nib, "", n, "Pekerja "+strconv.Itoa(person), strconv.Itoa(wage), "2020-01-15")
 				rosterRows++
 			}
 			if registered && r.Float64() < enrolShare {
@@ -179,7 +190,7 @@ func generate(dir string) error {
 				if r.Float64() < 0.05 {
 					status = "nonaktif"
 				}
-				part.c.Write([]string{npp, n, fmt.Sprintf("%011d", 10000000000+person), "Pekerja " + strconv.Itoa(person), strconv.Itoa(reportedWage), status, "2021-03-01"})
+				part.row(npp, n, fmt.Sprintf("%011d", 10000000000+person), "Pekerja "+strconv.Itoa(person), strconv.Itoa(reportedWage), status, "2021-03-01")
 				participantRows++
 			}
 		}
@@ -187,7 +198,7 @@ func generate(dir string) error {
 	// NPPs that match no employer of the register.
 	for i := range 7000 {
 		npp := fmt.Sprintf("X%07d", i)
-		bpjs.c.Write([]string{npp, strconv.Itoa(9000000000000 + i), "", "CV Luar Register " + strconv.Itoa(i), kel[i%len(kel)], "Y", "Y", "Y", "N", "N", "0", "0"})
+		bpjs.row(npp, strconv.Itoa(9000000000000+i), "", "CV Luar Register "+strconv.Itoa(i), kel[i%len(kel)], "Y", "Y", "Y", "N", "N", "0", "0")
 	}
 	for _, w := range []*writer{emp, bpjs, work, part} {
 		if err := w.close(); err != nil {
@@ -265,8 +276,10 @@ func probe(name, base, token string, n int, paths []string) error {
 		if err != nil {
 			return err
 		}
-		io.Copy(io.Discard, res.Body)
-		res.Body.Close()
+		_, err = io.Copy(io.Discard, res.Body)
+		if err = errors.Join(err, res.Body.Close()); err != nil {
+			return err
+		}
 		if res.StatusCode != 200 {
 			return fmt.Errorf("%s: %d", paths[i%len(paths)], res.StatusCode)
 		}
@@ -284,6 +297,12 @@ func probe(name, base, token string, n int, paths []string) error {
 		fmt.Printf("  %-55s p50 %6.1f ms  p99 %6.1f ms\n", p, pct(perPath[p], 0.5), pct(perPath[p], 0.99))
 	}
 	return nil
+}
+
+// decodeBody reads a JSON response into v and closes it.
+func decodeBody(res *http.Response, v any) error {
+	err := json.NewDecoder(res.Body).Decode(v)
+	return errors.Join(err, res.Body.Close())
 }
 
 // load drives a steady rate of requests, as supervisors (lists, filters, dashboard figures)
@@ -313,7 +332,9 @@ func load(args []string) error {
 			return 0, err
 		}
 		defer res.Body.Close()
-		io.Copy(io.Discard, res.Body)
+		if _, err := io.Copy(io.Discard, res.Body); err != nil {
+			return 0, err
+		}
 		return res.StatusCode, nil
 	}
 	// Each inspector's own case ids, read once.
@@ -329,14 +350,16 @@ func load(args []string) error {
 			return err
 		}
 		var me struct{ Username string }
-		json.NewDecoder(res.Body).Decode(&me)
-		res.Body.Close()
+		if err := decodeBody(res, &me); err != nil {
+			return err
+		}
 		if res, err = get("/api/v1/cases?limit=50&assignee=" + me.Username); err != nil {
 			return err
 		}
 		var list struct{ Items []struct{ ID int64 } }
-		json.NewDecoder(res.Body).Decode(&list)
-		res.Body.Close()
+		if err := decodeBody(res, &list); err != nil {
+			return err
+		}
 		for _, c := range list.Items {
 			caseIDs[i] = append(caseIDs[i], c.ID)
 		}
@@ -476,11 +499,10 @@ func openCases(args []string) error {
 		if err != nil {
 			return 0, err
 		}
-		defer res.Body.Close()
-		if v != nil {
-			json.NewDecoder(res.Body).Decode(v)
+		if v == nil {
+			return res.StatusCode, res.Body.Close()
 		}
-		return res.StatusCode, nil
+		return res.StatusCode, decodeBody(res, v)
 	}
 	var list struct {
 		Items []struct {

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"os"
@@ -85,7 +86,7 @@ func main() {
 	}
 }
 
-func run(args []string) error {
+func run(args []string) (err error) {
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 		fmt.Print(usage)
 		return nil
@@ -110,7 +111,7 @@ func run(args []string) error {
 	if err != nil {
 		return fmt.Errorf("%w\n(is PostgreSQL running and DATABASE_URL right? `make run` starts one for you)", err)
 	}
-	defer d.Close()
+	defer db.CloseInto(d, &err)
 
 	switch strings.TrimSpace(cmd) {
 	case "serve":
@@ -171,7 +172,9 @@ func run(args []string) error {
 			return err
 		}
 		var n int
-		d.GetContext(ctx, &n, `SELECT count(*) FROM employers`)
+		if err := d.GetContext(ctx, &n, `SELECT count(*) FROM employers`); err != nil {
+			return err
+		}
 		fmt.Printf("flags recomputed for all %d employers in %.1fs\n", n, time.Since(start).Seconds())
 		return nil
 	case "holidays import":
@@ -216,7 +219,7 @@ func setupLogging(cfg config.Config) {
 }
 
 // withOwner runs fn connected as DATABASE_OWNER_URL (d itself when that is DATABASE_URL).
-func withOwner(ctx context.Context, cfg config.Config, d *sqlx.DB, fn func(owner *sqlx.DB) error) error {
+func withOwner(ctx context.Context, cfg config.Config, d *sqlx.DB, fn func(owner *sqlx.DB) error) (err error) {
 	if cfg.DatabaseOwnerURL == cfg.DatabaseURL {
 		return fn(d)
 	}
@@ -224,7 +227,7 @@ func withOwner(ctx context.Context, cfg config.Config, d *sqlx.DB, fn func(owner
 	if err != nil {
 		return fmt.Errorf("as DATABASE_OWNER_URL: %w", err)
 	}
-	defer owner.Close()
+	defer db.CloseInto(owner, &err)
 	return fn(owner)
 }
 
@@ -435,12 +438,26 @@ func tokenList(ctx context.Context, cfg config.Config, d *sqlx.DB, args []string
 	if err != nil {
 		return err
 	}
-	w := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(w, "ID\tUSER\tLABEL\tCREATED\tLAST USED\tEXPIRES\tSTATE")
+	rows := [][]any{{"ID", "USER", "LABEL", "CREATED", "LAST USED", "EXPIRES", "STATE"}}
 	now := time.Now()
 	for _, t := range tokens {
-		fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%s\t%s\t%s\n", t.ID, t.Username, t.Label, t.CreatedAt.Format(time.DateTime),
-			stamp(t.LastUsedAt), t.ExpiresAt.Format(time.DateTime), t.State(now))
+		rows = append(rows, []any{t.ID, t.Username, t.Label, t.CreatedAt.Format(time.DateTime),
+			stamp(t.LastUsedAt), t.ExpiresAt.Format(time.DateTime), t.State(now)})
+	}
+	return printTable(rows)
+}
+
+// printTable prints rows on stdout in aligned columns.
+func printTable(rows [][]any) error {
+	w := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
+	for _, row := range rows {
+		line := make([]string, len(row))
+		for i, v := range row {
+			line[i] = fmt.Sprint(v)
+		}
+		if _, err := io.WriteString(w, strings.Join(line, "\t")+"\n"); err != nil {
+			return err
+		}
 	}
 	return w.Flush()
 }
@@ -470,16 +487,15 @@ func userList(ctx context.Context, cfg config.Config, d *sqlx.DB) error {
 	if err != nil {
 		return err
 	}
-	w := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(w, "ID\tUSERNAME\tNAME\tROLE\tAREA\tACTIVE\tMFA\tLAST LOGIN")
+	rows := [][]any{{"ID", "USERNAME", "NAME", "ROLE", "AREA", "ACTIVE", "MFA", "LAST LOGIN"}}
 	for _, u := range users {
 		area := u.Area
 		if area == "" {
 			area = "all"
 		}
-		fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%s\t%t\t%t\t%s\n", u.ID, u.Username, u.Name, u.Role, area, u.Active, u.MFAEnrolled, stamp(u.LastLogin))
+		rows = append(rows, []any{u.ID, u.Username, u.Name, u.Role, area, u.Active, u.MFAEnrolled, stamp(u.LastLogin)})
 	}
-	return w.Flush()
+	return printTable(rows)
 }
 
 func userSetActive(ctx context.Context, cfg config.Config, d *sqlx.DB, active bool, args []string) error {
@@ -560,8 +576,7 @@ func seedDemo(ctx context.Context, cfg config.Config, d *sqlx.DB) error {
 			return err
 		}
 		imp, created, err := im.Create(ctx, 0, "seed-demo", kind, kind+".csv", f, nil)
-		f.Close()
-		if err != nil {
+		if err = errors.Join(err, f.Close()); err != nil {
 			return describe(err)
 		}
 		if imp, err = im.WorkUntilDone(ctx, imp.ID); err != nil {

@@ -60,8 +60,12 @@ func TestAccessibilityOfTheMainPages(t *testing.T) {
 	supervisor := addUser(t, auth.Supervisor, "31.75")
 	admin := addUser(t, auth.Admin, "")
 	var employerID, importID int64
-	dbtest.DB(t).Get(&employerID, `SELECT employer_id FROM cases WHERE id = $1`, caseID)
-	dbtest.DB(t).Get(&importID, `SELECT max(id) FROM imports`)
+	if err := dbtest.DB(t).Get(&employerID, `SELECT employer_id FROM cases WHERE id = $1`, caseID); err != nil {
+		t.Fatal(err)
+	}
+	if err := dbtest.DB(t).Get(&importID, `SELECT max(id) FROM imports`); err != nil {
+		t.Fatal(err)
+	}
 	cs, emp, imp := "/cases/"+itoa(caseID), "/employers/"+itoa(employerID), "/imports/"+itoa(importID)
 	roles := []struct {
 		user  string

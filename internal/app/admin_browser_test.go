@@ -35,9 +35,11 @@ func TestBrowserReferenceJourney(t *testing.T) {
 	spv, _ := store.UserByUsername(ctx, addUser(t, auth.Supervisor, ""))
 	inspector := addUser(t, auth.Inspector, "31.75")
 	var employerID int64
-	d.Get(&employerID, `SELECT e.id FROM employers e JOIN employer_status s ON s.employer_id = e.id
+	if err := d.Get(&employerID, `SELECT e.id FROM employers e JOIN employer_status s ON s.employer_id = e.id
 		WHERE s.kode_kota = '31.75' AND cardinality(s.flag_codes) > 0
-		AND NOT EXISTS (SELECT 1 FROM cases c WHERE c.employer_id = e.id AND c.status <> 'closed') ORDER BY e.id DESC LIMIT 1`)
+		AND NOT EXISTS (SELECT 1 FROM cases c WHERE c.employer_id = e.id AND c.status <> 'closed') ORDER BY e.id DESC LIMIT 1`); err != nil {
+		t.Fatal(err)
+	}
 	cases := casework.NewStore(d)
 	// The teguran is issued on 28 December, so that its due date crosses New Year (a follow-up
 	// may be issued at most 7 days ahead: the store's day is the 27th).
@@ -51,12 +53,16 @@ func TestBrowserReferenceJourney(t *testing.T) {
 		t.Fatal(err)
 	}
 	var ump int64
-	d.Get(&ump, `SELECT amount FROM minimum_wages WHERE valid_from = '2026-01-01'`)
+	if err := d.Get(&ump, `SELECT amount FROM minimum_wages WHERE valid_from = '2026-01-01'`); err != nil {
+		t.Fatal(err)
+	}
 	t.Cleanup(func() {
 		d.MustExec(`UPDATE minimum_wages SET amount = $1 WHERE valid_from = '2026-01-01'`, ump)
 		d.MustExec(`DELETE FROM holidays WHERE day = '2027-01-11'`)
 		d.MustExec(`DELETE FROM flag_queue`)
-		db.WithTx(ctx, d, func(tx *sqlx.Tx) error { return flags.RecomputeAll(ctx, tx, a.Importer.Now()) })
+		if err := db.WithTx(ctx, d, func(tx *sqlx.Tx) error { return flags.RecomputeAll(ctx, tx, a.Importer.Now()) }); err != nil {
+			t.Fatal(err)
+		}
 	})
 
 	desk := browsertest.New(t, 1280, 900)
@@ -108,7 +114,9 @@ func TestBrowserReferenceJourney(t *testing.T) {
 
 	// A new UMP for 2026: every employer is queued, the page follows the worker.
 	var employers int
-	d.Get(&employers, `SELECT count(*) FROM employers`)
+	if err := d.Get(&employers, `SELECT count(*) FROM employers`); err != nil {
+		t.Fatal(err)
+	}
 	browsertest.Run(t, desk,
 		chromedp.Navigate(srv.URL+"/admin/reference#ump"),
 		chromedp.WaitVisible(chromedp.ID("ump-form")),
@@ -132,7 +140,9 @@ func TestBrowserReferenceJourney(t *testing.T) {
 		t.Errorf("progress after the worker: %q", s)
 	}
 	var with string
-	d.Get(&with, `SELECT value FROM settings WHERE key = 'flags_computed_with'`)
+	if err := d.Get(&with, `SELECT value FROM settings WHERE key = 'flags_computed_with'`); err != nil {
+		t.Fatal(err)
+	}
 	if !strings.Contains(with, "6100000") {
 		t.Errorf("flags computed with %q", with)
 	}

@@ -91,10 +91,16 @@ func TestReferencePageRefusesBadValues(t *testing.T) {
 	// A calendar file with a bad line names the line.
 	var buf bytes.Buffer
 	w := multipart.NewWriter(&buf)
-	w.WriteField("year", "2027")
+	if err := w.WriteField("year", "2027"); err != nil {
+		t.Fatal(err)
+	}
 	fw, _ := w.CreateFormFile("file", "2027.csv")
-	fw.Write([]byte("tanggal,nama,jenis\n2027-01-01,Tahun Baru,libur_nasional\n2028-03-10,Nyepi,libur_nasional\n"))
-	w.Close()
+	if _, err := fw.Write([]byte("tanggal,nama,jenis\n2027-01-01,Tahun Baru,libur_nasional\n2028-03-10,Nyepi,libur_nasional\n")); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
 	res, body := c.send("POST", "/admin/reference/holidays/import", &buf, map[string]string{"Content-Type": w.FormDataContentType()})
 	if res.StatusCode != 422 || !strings.Contains(body, "Baris 3: Tanggal ini bukan di tahun yang diunggah") {
 		t.Errorf("calendar file: %d", res.StatusCode)
@@ -114,7 +120,9 @@ func TestAuditViewer(t *testing.T) {
 		Detail: map[string]any{"nik": "3175010101900009", "note": "dibuka"}}); err != nil {
 		t.Fatal(err)
 	}
-	tx.Commit()
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
 	c := newClient(t, srv)
 	c.login(addUser(t, auth.Admin, ""), password)
 	_, body := c.do("GET", "/admin/audit?actor=uji.audit&entity=employer&entity_id=77", nil, nil)
@@ -151,7 +159,9 @@ func TestAuditViewer(t *testing.T) {
 	// A broken chain names its first broken row. The trigger forbids edits; the table's owner
 	// (not the server's role) may lift it in a test.
 	var id int64
-	d.Get(&id, `SELECT max(id) FROM audit_log`)
+	if err := d.Get(&id, `SELECT max(id) FROM audit_log`); err != nil {
+		t.Fatal(err)
+	}
 	d = dbtest.OwnerDB(t)
 	d.MustExec(`ALTER TABLE audit_log DISABLE TRIGGER audit_log_no_update`)
 	d.MustExec(`UPDATE audit_log SET actor = 'pemalsu' WHERE id = $1`, id)
@@ -179,7 +189,9 @@ func TestDeleteAFailedImportFromItsPage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a.Importer.Drain(ctx)
+	if err := a.Importer.Drain(ctx); err != nil {
+		t.Fatal(err)
+	}
 	_, body := c.do("GET", "/imports/"+itoa(imp.ID), nil, nil)
 	if !strings.Contains(body, `action="/imports/`+itoa(imp.ID)+`/delete"`) {
 		t.Fatalf("no delete button on a failed import:\n%s", body)
@@ -195,5 +207,7 @@ func TestDeleteAFailedImportFromItsPage(t *testing.T) {
 	if err != nil || !created || again.ID == imp.ID {
 		t.Fatalf("re-upload: %v %v", created, err)
 	}
-	a.Importer.Drain(ctx)
+	if err := a.Importer.Drain(ctx); err != nil {
+		t.Fatal(err)
+	}
 }

@@ -52,8 +52,10 @@ func TestBrowserAdminUserJourney(t *testing.T) {
 	// Two open cases of Jakarta Barat for the new inspector.
 	cases := casework.NewStore(d)
 	var employers []int64
-	d.Select(&employers, `SELECT e.id FROM employers e WHERE e.kode_kelurahan LIKE '31.73.%'
-		AND NOT EXISTS (SELECT 1 FROM cases c WHERE c.employer_id = e.id AND c.status <> 'closed') ORDER BY e.id DESC LIMIT 2`)
+	if err := d.Select(&employers, `SELECT e.id FROM employers e WHERE e.kode_kelurahan LIKE '31.73.%'
+		AND NOT EXISTS (SELECT 1 FROM cases c WHERE c.employer_id = e.id AND c.status <> 'closed') ORDER BY e.id DESC LIMIT 2`); err != nil {
+		t.Fatal(err)
+	}
 	for _, e := range employers {
 		cs, err := cases.Open(ctx, sup, e, "")
 		if err != nil {

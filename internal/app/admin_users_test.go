@@ -216,7 +216,9 @@ func TestTokenExpiryAndRevocation(t *testing.T) {
 
 	// Revoked from the page.
 	var id int64
-	dbtest.DB(t).Get(&id, `SELECT id FROM api_tokens WHERE label = 'sinkron BPJS' AND user_id = $1`, uid)
+	if err := dbtest.DB(t).Get(&id, `SELECT id FROM api_tokens WHERE label = 'sinkron BPJS' AND user_id = $1`, uid); err != nil {
+		t.Fatal(err)
+	}
 	if res, _ := admin.do("POST", "/admin/tokens/"+itoa(id)+"/revoke", url.Values{}, nil); res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("revoke: %d", res.StatusCode)
 	}
@@ -299,13 +301,19 @@ func TestBulkReassignmentOfAMovedInspector(t *testing.T) {
 	sup, _ := store.UserByUsername(ctx, addUser(t, auth.Supervisor, ""))
 	mover := addUser(t, auth.Inspector, "31.73")
 	// Two colleagues covering exactly Jakarta Barat's kecamatan 02 and 08 and more.
-	store.AddUser(ctx, "test", auth.NewUser{Username: "ho-budi", Name: "Budi Handover", Role: auth.Inspector, Area: "31.73", Password: password}, false)
-	store.AddUser(ctx, "test", auth.NewUser{Username: "ho-citra", Name: "Citra Handover", Role: auth.Inspector, Area: "31.73", Password: password}, false)
+	if _, err := store.AddUser(ctx, "test", auth.NewUser{Username: "ho-budi", Name: "Budi Handover", Role: auth.Inspector, Area: "31.73", Password: password}, false); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := store.AddUser(ctx, "test", auth.NewUser{Username: "ho-citra", Name: "Citra Handover", Role: auth.Inspector, Area: "31.73", Password: password}, false); err != nil {
+		t.Fatal(err)
+	}
 
 	cases := casework.NewStore(d)
 	var employers []int64
-	d.Select(&employers, `SELECT e.id FROM employers e WHERE e.kode_kelurahan LIKE '31.73.%'
-		AND NOT EXISTS (SELECT 1 FROM cases c WHERE c.employer_id = e.id AND c.status <> 'closed') ORDER BY e.id LIMIT 3`)
+	if err := d.Select(&employers, `SELECT e.id FROM employers e WHERE e.kode_kelurahan LIKE '31.73.%'
+		AND NOT EXISTS (SELECT 1 FROM cases c WHERE c.employer_id = e.id AND c.status <> 'closed') ORDER BY e.id LIMIT 3`); err != nil {
+		t.Fatal(err)
+	}
 	if len(employers) < 3 {
 		t.Fatal("fewer than 3 employers in Jakarta Barat among the samples")
 	}
@@ -334,7 +342,9 @@ func TestBulkReassignmentOfAMovedInspector(t *testing.T) {
 	uid := itoa(userID(t, mover))
 	v := func() string {
 		var n int
-		d.Get(&n, `SELECT version FROM users WHERE username = $1`, mover)
+		if err := d.Get(&n, `SELECT version FROM users WHERE username = $1`, mover); err != nil {
+			t.Fatal(err)
+		}
 		return itoa(int64(n))
 	}
 	if res, _ := admin.do("POST", "/admin/users/"+uid, url.Values{"name": {"Test inspector"}, "role": {"inspector"},

@@ -431,7 +431,9 @@ func TestTokenUseRecordedOncePerMinute(t *testing.T) {
 	tok := token(t, user)
 	c := newClient(t, srv)
 	lastUsed := func() (at time.Time) {
-		dbtest.DB(t).Get(&at, `SELECT t.last_used_at FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE u.username = $1`, user)
+		if err := dbtest.DB(t).Get(&at, `SELECT t.last_used_at FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE u.username = $1`, user); err != nil {
+			t.Fatal(err)
+		}
 		return at
 	}
 	for range 3 {

@@ -247,8 +247,12 @@ func call(t *testing.T, c *client, tok, method, path string, employerID int64) s
 		var buf bytes.Buffer
 		w := multipart.NewWriter(&buf)
 		fw, _ := w.CreateFormFile("file", "a.png")
-		fw.Write(append([]byte("\x89PNG\r\n\x1a\n"), make([]byte, 16)...))
-		w.Close()
+		if _, err := fw.Write(append([]byte("\x89PNG\r\n\x1a\n"), make([]byte, 16)...)); err != nil {
+			t.Fatal(err)
+		}
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
 		body, header["Content-Type"] = &buf, w.FormDataContentType()
 	case strings.HasPrefix(path, "/api/") && (method == "POST" || method == "PATCH"):
 		body, header["Content-Type"] = strings.NewReader(`{"version": 999, "employer_id": `+itoa(employerID)+`}`), "application/json"

@@ -42,9 +42,11 @@ func newBadBytesFixture(t *testing.T) *badBytesFixture {
 	u, _ := store.UserByUsername(ctx, admin)
 	var employerID int64
 	// Not a PWBD employer: TestBulkOpenFromTheEmployerList opens cases for the top ones.
-	d.Get(&employerID, `SELECT e.id FROM employers e JOIN employer_status s ON s.employer_id = e.id
+	if err := d.Get(&employerID, `SELECT e.id FROM employers e JOIN employer_status s ON s.employer_id = e.id
 		WHERE s.kode_kota = '31.75' AND cardinality(s.flag_codes) > 0 AND NOT 'PWBD' = ANY(s.flag_codes)
-		AND NOT EXISTS (SELECT 1 FROM cases c WHERE c.employer_id = e.id AND c.status <> 'closed') ORDER BY e.id DESC LIMIT 1`)
+		AND NOT EXISTS (SELECT 1 FROM cases c WHERE c.employer_id = e.id AND c.status <> 'closed') ORDER BY e.id DESC LIMIT 1`); err != nil {
+		t.Fatal(err)
+	}
 	if employerID == 0 {
 		t.Fatal("no employer of Jakarta Timur left for a case")
 	}
@@ -71,7 +73,9 @@ func newBadBytesFixture(t *testing.T) *badBytesFixture {
 		t.Fatal(err)
 	}
 	var importID int64
-	d.Get(&importID, `SELECT max(id) FROM imports WHERE status = 'committed'`)
+	if err := d.Get(&importID, `SELECT max(id) FROM imports WHERE status = 'committed'`); err != nil {
+		t.Fatal(err)
+	}
 	path := routeIDs{caseID: cs.ID, visitID: visit.ID, fileID: ev.ID, followUpID: cs.FollowUps[0].ID, employerID: employerID,
 		importID: importID}.path
 	c := newClient(t, srv)
@@ -183,16 +187,22 @@ func (f *badBytesFixture) feed(t *testing.T, method, route string, strict bool) 
 		var buf bytes.Buffer
 		w := multipart.NewWriter(&buf)
 		for _, name := range badFormFields {
-			w.WriteField(name, bad)
+			if err := w.WriteField(name, bad); err != nil {
+				t.Fatal(err)
+			}
 		}
 		for _, field := range []string{"file", "photo"} {
 			h := textproto.MIMEHeader{}
 			h.Set("Content-Disposition", `form-data; name="`+field+`"; filename="`+bad+`.png"`)
 			h.Set("Content-Type", "image/png")
 			fw, _ := w.CreatePart(h)
-			fw.Write(append([]byte("\x89PNG\r\n\x1a\n"), make([]byte, 16)...))
+			if _, err := fw.Write(append([]byte("\x89PNG\r\n\x1a\n"), make([]byte, 16)...)); err != nil {
+				t.Fatal(err)
+			}
 		}
-		w.Close()
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
 		res, body := f.send(method, base, &buf, map[string]string{"Content-Type": w.FormDataContentType()})
 		check(fmt.Sprintf("multipart %q", bad), res, body, false)
 	}
@@ -281,7 +291,9 @@ func TestBadDatesAndLargeBodies(t *testing.T) {
 func TestBadFileNamesRefused(t *testing.T) {
 	f := newBadBytesFixture(t)
 	var visitID int64
-	dbtest.DB(t).Get(&visitID, `SELECT max(id) FROM visits WHERE case_id = $1`, f.caseID)
+	if err := dbtest.DB(t).Get(&visitID, `SELECT max(id) FROM visits WHERE case_id = $1`, f.caseID); err != nil {
+		t.Fatal(err)
+	}
 	png := append([]byte("\x89PNG\r\n\x1a\n"), make([]byte, 64)...)
 	for _, size := range []int{0, 2 << 20} {
 		for _, bad := range []string{"a\x00.png", "\xff\xfe.png", "caf\xe9.png"} {
@@ -293,13 +305,21 @@ func TestBadFileNamesRefused(t *testing.T) {
 			} {
 				var buf bytes.Buffer
 				w := multipart.NewWriter(&buf)
-				w.WriteField(tc.other, "lapangan")
-				w.WriteField("padding", strings.Repeat("x", size))
+				if err := w.WriteField(tc.other, "lapangan"); err != nil {
+					t.Fatal(err)
+				}
+				if err := w.WriteField("padding", strings.Repeat("x", size)); err != nil {
+					t.Fatal(err)
+				}
 				h := textproto.MIMEHeader{}
 				h.Set("Content-Disposition", `form-data; name="`+tc.field+`"; filename="`+bad+`"`)
 				fw, _ := w.CreatePart(h)
-				fw.Write(png)
-				w.Close()
+				if _, err := fw.Write(png); err != nil {
+					t.Fatal(err)
+				}
+				if err := w.Close(); err != nil {
+					t.Fatal(err)
+				}
 				n := buf.Len()
 				res, body := f.send("POST", tc.path, &buf, map[string]string{"Content-Type": w.FormDataContentType()})
 				// Beyond what the edge reads, a raw NUL in a part's header makes net/http drop

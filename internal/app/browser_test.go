@@ -72,7 +72,9 @@ func TestBrowserImportJourney(t *testing.T) {
 			data = append(data, '\n')
 		}
 		file := filepath.Join(dir, kind+".csv")
-		os.WriteFile(file, data, 0o600)
+		if err := os.WriteFile(file, data, 0o600); err != nil {
+			t.Fatal(err)
+		}
 		browsertest.Run(t, ctx,
 			chromedp.Navigate(srv.URL+"/imports"),
 			chromedp.SetValue(chromedp.ID("kind"), kind),
@@ -104,7 +106,9 @@ func TestBrowserImportJourney(t *testing.T) {
 			browsertest.Screenshot(t, ctx, "import-needs-review")
 			browsertest.Run(t, ctx, chromedp.Click(chromedp.ID("commit")),
 				chromedp.WaitVisible(chromedp.CSS(`#import-state[data-status="committing"]`)))
-			a.Importer.Drain(context.Background())
+			if err := a.Importer.Drain(context.Background()); err != nil {
+				t.Fatal(err)
+			}
 			browsertest.Run(t, ctx, chromedp.WaitVisible(chromedp.CSS(`#import-state[data-status="committed"]`)))
 		}
 	}
@@ -140,9 +144,11 @@ func TestBrowserCaseJourney(t *testing.T) {
 	supervisor := addUser(t, auth.Supervisor, "")
 	inspector := addUser(t, auth.Inspector, "31.75")
 	var employerID int64
-	dbtest.DB(t).Get(&employerID, `SELECT f.employer_id FROM employer_flags f JOIN employers e ON e.id = f.employer_id
+	if err := dbtest.DB(t).Get(&employerID, `SELECT f.employer_id FROM employer_flags f JOIN employers e ON e.id = f.employer_id
 		WHERE f.code = 'PDS_TK' AND f.detail ? 'unenrolled' AND e.kode_kelurahan LIKE '31.75.%'
-		AND NOT EXISTS (SELECT 1 FROM cases c WHERE c.employer_id = e.id) ORDER BY f.workers DESC LIMIT 1`)
+		AND NOT EXISTS (SELECT 1 FROM cases c WHERE c.employer_id = e.id) ORDER BY f.workers DESC LIMIT 1`); err != nil {
+		t.Fatal(err)
+	}
 	if employerID == 0 {
 		t.Fatal("no PDS_TK employer in Jakarta Timur among the samples")
 	}
@@ -164,7 +170,9 @@ func TestBrowserCaseJourney(t *testing.T) {
 	phone := browsertest.New(t, 390, 844)
 	browsertest.Run(t, phone, browserLogin(srv.URL, inspector))
 	photo := filepath.Join(t.TempDir(), "papan-nama.png")
-	os.WriteFile(photo, append([]byte("\x89PNG\r\n\x1a\n"), make([]byte, 64)...), 0o600)
+	if err := os.WriteFile(photo, append([]byte("\x89PNG\r\n\x1a\n"), make([]byte, 64)...), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	browsertest.Run(t, phone,
 		chromedp.Click(chromedp.CSS("#my-cases a")),
 		chromedp.WaitVisible(chromedp.ID("visit-form")),
@@ -189,9 +197,11 @@ func TestBrowserCaseJourney(t *testing.T) {
 
 	// BPJS sends a new snapshot in which every roster worker of the employer is active.
 	var rows []struct{ NPP, NIK, Nama string }
-	dbtest.DB(t).Select(&rows, `SELECT b.npp, w.nik, w.nama FROM workers w
+	if err := dbtest.DB(t).Select(&rows, `SELECT b.npp, w.nik, w.nama FROM workers w
 		JOIN LATERAL (SELECT npp FROM bpjs_employers WHERE employer_id = w.employer_id ORDER BY npp LIMIT 1) b ON true
-		WHERE w.employer_id = $1`, employerID)
+		WHERE w.employer_id = $1`, employerID); err != nil {
+		t.Fatal(err)
+	}
 	csv := "npp,nik,nama,upah,status\n"
 	for _, r := range rows {
 		csv += r.NPP + "," + r.NIK + "," + r.Nama + ",9000000,aktif\n"
@@ -211,7 +221,7 @@ func TestBrowserCaseJourney(t *testing.T) {
 	browsertest.Run(t, desk, chromedp.SetValue(chromedp.ID("outcome"), "compliant"), chromedp.Click(chromedp.ID("close-button")),
 		chromedp.WaitVisible(chromedp.CSS(`#case-status[data-status="closed"], #close-confirm`)))
 	// Flags other than the one resolved may remain: the close then asks first (issue 16).
-	if asked, _ := chromedp.Run(desk, chromedp.Evaluate[bool](`!!document.getElementById("close-confirm")`)); asked {
+	if asked := browsertest.Value(t, desk, chromedp.Evaluate[bool](`!!document.getElementById("close-confirm")`)); asked {
 		browsertest.Run(t, desk, chromedp.Click(chromedp.ID("close-confirm")), chromedp.Click(chromedp.ID("close-button")))
 	}
 	status(desk, "closed")
@@ -250,8 +260,8 @@ func TestBrowserDashboard(t *testing.T) {
 		if err != nil || !drawn {
 			t.Fatalf("%s: chart not drawn: %v", size.name, err)
 		}
-		text, _ := chromedp.Run(ctx, chromedp.Text(chromedp.ID("area-table")))
-		residents, _ := chromedp.Run(ctx, chromedp.Text(chromedp.ID("resident-coverage")))
+		text := browsertest.Value(t, ctx, chromedp.Text(chromedp.ID("area-table")))
+		residents := browsertest.Value(t, ctx, chromedp.Text(chromedp.ID("resident-coverage")))
 		if strings.Contains(residents, "0 / 2.800.000") {
 			t.Errorf("%s: resident coverage not computed: %s", size.name, residents)
 		}
@@ -266,7 +276,7 @@ func TestBrowserDashboard(t *testing.T) {
 			chromedp.Click(chromedp.CSS(`#area-table a[href="/dashboard?parent=31.75"]`)),
 			chromedp.WaitVisible(chromedp.CSS(`#area-table a[href="/employers?area=31.75.01.1001"], #area-table a[href^="/dashboard?parent=31.75."]`)),
 		)
-		text, _ = chromedp.Run(ctx, chromedp.Text(chromedp.ID("area-table")))
+		text = browsertest.Value(t, ctx, chromedp.Text(chromedp.ID("area-table")))
 		if !strings.Contains(text, "Pasar Rebo") || strings.Contains(text, "Gambir") {
 			t.Fatalf("kecamatan of Jakarta Timur: %s", text)
 		}

@@ -47,8 +47,10 @@ func TestBulkOpenFromTheEmployerList(t *testing.T) {
 	}
 	// A compliant employer sent in a confirmation is skipped.
 	var compliant int64
-	dbtest.DB(t).Get(&compliant, `SELECT s.employer_id FROM employer_status s WHERE s.kode_kota = '31.75'
-		AND cardinality(s.flag_codes) = 0 AND NOT EXISTS (SELECT 1 FROM cases c WHERE c.employer_id = s.employer_id) LIMIT 1`)
+	if err := dbtest.DB(t).Get(&compliant, `SELECT s.employer_id FROM employer_status s WHERE s.kode_kota = '31.75'
+		AND cardinality(s.flag_codes) = 0 AND NOT EXISTS (SELECT 1 FROM cases c WHERE c.employer_id = s.employer_id) LIMIT 1`); err != nil {
+		t.Fatal(err)
+	}
 	c.do("POST", "/cases/bulk", url.Values{"confirm": {"yes"}, "count": {"1"}, "employer_id": {itoa(compliant)}}, nil)
 	if n := count(t, `SELECT count(*) FROM cases WHERE employer_id = $1`, compliant); n != 0 {
 		t.Fatal("a case was opened for a compliant employer")
@@ -102,9 +104,11 @@ func TestCasePermissions(t *testing.T) {
 	lead := newClient(t, srv)
 	lead.login(addUser(t, auth.Supervisor, ""), password)
 	var employerID int64
-	dbtest.DB(t).Get(&employerID, `SELECT e.id FROM employers e JOIN employer_status s ON s.employer_id = e.id
+	if err := dbtest.DB(t).Get(&employerID, `SELECT e.id FROM employers e JOIN employer_status s ON s.employer_id = e.id
 		WHERE e.kode_kelurahan LIKE '31.75.%' AND cardinality(s.flag_codes) > 0
-		AND NOT EXISTS (SELECT 1 FROM cases c WHERE c.employer_id = e.id AND c.status <> 'closed') LIMIT 1`)
+		AND NOT EXISTS (SELECT 1 FROM cases c WHERE c.employer_id = e.id AND c.status <> 'closed') LIMIT 1`); err != nil {
+		t.Fatal(err)
+	}
 	res, _ := lead.do("POST", "/cases", url.Values{"employer_id": {itoa(employerID)}}, nil)
 	caseURL := res.Header.Get("Location")
 	if res.StatusCode != http.StatusSeeOther || caseURL == "" {

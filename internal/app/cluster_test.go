@@ -51,8 +51,7 @@ func TestTwoInstancesBehindHAProxy(t *testing.T) {
 	}
 	t.Cleanup(func() {
 		for _, s := range servers {
-			s.Process.Signal(syscall.SIGTERM)
-			s.Wait()
+			stopServer(t, s, syscall.SIGTERM)
 		}
 	})
 	proxy := startHAProxy(t, haproxy, bases)
@@ -78,7 +77,9 @@ func TestTwoInstancesBehindHAProxy(t *testing.T) {
 				failed.Add(1)
 			}
 			if err == nil {
-				res.Body.Close()
+				if err := res.Body.Close(); err != nil {
+					t.Error(err)
+				}
 			}
 		}
 	}()
@@ -106,8 +107,10 @@ func TestTwoInstancesBehindHAProxy(t *testing.T) {
 	deadline := time.Now().Add(60 * time.Second)
 	for victim < 0 && time.Now().Before(deadline) {
 		var owner string
-		d.Get(&owner, `SELECT coalesce(lease_owner, '') FROM imports WHERE id = ANY($1) AND status = 'validating'
-			AND rows_processed > 0 ORDER BY id LIMIT 1`, pq.Array(ids))
+		if err := d.Get(&owner, `SELECT coalesce(lease_owner, '') FROM imports WHERE id = ANY($1) AND status = 'validating'
+			AND rows_processed > 0 ORDER BY id LIMIT 1`, pq.Array(ids)); err != nil {
+			t.Fatal(err)
+		}
 		for i, s := range servers {
 			if owner != "" && strings.Contains(owner, fmt.Sprintf("-%d-", s.Process.Pid)) {
 				victim = i
@@ -118,14 +121,15 @@ func TestTwoInstancesBehindHAProxy(t *testing.T) {
 	if victim < 0 {
 		t.Fatal("no import was seen validating")
 	}
-	servers[victim].Process.Signal(syscall.SIGKILL)
-	servers[victim].Wait()
+	stopServer(t, servers[victim], syscall.SIGKILL)
 	killedAt := time.Now()
 
 	deadline = time.Now().Add(90 * time.Second)
 	for time.Now().Before(deadline) {
 		var settled int
-		d.Get(&settled, `SELECT count(*) FROM imports WHERE id = ANY($1) AND settled_at IS NOT NULL`, pq.Array(ids))
+		if err := d.Get(&settled, `SELECT count(*) FROM imports WHERE id = ANY($1) AND settled_at IS NOT NULL`, pq.Array(ids)); err != nil {
+			t.Fatal(err)
+		}
 		if settled == 2 {
 			break
 		}
@@ -136,10 +140,18 @@ func TestTwoInstancesBehindHAProxy(t *testing.T) {
 	for _, id := range ids {
 		var status string
 		var validations, commits, inForce int
-		d.Get(&status, `SELECT status FROM imports WHERE id = $1`, id)
-		d.Get(&validations, `SELECT validations FROM imports WHERE id = $1`, id)
-		d.Get(&commits, `SELECT commits FROM imports WHERE id = $1`, id)
-		d.Get(&inForce, `SELECT count(*) FROM participants WHERE import_id = $1`, id)
+		if err := d.Get(&status, `SELECT status FROM imports WHERE id = $1`, id); err != nil {
+			t.Fatal(err)
+		}
+		if err := d.Get(&validations, `SELECT validations FROM imports WHERE id = $1`, id); err != nil {
+			t.Fatal(err)
+		}
+		if err := d.Get(&commits, `SELECT commits FROM imports WHERE id = $1`, id); err != nil {
+			t.Fatal(err)
+		}
+		if err := d.Get(&inForce, `SELECT count(*) FROM participants WHERE import_id = $1`, id); err != nil {
+			t.Fatal(err)
+		}
 		if status != "committed" || validations != 1 || commits != 1 || inForce != rows {
 			t.Errorf("import %d: %s, validated %d, committed %d, %d rows in force; want committed once with %d rows",
 				id, status, validations, commits, inForce, rows)
@@ -157,7 +169,9 @@ func startHAProxy(t *testing.T, bin string, servers []string) string {
 	t.Helper()
 	l, _ := net.Listen("tcp", "127.0.0.1:0")
 	addr := l.Addr().String()
-	l.Close()
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
 	var cfg strings.Builder
 	fmt.Fprintf(&cfg, `global
   maxconn 200
@@ -189,10 +203,14 @@ backend instances
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	t.Cleanup(func() {
+		stopServer(t, cmd, os.Kill)
+	})
 	for range 100 {
 		if res, err := http.Get("http://" + addr + "/readyz"); err == nil {
-			res.Body.Close()
+			if err := res.Body.Close(); err != nil {
+				t.Fatal(err)
+			}
 			if res.StatusCode == 200 {
 				return "http://" + addr
 			}
@@ -208,10 +226,16 @@ func uploadImport(t *testing.T, base, tok, kind, name string, data []byte) int64
 	t.Helper()
 	var body bytes.Buffer
 	w := multipart.NewWriter(&body)
-	w.WriteField("kind", kind)
+	if err := w.WriteField("kind", kind); err != nil {
+		t.Fatal(err)
+	}
 	fw, _ := w.CreateFormFile("file", name)
-	fw.Write(data)
-	w.Close()
+	if _, err := fw.Write(data); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
 	req, _ := http.NewRequest("POST", base+"/api/v1/imports", &body)
 	req.Header.Set("Authorization", "Bearer "+tok)
 	req.Header.Set("Content-Type", w.FormDataContentType())
@@ -225,6 +249,8 @@ func uploadImport(t *testing.T, base, tok, kind, name string, data []byte) int64
 	if res.StatusCode != 202 {
 		t.Errorf("upload to %s: %d", base, res.StatusCode)
 	}
-	json.NewDecoder(res.Body).Decode(&created)
+	if err := json.NewDecoder(res.Body).Decode(&created); err != nil {
+		t.Fatal(err)
+	}
 	return created.ID
 }

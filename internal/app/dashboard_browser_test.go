@@ -57,7 +57,7 @@ func TestBrowserDashboardMap(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		outside, _ := chromedp.Run(ctx, chromedp.Evaluate[string](
+		outside := browsertest.Value(t, ctx, chromedp.Evaluate[string](
 			`[...document.querySelectorAll("path[data-kode]")].map(p => p.dataset.kode).filter(k => !k.startsWith("31.75")).slice(0, 3).join(",")`))
 		return n, outside
 	}
@@ -67,11 +67,11 @@ func TestBrowserDashboardMap(t *testing.T) {
 	if n, _ := paths(desk); n != 267 {
 		t.Fatalf("all-Jakarta supervisor: %d kelurahan drawn, want 267", n)
 	}
-	inset, _ := chromedp.Run(desk, chromedp.Evaluate[int](`document.querySelectorAll("#map-inset path[data-kode]").length`))
+	inset := browsertest.Value(t, desk, chromedp.Evaluate[int](`document.querySelectorAll("#map-inset path[data-kode]").length`))
 	if inset == 0 {
 		t.Error("Kepulauan Seribu is not in its inset")
 	}
-	attribution, _ := chromedp.Run(desk, chromedp.Text(chromedp.CSS("#map .leaflet-control-attribution")))
+	attribution := browsertest.Value(t, desk, chromedp.Text(chromedp.CSS("#map .leaflet-control-attribution")))
 	if !strings.Contains(attribution, "BPS / OCHA HDX (CC BY-IGO)") {
 		t.Errorf("map attribution: %q", attribution)
 	}
@@ -79,35 +79,35 @@ func TestBrowserDashboardMap(t *testing.T) {
 	browsertest.Run(t, desk, chromedp.SetValue(chromedp.ID("measure"), "open_cases"),
 		jsDo(`document.getElementById("measure").dispatchEvent(new Event("change"))`),
 		chromedp.WaitVisible(chromedp.CSS(`#map[data-measure="open_cases"]`)))
-	legend, _ := chromedp.Run(desk, chromedp.Text(chromedp.ID("legend")))
+	legend := browsertest.Value(t, desk, chromedp.Text(chromedp.ID("legend")))
 	if !strings.Contains(legend, "Kasus terbuka") {
 		t.Errorf("legend after choosing open cases: %q", legend)
 	}
 
 	// The trend: two snapshots or more, the projection, said plainly.
 	browsertest.Run(t, desk, chromedp.Navigate(srv.URL+"/dashboard"), chromedp.WaitVisible(chromedp.CSS(`#map[data-ready="true"]`)))
-	points, _ := chromedp.Run(desk, chromedp.Evaluate[string](`document.getElementById("trend-chart").dataset.points`))
-	projection, _ := chromedp.Run(desk, chromedp.Evaluate[string](`document.getElementById("trend-chart").dataset.projection`))
+	points := browsertest.Value(t, desk, chromedp.Evaluate[string](`document.getElementById("trend-chart").dataset.points`))
+	projection := browsertest.Value(t, desk, chromedp.Evaluate[string](`document.getElementById("trend-chart").dataset.projection`))
 	if points != itoa(int64(snapshots)) || projection != "2" {
 		t.Errorf("trend chart: %s points (want %d), projection %s points (want 2)", points, snapshots, projection)
 	}
-	pace, _ := chromedp.Run(desk, chromedp.Text(chromedp.ID("pace")))
+	pace := browsertest.Value(t, desk, chromedp.Text(chromedp.ID("pace")))
 	if !strings.HasPrefix(pace, "Dengan laju ini: ") || !strings.Contains(pace, "31 Desember") {
 		t.Errorf("pace sentence: %q", pace)
 	}
-	stamp, _ := chromedp.Run(desk, chromedp.Text(chromedp.ID("data-per")))
+	stamp := browsertest.Value(t, desk, chromedp.Text(chromedp.ID("data-per")))
 	if !strings.HasPrefix(stamp, "Data per ") || strings.ContainsAny(stamp, "-/") {
 		t.Errorf("freshness stamp: %q", stamp)
 	}
 	browsertest.Screenshot(t, desk, "dashboard-map-desktop")
 	// Every figure leads to the list behind it.
-	bare, _ := chromedp.Run(desk, chromedp.Evaluate[string](`[...document.querySelectorAll(
+	bare := browsertest.Value(t, desk, chromedp.Evaluate[string](`[...document.querySelectorAll(
 		"#employer-compliance dd, #area-table td.num, #workload-table td.num, #months-table td.num")]
 		.filter(c => !c.querySelector("a")).map(c => c.closest("table, dl").id + ":" + c.textContent).join(" ")`))
 	if bare != "" {
 		t.Errorf("figures without a link: %s", bare)
 	}
-	if workload, _ := chromedp.Run(desk, chromedp.Text(chromedp.ID("workload-table"))); !strings.Contains(workload, "Test inspector") {
+	if workload := browsertest.Value(t, desk, chromedp.Text(chromedp.ID("workload-table"))); !strings.Contains(workload, "Test inspector") {
 		t.Errorf("the idle inspector is not in the workload:\n%s", workload)
 	}
 
@@ -119,7 +119,7 @@ func TestBrowserDashboardMap(t *testing.T) {
 	}
 	click("31.75")
 	browsertest.Run(t, desk, chromedp.WaitVisible(chromedp.CSS(`path[data-kode="31.75.01"]`)))
-	crumbs, _ := chromedp.Run(desk, chromedp.Text(chromedp.ID("crumbs")))
+	crumbs := browsertest.Value(t, desk, chromedp.Text(chromedp.ID("crumbs")))
 	if !strings.Contains(crumbs, "Jakarta Timur") || strings.Contains(crumbs, "31.75") {
 		t.Errorf("breadcrumbs name no region: %q", crumbs)
 	}
@@ -131,13 +131,13 @@ func TestBrowserDashboardMap(t *testing.T) {
 	if err != nil || !whole {
 		t.Errorf("fractional ticks on a count axis: %v", err)
 	}
-	crumbs, _ = chromedp.Run(desk, chromedp.Text(chromedp.ID("crumbs")))
+	crumbs = browsertest.Value(t, desk, chromedp.Text(chromedp.ID("crumbs")))
 	if !strings.Contains(crumbs, "Jakarta Timur") || !strings.Contains(crumbs, "Matraman") {
 		t.Errorf("breadcrumbs at kecamatan: %q", crumbs)
 	}
 	click("31.75.01.1001")
 	browsertest.Run(t, desk, chromedp.WaitVisible(chromedp.CSS("table.employers")))
-	loc, _ := chromedp.Run(desk, chromedp.Location())
+	loc := browsertest.Value(t, desk, chromedp.Location())
 	if !strings.HasSuffix(loc, "/employers?area=31.75.01.1001") {
 		t.Errorf("the kelurahan's click led to %s", loc)
 	}
@@ -189,13 +189,17 @@ func savePDF(t *testing.T, pdf []byte, name string) {
 	t.Helper()
 	_, file, _, _ := runtime.Caller(0)
 	dir := filepath.Join(filepath.Dir(file), "..", "..", "testout")
-	os.MkdirAll(dir, 0o755)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
 	out := filepath.Join(dir, name+".pdf")
 	if err := os.WriteFile(out, pdf, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	if bin, err := exec.LookPath("pdftoppm"); err == nil {
-		exec.Command(bin, "-png", "-r", "60", out, filepath.Join(dir, name)).Run()
+		if err := exec.Command(bin, "-png", "-r", "60", out, filepath.Join(dir, name)).Run(); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
 

@@ -225,10 +225,16 @@ func TestImportOfAPDFOrBinaryIs415(t *testing.T) {
 	} {
 		var buf bytes.Buffer
 		w := multipart.NewWriter(&buf)
-		w.WriteField("kind", "workers")
+		if err := w.WriteField("kind", "workers"); err != nil {
+			t.Fatal(err)
+		}
 		fw, _ := w.CreateFormFile("file", name)
-		io.WriteString(fw, data)
-		w.Close()
+		if _, err := io.WriteString(fw, data); err != nil {
+			t.Fatal(err)
+		}
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
 		res, body := c.send("POST", "/api/v1/imports", &buf, map[string]string{"Authorization": "Bearer " + tok, "Content-Type": w.FormDataContentType()})
 		if res.StatusCode != http.StatusUnsupportedMediaType || !strings.Contains(body, "CSV UTF-8 atau XLSX") {
 			t.Errorf("%s: %d %s", name, res.StatusCode, body)
@@ -246,7 +252,9 @@ func TestBadPercentEncodingIs400(t *testing.T) {
 	for _, path := range []string{"/api/v1/employers?q=%zz", "/api/v1/employers?flag=PWBD&q=Karya%", "/api/v1/cases?status=%E0%A4%A"} {
 		status, body := jsonCall(t, c, tok, "GET", path, "", nil)
 		var e apiError
-		json.Unmarshal([]byte(body), &e)
+		if err := json.Unmarshal([]byte(body), &e); err != nil {
+			t.Fatal(err)
+		}
 		if status != 400 || e.Error.Code == "" {
 			t.Errorf("%s: %d %s", path, status, body)
 		}
@@ -269,7 +277,9 @@ func TestEmployersSayWhenTheirFlagsWereComputed(t *testing.T) {
 	}
 	jsonCall(t, c, tok, "GET", "/api/v1/employers?limit=5", "", &list)
 	var settled time.Time
-	dbtest.DB(t).Get(&settled, `SELECT max(settled_at) FROM imports`)
+	if err := dbtest.DB(t).Get(&settled, `SELECT max(settled_at) FROM imports`); err != nil {
+		t.Fatal(err)
+	}
 	if len(list.Items) == 0 || list.FlagsSettledAt == nil || !list.FlagsSettledAt.Equal(settled) || list.FlagsCurrent == nil || !*list.FlagsCurrent {
 		t.Fatalf("list: settled %v current %v, want %v and true", list.FlagsSettledAt, list.FlagsCurrent, settled)
 	}

@@ -212,7 +212,9 @@ func TestEmployerDetailMasksNIKsAndAuditsUnmasking(t *testing.T) {
 	supervisor := addUser(t, auth.Supervisor, "")
 	inspector := addUser(t, auth.Inspector, "")
 	var id int64
-	dbtest.DB(t).Get(&id, `SELECT employer_id FROM employer_flags WHERE code = 'PDS_TK' AND detail ? 'unenrolled' ORDER BY workers DESC LIMIT 1`)
+	if err := dbtest.DB(t).Get(&id, `SELECT employer_id FROM employer_flags WHERE code = 'PDS_TK' AND detail ? 'unenrolled' ORDER BY workers DESC LIMIT 1`); err != nil {
+		t.Fatal(err)
+	}
 
 	var d struct {
 		Unenrolled []struct{ NIK string } `json:"unenrolled"`
@@ -248,9 +250,15 @@ func TestImportsAPI(t *testing.T) {
 		var buf bytes.Buffer
 		w := multipart.NewWriter(&buf)
 		fw, _ := w.CreateFormFile("file", "employers.csv")
-		io.WriteString(fw, data)
-		w.WriteField("kind", "employers") // after the file: the handler streams either order
-		w.Close()
+		if _, err := io.WriteString(fw, data); err != nil {
+			t.Fatal(err)
+		}
+		if err := w.WriteField("kind", "employers"); err != nil {
+			t.Fatal(err)
+		} // after the file: the handler streams either order
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
 		return c.send("POST", "/api/v1/imports", &buf, map[string]string{"Authorization": "Bearer " + tok,
 			"Content-Type": w.FormDataContentType()})
 	}
@@ -259,7 +267,9 @@ func TestImportsAPI(t *testing.T) {
 		t.Fatalf("upload: %d %s", res.StatusCode, body)
 	}
 	var created struct{ ID int64 }
-	json.Unmarshal([]byte(body), &created)
+	if err := json.Unmarshal([]byte(body), &created); err != nil {
+		t.Fatal(err)
+	}
 	if res, _ := upload(tok); res.StatusCode != 200 {
 		t.Fatalf("same bytes again: %d", res.StatusCode)
 	}
@@ -372,7 +382,9 @@ func TestCasesAPI(t *testing.T) {
 	supervisor := token(t, addUser(t, auth.Supervisor, ""))
 	inspector := token(t, addUser(t, auth.Inspector, ""))
 	var id int64
-	dbtest.DB(t).Get(&id, `SELECT employer_id FROM employer_flags WHERE code = 'PWBD' ORDER BY employer_id DESC LIMIT 1`)
+	if err := dbtest.DB(t).Get(&id, `SELECT employer_id FROM employer_flags WHERE code = 'PWBD' ORDER BY employer_id DESC LIMIT 1`); err != nil {
+		t.Fatal(err)
+	}
 	post := func(tok, path, body string) (*http.Response, string) {
 		return c.send("POST", path, strings.NewReader(body), map[string]string{"Authorization": "Bearer " + tok, "Content-Type": "application/json"})
 	}
@@ -391,7 +403,9 @@ func TestCasesAPI(t *testing.T) {
 		t.Fatalf("open: %d %s", res.StatusCode, body)
 	}
 	var opened struct{ ID int64 }
-	json.Unmarshal([]byte(body), &opened)
+	if err := json.Unmarshal([]byte(body), &opened); err != nil {
+		t.Fatal(err)
+	}
 	res, body = post(supervisor, "/api/v1/cases", `{"employer_id": `+itoa(id)+`}`)
 	if res.StatusCode != 409 || !strings.Contains(body, `"open_case_id":`+itoa(opened.ID)) {
 		t.Fatalf("second case: %d %s", res.StatusCode, body)
@@ -408,9 +422,13 @@ func TestCasesAPI(t *testing.T) {
 func TestEmployerExports(t *testing.T) {
 	loadSamples(t)
 	im, _ := importer.New(dbtest.DB(t), t.TempDir())
-	im.Create(context.Background(), 0, "test", "employers", "evil.csv", strings.NewReader(
-		"nib,npwp,nama,kode_kelurahan,skala,jumlah_pekerja\n5000000000001,01.707.865.0-421.000,=SUM(1+1),31.75.01.1001,besar,7\n"), nil)
-	im.Drain(context.Background())
+	if _, _, err := im.Create(context.Background(), 0, "test", "employers", "evil.csv", strings.NewReader(
+		"nib,npwp,nama,kode_kelurahan,skala,jumlah_pekerja\n5000000000001,01.707.865.0-421.000,=SUM(1+1),31.75.01.1001,besar,7\n"), nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := im.Drain(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 	srv := server(t)
 	c := newClient(t, srv)
 	c.login(addUser(t, auth.Inspector, "31.75"), password)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -50,7 +51,9 @@ func TestServerKilledMidImport(t *testing.T) {
 			Status        string
 			RowsProcessed int `json:"rows_processed"`
 		}
-		json.Unmarshal(body, &v)
+		if err := json.Unmarshal(body, &v); err != nil {
+			t.Fatal(err)
+		}
 		return v.Status, v.RowsProcessed
 	}
 
@@ -72,8 +75,7 @@ func TestServerKilledMidImport(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	server.Process.Signal(syscall.SIGKILL)
-	server.Wait()
+	stopServer(t, server, syscall.SIGKILL)
 	var staged, applied int
 	var st string
 	d := dbtest.DB(t)
@@ -93,7 +95,9 @@ func TestServerKilledMidImport(t *testing.T) {
 	t.Logf("killed while %s", st)
 
 	server, base = start()
-	defer func() { server.Process.Signal(syscall.SIGTERM); server.Wait() }()
+	defer func() {
+		stopServer(t, server, syscall.SIGTERM)
+	}()
 	deadline = time.Now().Add(120 * time.Second)
 	for time.Now().Before(deadline) {
 		if s, _ := status(base, importID); s == "committed" || s == "failed" || s == "needs_review" {
@@ -101,8 +105,12 @@ func TestServerKilledMidImport(t *testing.T) {
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
-	d.Get(&st, `SELECT status FROM imports WHERE id = $1`, importID)
-	d.Get(&applied, `SELECT count(*) FROM participants WHERE import_id = $1`, importID)
+	if err := d.Get(&st, `SELECT status FROM imports WHERE id = $1`, importID); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Get(&applied, `SELECT count(*) FROM participants WHERE import_id = $1`, importID); err != nil {
+		t.Fatal(err)
+	}
 	if st != "committed" || applied != rows {
 		t.Fatalf("after restart: %s with %d rows, want committed with %d", st, applied, rows)
 	}
@@ -121,12 +129,29 @@ func buildServer(t *testing.T) string {
 }
 
 // startServer runs `patuh serve` on a free port against databaseURL and waits until it is ready.
+
+// stopServer sends sig to a server the test started and waits for it to exit. A server that a
+// signal ended or that had already exited is what the test asked for; a failure to signal or
+// to wait is not.
+func stopServer(t *testing.T, cmd *exec.Cmd, sig os.Signal) {
+	t.Helper()
+	if err := cmd.Process.Signal(sig); err != nil && !errors.Is(err, os.ErrProcessDone) {
+		t.Error(err)
+	}
+	var exited *exec.ExitError
+	if err := cmd.Wait(); err != nil && !errors.As(err, &exited) {
+		t.Error(err)
+	}
+}
+
 // startServer runs `patuh serve` as the application's role (databaseURL), migrating as ownerURL.
 func startServer(t *testing.T, bin, databaseURL, ownerURL, files string) (*exec.Cmd, string) {
 	t.Helper()
 	l, _ := net.Listen("tcp", "127.0.0.1:0")
 	addr := l.Addr().String()
-	l.Close()
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
 	cmd := exec.Command(bin, "serve")
 	cmd.Env = append(os.Environ(), "DATABASE_URL="+databaseURL, "DATABASE_OWNER_URL="+ownerURL, "PATUH_ADDR="+addr, "PATUH_SECRET=test-secret",
 		"PATUH_AUDIT_KEY="+testAuditKey, "PATUH_DATA_DIR="+files, "PATUH_LOG_FORMAT=text")
@@ -136,7 +161,9 @@ func startServer(t *testing.T, bin, databaseURL, ownerURL, files string) (*exec.
 	}
 	for range 100 {
 		if res, err := http.Get("http://" + addr + "/readyz"); err == nil {
-			res.Body.Close()
+			if err := res.Body.Close(); err != nil {
+				t.Fatal(err)
+			}
 			if res.StatusCode == 200 {
 				return cmd, "http://" + addr
 			}
@@ -161,7 +188,11 @@ func TestDatabaseRestart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer admin.Close()
+	t.Cleanup(func() {
+		if err := admin.Close(); err != nil {
+			t.Error(err)
+		}
+	})
 	if _, err := admin.Exec(`CREATE DATABASE patuh`); err != nil {
 		t.Fatal(err)
 	}
@@ -169,7 +200,11 @@ func TestDatabaseRestart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer d.Close()
+	t.Cleanup(func() {
+		if err := d.Close(); err != nil {
+			t.Error(err)
+		}
+	})
 	if _, err := db.Migrate(ctx, d); err != nil {
 		t.Fatal(err)
 	}
@@ -188,22 +223,30 @@ func TestDatabaseRestart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d.Close()
+	if err := d.Close(); err != nil {
+		t.Fatal(err)
+	}
 
 	appURL := strings.Replace(cluster.URL("patuh"), "//postgres@", "//"+db.AppRole+"@", 1)
 	server, base := startServer(t, buildServer(t), appURL, cluster.URL("patuh"), t.TempDir())
-	defer func() { server.Process.Signal(syscall.SIGTERM); server.Wait() }()
+	defer func() {
+		stopServer(t, server, syscall.SIGTERM)
+	}()
 	jar, _ := cookiejar.New(nil)
 	browser := &http.Client{Jar: jar, Timeout: 10 * time.Second}
 	res, err := browser.PostForm(base+"/login", url.Values{"username": {"restart"}, "password": {password}})
 	if err == nil {
-		res.Body.Close()
+		if err := res.Body.Close(); err != nil {
+			t.Fatal(err)
+		}
 		res, err = browser.PostForm(base+"/login/mfa", url.Values{"code": {recoveryCode(t, "restart")}})
 	}
 	if err != nil || res.StatusCode != 200 {
 		t.Fatalf("login: %v %v", res, err)
 	}
-	res.Body.Close()
+	if err := res.Body.Close(); err != nil {
+		t.Fatal(err)
+	}
 
 	requests := map[string]func() (*http.Response, error){
 		"page": func() (*http.Response, error) { return browser.Get(base + "/employers") },
@@ -239,7 +282,9 @@ func TestDatabaseRestart(t *testing.T) {
 					o := outcome{kind: kind}
 					if res, err := do(); err == nil {
 						body, _ := io.ReadAll(res.Body)
-						res.Body.Close()
+						if err := res.Body.Close(); err != nil {
+							t.Error(err)
+						}
 						validateAPI(t, res.Request, res, body) // a 503 too is an Error of openapi.json
 						o.status = res.StatusCode
 						o.csp = res.Header.Get("Content-Security-Policy") != ""

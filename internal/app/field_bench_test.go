@@ -76,9 +76,10 @@ func TestFieldSyncFigures(t *testing.T) {
 			t.Fatal("the outbox was not sent in 20 minutes")
 		}
 		if int(time.Since(start).Seconds())%30 == 0 {
-			states, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`idb.openDB("patuh-field").then(d => d.getAll("outbox")).then(
+			// The page may be between two loads: a failed read is logged with the rest.
+			states, err := chromedp.Run(ctx, chromedp.Evaluate[string](`idb.openDB("patuh-field").then(d => d.getAll("outbox")).then(
 				items => items.map(i => i.state).join(","))`, chromedp.EvalAwaitPromise))
-			t.Logf("%.0f s: %s", time.Since(start).Seconds(), states)
+			t.Logf("%.0f s: %s %v", time.Since(start).Seconds(), states, err)
 		}
 		time.Sleep(time.Second)
 	}

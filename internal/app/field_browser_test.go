@@ -237,11 +237,11 @@ func TestBrowserFieldSessionExpiredAndRefusedPhoto(t *testing.T) {
 	waitFor(t, ctx, "the refusal", `!!document.querySelector('#outbox [data-state="refused"]')`)
 	browsertest.Run(t, ctx, chromedp.Reload(), chromedp.WaitVisible(chromedp.ID("visit-form")))
 	waitFor(t, ctx, "the draft restored", `document.getElementById("draft-status").dataset.restored === "1"`)
-	status, _ := chromedp.Run(ctx, chromedp.Text(chromedp.ID("draft-status")))
+	status := browsertest.Value(t, ctx, chromedp.Text(chromedp.ID("draft-status")))
 	if !strings.Contains(status, "virus.exe.jpg") {
 		t.Errorf("the form does not say which file was refused: %q", status)
 	}
-	name, _ := chromedp.Run(ctx, chromedp.Value(chromedp.ID("met_name")))
+	name := browsertest.Value(t, ctx, chromedp.Value(chromedp.ID("met_name")))
 	if name != "Pak Budi" {
 		t.Errorf("the refused form lost its input: %q", name)
 	}
@@ -265,7 +265,7 @@ func TestBrowserFieldSessionExpiredAndRefusedPhoto(t *testing.T) {
 		chromedp.Click(chromedp.CSS("button.primary")),
 	)
 	waitFor(t, ctx, "the visit shown on the case", `!!document.querySelector("#visits .visit")`)
-	path, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`location.pathname`))
+	path := browsertest.Value(t, ctx, chromedp.Evaluate[string](`location.pathname`))
 	if path != "/cases/"+itoa(caseID) {
 		t.Errorf("after the login the inspector is on %s, not the case", path)
 	}

@@ -27,16 +27,24 @@ func TestImportErrorsMaskNIKs(t *testing.T) {
 	var buf bytes.Buffer
 	w := multipart.NewWriter(&buf)
 	fw, _ := w.CreateFormFile("file", "workers-niks.csv")
-	io.WriteString(fw, data)
-	w.WriteField("kind", "workers")
-	w.Close()
+	if _, err := io.WriteString(fw, data); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.WriteField("kind", "workers"); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
 	res, body := c.send("POST", "/api/v1/imports", &buf, map[string]string{"Authorization": "Bearer " + tok,
 		"Content-Type": w.FormDataContentType()})
 	if res.StatusCode != 202 {
 		t.Fatalf("upload: %d %s", res.StatusCode, body)
 	}
 	var created struct{ ID int64 }
-	json.Unmarshal([]byte(body), &created)
+	if err := json.Unmarshal([]byte(body), &created); err != nil {
+		t.Fatal(err)
+	}
 	var imp struct {
 		Status string
 		Errors []struct{ Column, Value string }

@@ -42,7 +42,7 @@ func TestBrowserCloseWithFlagsRemainingAsksFirst(t *testing.T) {
 		chromedp.Navigate(srv.URL+"/review"),
 		chromedp.WaitVisible(chromedp.ID("close-summary-"+sid)),
 	)
-	card, _ := chromedp.Run(desk, chromedp.Text(chromedp.ID("close-summary-"+sid)))
+	card := browsertest.Value(t, desk, chromedp.Text(chromedp.ID("close-summary-"+sid)))
 	for _, want := range []string{"Temuan saat dibuka", "Masih bertanda sekarang", "pekerja kini terdaftar", "menghentikan 1 tindak lanjut"} {
 		if !strings.Contains(card, want) {
 			t.Errorf("the review card lacks %q:\n%s", want, card)
@@ -62,7 +62,7 @@ func TestBrowserCloseWithFlagsRemainingAsksFirst(t *testing.T) {
 		chromedp.Click(chromedp.ID("close-button")),
 		chromedp.WaitVisible(chromedp.CSS(`#case-status[data-status="closed"]`)),
 	)
-	live, _ := chromedp.Run(desk, chromedp.Evaluate[int](`document.querySelectorAll('form[action*="/follow-ups/"] button').length`))
+	live := browsertest.Value(t, desk, chromedp.Evaluate[int](`document.querySelectorAll('form[action*="/follow-ups/"] button').length`))
 	if live != 0 {
 		t.Fatalf("a closed case shows %d follow-up buttons", live)
 	}
@@ -96,13 +96,13 @@ func TestBrowserBulkOpenSkipsCompliantEmployers(t *testing.T) {
 	if before != count(t, `SELECT count(*) FROM cases`) {
 		t.Fatal("the preview opened cases")
 	}
-	n, _ := chromedp.Run(desk, chromedp.Evaluate[int](`document.querySelectorAll('#bulk-candidates li').length`))
+	n := browsertest.Value(t, desk, chromedp.Evaluate[int](`document.querySelectorAll('#bulk-candidates li').length`))
 	if n != want {
 		t.Fatalf("the preview lists %d employers, want the %d flagged ones", n, want)
 	}
 	browsertest.Screenshot(t, desk, "bulk-open-preview")
 	browsertest.Run(t, desk, chromedp.Click(chromedp.ID("bulk-confirm")), chromedp.WaitVisible(chromedp.CSS("p.flash")))
-	flash, _ := chromedp.Run(desk, chromedp.Text(chromedp.CSS("p.flash")))
+	flash := browsertest.Value(t, desk, chromedp.Text(chromedp.CSS("p.flash")))
 	if !strings.Contains(flash, itoa(int64(want))+" kasus dibuka") {
 		t.Fatalf("flash %q, want %d opened", flash, want)
 	}
@@ -127,7 +127,7 @@ func TestBrowserBulkOpenSkipsCompliantEmployers(t *testing.T) {
 		chromedp.Click(chromedp.ID("bulk-assign-button")),
 		chromedp.WaitVisible(chromedp.CSS("p.flash")),
 	)
-	flash, _ = chromedp.Run(desk, chromedp.Text(chromedp.CSS("p.flash")))
+	flash = browsertest.Value(t, desk, chromedp.Text(chromedp.CSS("p.flash")))
 	if !strings.Contains(flash, "2 kasus ditugaskan") {
 		t.Fatalf("bulk assignment flash %q", flash)
 	}
@@ -136,8 +136,10 @@ func TestBrowserBulkOpenSkipsCompliantEmployers(t *testing.T) {
 		t.Fatalf("%d cases assigned, want 2", got)
 	}
 	// Tidy up for the other tests of the shared database.
-	dbtest.DB(t).Exec(`UPDATE cases SET status = 'closed', outcome = 'duplicate', closed_at = now() WHERE status IN ('open', 'assigned')
-		AND employer_id IN (SELECT employer_id FROM employer_status WHERE kode_kecamatan = $1)`, kel)
+	if _, err := dbtest.DB(t).Exec(`UPDATE cases SET status = 'closed', outcome = 'duplicate', closed_at = now() WHERE status IN ('open', 'assigned')
+		AND employer_id IN (SELECT employer_id FROM employer_status WHERE kode_kecamatan = $1)`, kel); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // Issue 16: a refused follow-up comes back with every input kept, the chosen step still

@@ -48,7 +48,9 @@ func TestMainPagesInIndonesianHaveNoEnglishDetails(t *testing.T) {
 	for code, want := range map[string]string{"PWBD": "tanpa NPP", "PDS_TK": "peserta aktif", "PDS_UPAH": "di bawah upah",
 		"PDS_PROGRAM": "belum diikuti", "MENUNGGAK": "menunggak"} {
 		var id int64
-		dbtest.DB(t).Get(&id, `SELECT employer_id FROM employer_flags WHERE code = $1 ORDER BY shortfall_rp DESC LIMIT 1`, code)
+		if err := dbtest.DB(t).Get(&id, `SELECT employer_id FROM employer_flags WHERE code = $1 ORDER BY shortfall_rp DESC LIMIT 1`, code); err != nil {
+			t.Fatal(err)
+		}
 		res, body := c.do("GET", "/employers/"+itoa(id), nil, nil)
 		if res.StatusCode != 200 || !strings.Contains(body, want) {
 			t.Errorf("employer %d (%s): %d, %q not found", id, code, res.StatusCode, want)
@@ -58,9 +60,11 @@ func TestMainPagesInIndonesianHaveNoEnglishDetails(t *testing.T) {
 
 	// A case opened now, on the employer with the most flags that no other test has a case open for.
 	var id int64
-	dbtest.DB(t).Get(&id, `SELECT employer_id FROM employer_flags f WHERE NOT EXISTS (
+	if err := dbtest.DB(t).Get(&id, `SELECT employer_id FROM employer_flags f WHERE NOT EXISTS (
 		SELECT 1 FROM cases c WHERE c.employer_id = f.employer_id AND c.status <> 'closed')
-		GROUP BY employer_id ORDER BY count(*) DESC, employer_id LIMIT 1`)
+		GROUP BY employer_id ORDER BY count(*) DESC, employer_id LIMIT 1`); err != nil {
+		t.Fatal(err)
+	}
 	tok := token(t, supervisor)
 	res, body = newClient(t, srv).send("POST", "/api/v1/cases", strings.NewReader(`{"employer_id": `+itoa(id)+`}`),
 		map[string]string{"Authorization": "Bearer " + tok, "Content-Type": "application/json"})
@@ -89,7 +93,9 @@ func TestMainPagesInIndonesianHaveNoEnglishDetails(t *testing.T) {
 
 	// A case frozen with the old English sentences reads in Indonesian too.
 	var other, legacy int64
-	dbtest.DB(t).Get(&other, `SELECT e.id FROM employers e WHERE NOT EXISTS (SELECT 1 FROM cases c WHERE c.employer_id = e.id) ORDER BY id LIMIT 1`)
+	if err := dbtest.DB(t).Get(&other, `SELECT e.id FROM employers e WHERE NOT EXISTS (SELECT 1 FROM cases c WHERE c.employer_id = e.id) ORDER BY id LIMIT 1`); err != nil {
+		t.Fatal(err)
+	}
 	if err := dbtest.DB(t).Get(&legacy, `INSERT INTO cases (employer_id, flags_at_open) VALUES ($1, $2) RETURNING id`, other,
 		`[{"code": "PDS_TK", "workers": 32, "shortfall_rp": 1000, "detail": "32 of 99 roster workers not active participants"},
 		  {"code": "PDS_PROGRAM", "workers": 5, "shortfall_rp": 10, "detail": "missing programs: JHT, JP"},
@@ -112,7 +118,9 @@ func TestEmployerAPIDetailInTheReadersLanguage(t *testing.T) {
 	c := newClient(t, srv)
 	tok := token(t, addUser(t, auth.Supervisor, ""))
 	var id int64
-	dbtest.DB(t).Get(&id, `SELECT employer_id FROM employer_flags WHERE code = 'MENUNGGAK' ORDER BY employer_id LIMIT 1`)
+	if err := dbtest.DB(t).Get(&id, `SELECT employer_id FROM employer_flags WHERE code = 'MENUNGGAK' ORDER BY employer_id LIMIT 1`); err != nil {
+		t.Fatal(err)
+	}
 	var e struct {
 		Flags []struct {
 			Code   string `json:"code"`
@@ -164,8 +172,10 @@ func TestCSVExportDialects(t *testing.T) {
 	}
 
 	var id int64
-	dbtest.DB(t).Get(&id, `SELECT e.id FROM employers e JOIN employer_status s ON s.employer_id = e.id
-		WHERE s.flag_codes <> '{}' AND NOT EXISTS (SELECT 1 FROM cases c WHERE c.employer_id = e.id) LIMIT 1`)
+	if err := dbtest.DB(t).Get(&id, `SELECT e.id FROM employers e JOIN employer_status s ON s.employer_id = e.id
+		WHERE s.flag_codes <> '{}' AND NOT EXISTS (SELECT 1 FROM cases c WHERE c.employer_id = e.id) LIMIT 1`); err != nil {
+		t.Fatal(err)
+	}
 	c.do("POST", "/cases", url.Values{"employer_id": {itoa(id)}}, nil)
 	_, cases := c.do("GET", "/cases/export/csv?dialect=excel-id", nil, nil)
 	if !strings.HasPrefix(cases, "\uFEFFkasus;pemberi_kerja;kode_kelurahan;status;status_teks;") || !strings.Contains(cases, ";open;Terbuka;") {

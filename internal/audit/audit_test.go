@@ -57,7 +57,9 @@ func TestChainVerifiesAndNamesTheFirstTamperedRow(t *testing.T) {
 	}
 	// ...so a tamperer must bypass the trigger; Verify still names the row.
 	var second int64
-	d.Get(&second, `SELECT id FROM audit_log ORDER BY id OFFSET 1 LIMIT 1`)
+	if err := d.Get(&second, `SELECT id FROM audit_log ORDER BY id OFFSET 1 LIMIT 1`); err != nil {
+		t.Fatal(err)
+	}
 	mustExec(t, owner, `ALTER TABLE audit_log DISABLE TRIGGER audit_log_no_update`)
 	mustExec(t, owner, `UPDATE audit_log SET detail = '{"step": 99}' WHERE id = $1`, second)
 	mustExec(t, owner, `ALTER TABLE audit_log ENABLE TRIGGER audit_log_no_update`)
@@ -81,7 +83,9 @@ func TestAppRoleCannotRewriteTheLog(t *testing.T) {
 		t.Fatalf("the application seals: %v", err)
 	}
 	var role string
-	app.Get(&role, `SELECT current_user`)
+	if err := app.Get(&role, `SELECT current_user`); err != nil {
+		t.Fatal(err)
+	}
 	if role != db.AppRole {
 		t.Fatalf("the tests' application connects as %q, want %s", role, db.AppRole)
 	}
@@ -101,8 +105,12 @@ func TestAppRoleCannotRewriteTheLog(t *testing.T) {
 		}
 	}
 	var rows, seals int
-	app.Get(&rows, `SELECT count(*) FROM audit_log`)
-	app.Get(&seals, `SELECT count(*) FROM audit_seals`)
+	if err := app.Get(&rows, `SELECT count(*) FROM audit_log`); err != nil {
+		t.Fatal(err)
+	}
+	if err := app.Get(&seals, `SELECT count(*) FROM audit_seals`); err != nil {
+		t.Fatal(err)
+	}
 	if rows != 2 || seals != 1 {
 		t.Fatalf("after the attempts: %d rows, %d seals", rows, seals)
 	}

@@ -43,7 +43,7 @@ type Seal struct {
 
 func (s Seal) mac(key []byte) []byte {
 	m := hmac.New(sha256.New, key)
-	fmt.Fprintf(m, "patuh-audit-seal/1;%d;%d;%x;%s", s.LastID, s.Rows, s.Head, s.At.UTC().Format(time.RFC3339Nano))
+	m.Write(fmt.Appendf(nil, "patuh-audit-seal/1;%d;%d;%x;%s", s.LastID, s.Rows, s.Head, s.At.UTC().Format(time.RFC3339Nano)))
 	return m.Sum(nil)
 }
 

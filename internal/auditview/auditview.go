@@ -6,6 +6,7 @@ package auditview
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"regexp"
 	"strconv"
@@ -208,6 +209,6 @@ func (h *Handler) export(c *gin.Context) {
 		})
 	})
 	if err != nil {
-		c.Error(err)
+		web.StreamFailed(c, fmt.Errorf("auditview: export: %w", err))
 	}
 }

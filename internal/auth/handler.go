@@ -114,7 +114,10 @@ func (h *Handler) Session(c *gin.Context) {
 		return
 	}
 	if err != nil || !u.Active || u.SessionEpoch != sm.GetInt(ctx, sessEpoch) {
-		sm.Destroy(ctx)
+		if err := sm.Destroy(ctx); err != nil {
+			web.Error(c, err)
+			return
+		}
 		c.Next()
 		return
 	}

@@ -81,7 +81,9 @@ func Screenshot(t *testing.T, ctx context.Context, name string) string {
 	}
 	_, file, _, _ := runtime.Caller(0)
 	dir := filepath.Join(filepath.Dir(file), "..", "..", "testout")
-	os.MkdirAll(dir, 0o755)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
 	out := filepath.Join(dir, name+".png")
 	if err := os.WriteFile(out, png, 0o644); err != nil {
 		t.Fatal(err)

@@ -26,7 +26,9 @@ func TestProductionRefusesToStartWithoutSecret(t *testing.T) {
 	}
 	t.Setenv("PATUH_AUDIT_KEY", "")
 	keyFile := t.TempDir() + "/audit.key"
-	os.WriteFile(keyFile, []byte(strings.Repeat("k", 40)+"\n"), 0o600)
+	if err := os.WriteFile(keyFile, []byte(strings.Repeat("k", 40)+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	t.Setenv("PATUH_AUDIT_KEY_FILE", keyFile)
 	c, err := FromEnv()
 	if err != nil || string(c.AuditKey) != strings.Repeat("k", 40) {

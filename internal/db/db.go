@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"strings"
 	"time"
@@ -37,8 +38,7 @@ func Open(ctx context.Context, url string) (*sqlx.DB, error) {
 	pingCtx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	if err := d.PingContext(pingCtx); err != nil {
-		d.Close()
-		return nil, fmt.Errorf("db: connect: %w", err)
+		return nil, errors.Join(fmt.Errorf("db: connect: %w", err), d.Close())
 	}
 	return d, nil
 }
@@ -168,13 +168,29 @@ func WithTx(ctx context.Context, d *sqlx.DB, fn func(tx *sqlx.Tx) error) error {
 		return fmt.Errorf("db: begin: %w", err)
 	}
 	if err := fn(tx); err != nil {
-		tx.Rollback()
+		RollbackInto(tx, &err)
 		return err
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("db: commit: %w", err)
 	}
 	return nil
+}
+
+// RollbackInto rolls back tx, when deferred after a begin or called on a failure, and adds a
+// failed rollback to *err: a connection that could not roll back is not one to trust silently.
+// A transaction already committed is not a failure.
+func RollbackInto(tx interface{ Rollback() error }, err *error) {
+	if rbErr := tx.Rollback(); rbErr != nil && !errors.Is(rbErr, sql.ErrTxDone) {
+		*err = errors.Join(*err, fmt.Errorf("db: rollback: %w", rbErr))
+	}
+}
+
+// CloseInto closes c, when deferred, and adds its failure to *err.
+func CloseInto(c io.Closer, err *error) {
+	if cErr := c.Close(); cErr != nil {
+		*err = errors.Join(*err, cErr)
+	}
 }
 
 // NotFoundOr maps sql.ErrNoRows to apperr.NotFound and a unique violation to apperr.Conflict,

@@ -24,12 +24,20 @@ func emptyDatabase(t *testing.T, prefix string) *sqlx.DB {
 	if _, err := admin.Exec(`CREATE DATABASE ` + name); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { admin.Exec(`DROP DATABASE IF EXISTS ` + name + ` WITH (FORCE)`) })
+	t.Cleanup(func() {
+		if _, err := admin.Exec(`DROP DATABASE IF EXISTS ` + name + ` WITH (FORCE)`); err != nil {
+			t.Fatal(err)
+		}
+	})
 	d, err := db.Open(context.Background(), dbtest.URLFor(t, name))
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { d.Close() })
+	t.Cleanup(func() {
+		if err := d.Close(); err != nil {
+			t.Fatal(err)
+		}
+	})
 	return d
 }
 
@@ -54,23 +62,37 @@ func TestMigrationsFromZero(t *testing.T) {
 	for rows.Next() {
 		var level string
 		var c int
-		rows.Scan(&level, &c)
+		if err := rows.Scan(&level, &c); err != nil {
+			t.Fatal(err)
+		}
 		counts[level] = c
 	}
-	rows.Close()
+	if err := rows.Close(); err != nil {
+		t.Fatal(err)
+	}
 	if counts["kota"] != 6 || counts["kecamatan"] != 44 || counts["kelurahan"] != 267 {
 		t.Fatalf("regions: %v", counts)
 	}
 	var gambir string
-	d.Get(&gambir, `SELECT nama FROM regions WHERE kode = '31.71.01.1001'`)
+	if err := d.Get(&gambir, `SELECT nama FROM regions WHERE kode = '31.71.01.1001'`); err != nil {
+		t.Fatal(err)
+	}
 	if gambir != "Gambir" {
 		t.Fatalf("31.71.01.1001 = %q, want Gambir (Kemendagri, not BPS, codes)", gambir)
 	}
 	var kbli, ump, holidays, ladder int
-	d.Get(&kbli, `SELECT count(*) FROM kbli`)
-	d.Get(&ump, `SELECT amount FROM minimum_wages WHERE valid_from = '2025-01-01'`)
-	d.Get(&holidays, `SELECT count(*) FROM holidays`)
-	d.Get(&ladder, `SELECT count(*) FROM follow_up_rules`)
+	if err := d.Get(&kbli, `SELECT count(*) FROM kbli`); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Get(&ump, `SELECT amount FROM minimum_wages WHERE valid_from = '2025-01-01'`); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Get(&holidays, `SELECT count(*) FROM holidays`); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Get(&ladder, `SELECT count(*) FROM follow_up_rules`); err != nil {
+		t.Fatal(err)
+	}
 	if kbli != 109 || ump != 5396761 || holidays == 0 || ladder != 10 {
 		t.Fatalf("reference data: kbli %d, ump %d, holidays %d, ladder %d", kbli, ump, holidays, ladder)
 	}
@@ -79,7 +101,9 @@ func TestMigrationsFromZero(t *testing.T) {
 		t.Fatalf("down to zero: %v", err)
 	}
 	var tables int
-	d.Get(&tables, `SELECT count(*) FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'goose_db_version'`)
+	if err := d.Get(&tables, `SELECT count(*) FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'goose_db_version'`); err != nil {
+		t.Fatal(err)
+	}
 	if tables != 0 {
 		t.Fatalf("%d tables left after migrating down", tables)
 	}
@@ -95,7 +119,11 @@ func TestSessionDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer d.Close()
+	t.Cleanup(func() {
+		if err := d.Close(); err != nil {
+			t.Error(err)
+		}
+	})
 	var workers string
 	if err := d.Get(&workers, `SHOW max_parallel_workers_per_gather`); err != nil || workers != "0" {
 		t.Fatalf("max_parallel_workers_per_gather = %q (%v), want 0", workers, err)
@@ -111,7 +139,11 @@ func TestSessionDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer own.Close()
+	t.Cleanup(func() {
+		if err := own.Close(); err != nil {
+			t.Error(err)
+		}
+	})
 	if err := own.Get(&workers, `SHOW max_parallel_workers_per_gather`); err != nil || workers != "1" {
 		t.Fatalf("a URL's own setting: %q (%v), want 1", workers, err)
 	}
@@ -134,7 +166,11 @@ func TestPoolKeepsItsConnections(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer d.Close()
+	t.Cleanup(func() {
+		if err := d.Close(); err != nil {
+			t.Error(err)
+		}
+	})
 	backends := map[int]bool{}
 	var mu sync.Mutex
 	for range 2 {
@@ -189,10 +225,18 @@ func TestPartitionMigrationKeepsRows(t *testing.T) {
 	}
 	var workers, participants, partitions int
 	var pending string
-	d.Get(&workers, `SELECT count(*) FROM workers WHERE import_id = 0 AND employer_id = 1`)
-	d.Get(&participants, `SELECT count(*) FROM participants WHERE import_id = 2 AND nik = '3171010101900001'`)
-	d.Get(&partitions, `SELECT count(*) FROM pg_inherits WHERE inhparent IN ('workers'::regclass, 'participants'::regclass)`)
-	d.Get(&pending, `SELECT status FROM imports WHERE id = 3`)
+	if err := d.Get(&workers, `SELECT count(*) FROM workers WHERE import_id = 0 AND employer_id = 1`); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Get(&participants, `SELECT count(*) FROM participants WHERE import_id = 2 AND nik = '3171010101900001'`); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Get(&partitions, `SELECT count(*) FROM pg_inherits WHERE inhparent IN ('workers'::regclass, 'participants'::regclass)`); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Get(&pending, `SELECT status FROM imports WHERE id = 3`); err != nil {
+		t.Fatal(err)
+	}
 	if workers != 1 || participants != 1 || partitions != 2 || pending != "queued" {
 		t.Fatalf("after 00007: %d roster rows, %d participants, %d partitions, pending import %s", workers, participants, partitions, pending)
 	}

@@ -1,6 +1,7 @@
 package employer
 
 import (
+	"fmt"
 	"strconv"
 	"strings"
 
@@ -86,7 +87,6 @@ func (h *Handler) export(c *gin.Context) {
 		}
 	})
 	if err != nil {
-		// The headers are sent; a cut-off file is all the client gets. Logged.
-		c.Error(err)
+		web.StreamFailed(c, fmt.Errorf("employer: export: %w", err))
 	}
 }

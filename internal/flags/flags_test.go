@@ -180,8 +180,12 @@ func TestFlagRulesOnHandMadeCases(t *testing.T) {
 	t.Run("a roster file replaces only the rosters it names", func(t *testing.T) {
 		load(t, im, "workers", "nib,nik,nama,upah\n1000000000002,3171010101900001,B Satu,6000000\n")
 		var b, d int
-		dbtest.DB(t).Get(&b, `SELECT count(*) FROM workers WHERE employer_id = $1`, bID)
-		dbtest.DB(t).Get(&d, `SELECT count(*) FROM workers WHERE employer_id = $1`, dID)
+		if err := dbtest.DB(t).Get(&b, `SELECT count(*) FROM workers WHERE employer_id = $1`, bID); err != nil {
+			t.Fatal(err)
+		}
+		if err := dbtest.DB(t).Get(&d, `SELECT count(*) FROM workers WHERE employer_id = $1`, dID); err != nil {
+			t.Fatal(err)
+		}
 		if b != 1 || d != 2 {
 			t.Fatalf("rosters after replacing B's: B %d (want 1), D %d (want 2)", b, d)
 		}
@@ -202,9 +206,13 @@ C0000003,3171010101900024,C4,6000000,aktif
 		expect(t, "1000000000004", map[string][2]int64{"PDS_UPAH": {1, 92400}, "PDS_PROGRAM": {2, 1609422}, "MENUNGGAK": {0, 1000000}},
 			92400+1609422+1000000)
 		var snapshots, oldRows int
-		dbtest.DB(t).Get(&snapshots, `SELECT count(*) FROM participant_snapshots WHERE npp = 'C0000003'`)
-		dbtest.DB(t).Get(&oldRows, `SELECT count(*) FROM participants p JOIN participant_snapshots s USING (npp, import_id)
-			WHERE p.npp = 'C0000003' AND p.nik = '3171010101900021'`)
+		if err := dbtest.DB(t).Get(&snapshots, `SELECT count(*) FROM participant_snapshots WHERE npp = 'C0000003'`); err != nil {
+			t.Fatal(err)
+		}
+		if err := dbtest.DB(t).Get(&oldRows, `SELECT count(*) FROM participants p JOIN participant_snapshots s USING (npp, import_id)
+			WHERE p.npp = 'C0000003' AND p.nik = '3171010101900021'`); err != nil {
+			t.Fatal(err)
+		}
 		if snapshots != 2 || oldRows != 1 {
 			t.Fatalf("C snapshots %d (want 2), C1 kept in the old one: %d (want 1)", snapshots, oldRows)
 		}
@@ -260,7 +268,11 @@ func TestRecomputeAllMatchesIncremental(t *testing.T) {
 		t.Fatalf("the incremental computation raised %d flags on the test's employers, want PWBD, PDS_TK, PDS_UPAH and more", ours)
 	}
 	tx := d.MustBegin()
-	defer tx.Rollback()
+	t.Cleanup(func() {
+		if err := tx.Rollback(); err != nil {
+			t.Error(err)
+		}
+	})
 	if err := flags.RecomputeAll(context.Background(), tx, today); err != nil {
 		t.Fatal(err)
 	}

@@ -72,7 +72,9 @@ M0000001,,02.707.865.8-421.000,M Hanya BPJS,,Y,Y,Y,Y,N,,
 
 	// The evidence behind M's PDS_UPAH follows the same estimate.
 	var mID int64
-	dbtest.DB(t).Get(&mID, `SELECT id FROM employers WHERE npwp = '0027078658421000'`)
+	if err := dbtest.DB(t).Get(&mID, `SELECT id FROM employers WHERE npwp = '0027078658421000'`); err != nil {
+		t.Fatal(err)
+	}
 	under, _ := flags.Underreported(context.Background(), dbtest.DB(t), mID, june2025)
 	if len(under) != 1 || under[0].UpahPaid != 5396761 {
 		t.Errorf("underreported of M: %+v", under)

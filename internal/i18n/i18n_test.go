@@ -50,7 +50,7 @@ var (
 
 func usedIDs(t *testing.T) []string {
 	seen := map[string]bool{}
-	fs.WalkDir(templates.FS, ".", func(p string, d fs.DirEntry, err error) error {
+	if err := fs.WalkDir(templates.FS, ".", func(p string, d fs.DirEntry, err error) error {
 		if err == nil && !d.IsDir() {
 			b, _ := fs.ReadFile(templates.FS, p)
 			for _, m := range templateID.FindAllStringSubmatch(string(b), -1) {
@@ -58,8 +58,10 @@ func usedIDs(t *testing.T) []string {
 			}
 		}
 		return nil
-	})
-	filepath.WalkDir("..", func(p string, d os.DirEntry, err error) error {
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := filepath.WalkDir("..", func(p string, d os.DirEntry, err error) error {
 		if err == nil && !d.IsDir() && strings.HasSuffix(p, ".go") && !strings.HasSuffix(p, "_test.go") {
 			b, _ := os.ReadFile(p)
 			for _, m := range goID.FindAllStringSubmatch(string(b), -1) {
@@ -67,7 +69,9 @@ func usedIDs(t *testing.T) []string {
 			}
 		}
 		return nil
-	})
+	}); err != nil {
+		t.Fatal(err)
+	}
 	out := make([]string, 0, len(seen))
 	for id := range seen {
 		out = append(out, id)

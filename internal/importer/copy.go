@@ -28,8 +28,7 @@ func rawCopy(ctx context.Context, conn *sql.Conn, copyStmt string, fill func(add
 			CopyData(ctx context.Context, line string) (driver.Result, error)
 		})
 		if !ok {
-			stmt.Close()
-			return errors.New("importer: driver has no CopyData")
+			return errors.Join(errors.New("importer: driver has no CopyData"), stmt.Close())
 		}
 		buf := make([]byte, 0, copyChunk+8<<10)
 		flush := func() error {
@@ -58,15 +57,13 @@ func rawCopy(ctx context.Context, conn *sql.Conn, copyStmt string, fill func(add
 			err = flush()
 		}
 		if err != nil {
-			stmt.Close()
-			return err
+			return errors.Join(err, stmt.Close())
 		}
 		// An Exec without values ends the COPY and reports any error PostgreSQL found; lib/pq's
 		// COPY statement has no ExecContext.
 		//lint:ignore SA1019 the only way to end lib/pq's COPY
 		if _, err := stmt.Exec(nil); err != nil {
-			stmt.Close()
-			return err
+			return errors.Join(err, stmt.Close())
 		}
 		return stmt.Close()
 	})

@@ -178,10 +178,17 @@ func xlsxOf(sheet, shared []byte) []byte {
 		{"xl/worksheets/sheet1.xml", sheet},
 		{"xl/sharedStrings.xml", shared},
 	} {
-		w, _ := z.Create(e.name)
-		w.Write(e.body)
+		w, err := z.Create(e.name)
+		if err == nil {
+			_, err = w.Write(e.body)
+		}
+		if err != nil {
+			panic(err) // writing to memory
+		}
 	}
-	z.Close()
+	if err := z.Close(); err != nil {
+		panic(err)
+	}
 	return buf.Bytes()
 }
 

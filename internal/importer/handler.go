@@ -3,6 +3,7 @@ package importer
 import (
 	"encoding/csv"
 	"errors"
+	"fmt"
 	"io"
 	"mime"
 	"net/http"
@@ -74,13 +75,16 @@ func (h *Handler) receive(c *gin.Context) (*Import, bool, error) {
 				return nil, false, err
 			}
 		} else {
-			b, _ := io.ReadAll(io.LimitReader(part, 1024))
+			b, err := io.ReadAll(io.LimitReader(part, 1024))
+			if err != nil {
+				return nil, false, &apperr.Error{Code: apperr.Malformed, Message: "import.multipart", Err: err}
+			}
 			if !web.CleanText(string(b)) {
 				return nil, false, web.ErrBadBytes
 			}
 			fields[part.FormName()] = strings.TrimSpace(string(b))
 		}
-		part.Close()
+		// NextPart drains and closes this part.
 	}
 	if up == nil {
 		return nil, false, apperr.Fields(map[string]string{"file": "import.file_missing"})
@@ -128,7 +132,11 @@ func (h *Handler) upload(c *gin.Context) {
 			web.Error(c, err)
 			return
 		}
-		list, _ := h.Importer.List(c.Request.Context(), 50)
+		list, err := h.Importer.List(c.Request.Context(), 50)
+		if err != nil {
+			web.Error(c, err)
+			return
+		}
 		msg := e.Message
 		for _, m := range e.Fields {
 			msg = m
@@ -149,7 +157,11 @@ func (h *Handler) upload(c *gin.Context) {
 }
 
 func (h *Handler) pageData(c *gin.Context, imp *Import) gin.H {
-	errs, _ := h.Importer.Errors(c.Request.Context(), imp.ID, 100)
+	errs, err := h.Importer.Errors(c.Request.Context(), imp.ID, 100)
+	if err != nil {
+		web.Error(c, err)
+		return nil
+	}
 	for i := range errs {
 		errs[i].Value = maskValue(errs[i].Column, errs[i].Value, false)
 	}
@@ -234,24 +246,32 @@ func (h *Handler) errorsCSV(c *gin.Context) {
 	c.Header("Content-Type", "text/csv; charset=utf-8")
 	c.Header("Content-Disposition", `attachment; filename="import-`+strconv.FormatInt(imp.ID, 10)+`-errors.csv"`)
 	w := csv.NewWriter(c.Writer)
-	w.Write([]string{"line", "column", "value", "message", "severity"})
-	err = h.Importer.EachError(ctx, imp.ID, func(e RowError) error {
-		sev := "error"
-		if e.Warning {
-			sev = "warning"
-		}
-		return w.Write([]string{strconv.Itoa(e.Line), e.Column, web.SafeCell(maskValue(e.Column, e.Value, show)), loc.T(e.Message), sev})
-	})
-	w.Flush()
+	err = w.Write([]string{"line", "column", "value", "message", "severity"})
+	if err == nil {
+		err = h.Importer.EachError(ctx, imp.ID, func(e RowError) error {
+			sev := "error"
+			if e.Warning {
+				sev = "warning"
+			}
+			return w.Write([]string{strconv.Itoa(e.Line), e.Column, web.SafeCell(maskValue(e.Column, e.Value, show)), loc.T(e.Message), sev})
+		})
+	}
+	if err == nil {
+		w.Flush()
+		err = w.Error()
+	}
 	if err != nil {
-		c.Error(err)
+		web.StreamFailed(c, fmt.Errorf("importer: errors.csv: %w", err))
 	}
 }
 
 // apiImport is the import as api.md shows it.
 func (h *Handler) apiImport(c *gin.Context, imp *Import) (gin.H, error) {
 	loc := web.Localizer(c)
-	errs, _ := h.Importer.Errors(c.Request.Context(), imp.ID, 100)
+	errs, err := h.Importer.Errors(c.Request.Context(), imp.ID, 100)
+	if err != nil {
+		return nil, err
+	}
 	out := make([]gin.H, 0, len(errs))
 	for _, e := range errs {
 		if !e.Warning {

@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net/http"
 	"os"
@@ -178,11 +179,13 @@ func (im *Importer) Receive(filename string, r io.Reader) (*Upload, error) {
 	if err != nil {
 		return nil, fmt.Errorf("importer: store upload: %w", err)
 	}
-	defer os.Remove(tmp.Name())
+	defer removeTemp(tmp.Name())
 	h := sha256.New()
 	head := &headCapture{}
 	n, err := io.Copy(io.MultiWriter(tmp, h, head), io.LimitReader(r, MaxUpload+1))
-	tmp.Close()
+	if closeErr := tmp.Close(); err == nil && closeErr != nil {
+		return nil, fmt.Errorf("importer: store upload: %w", closeErr)
+	}
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
@@ -205,6 +208,14 @@ func (im *Importer) Receive(filename string, r io.Reader) (*Upload, error) {
 		return nil, fmt.Errorf("importer: store upload: %w", err)
 	}
 	return up, nil
+}
+
+// removeTemp removes an upload's temporary file, which is already gone once it was kept under
+// its hash. One that could not be removed is logged, for an operator to find.
+func removeTemp(name string) {
+	if err := os.Remove(name); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		slog.Warn("importer: temporary upload left behind", "file", name, "err", err)
+	}
 }
 
 // Create stores an uploaded file and queues it; the same bytes for the same kind return the

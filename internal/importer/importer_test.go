@@ -158,16 +158,22 @@ func TestRowErrors(t *testing.T) {
 	if _, err := im.Commit(context.Background(), imp.ID, 0, "test"); err != nil {
 		t.Fatal(err)
 	}
-	im.Drain(context.Background())
+	if err := im.Drain(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 	if n := count(t, `SELECT count(*) FROM employers WHERE nib LIKE '200000000000%'`); n != 2 {
 		t.Fatalf("%d employers after commit, want 2", n)
 	}
 	var name string
-	dbtest.DB(t).Get(&name, `SELECT nama FROM employers WHERE nib = '2000000000001'`)
+	if err := dbtest.DB(t).Get(&name, `SELECT nama FROM employers WHERE nib = '2000000000001'`); err != nil {
+		t.Fatal(err)
+	}
 	if name != "Baik Lagi" {
 		t.Errorf("the later duplicate row should win, got %q", name)
 	}
-	dbtest.DB(t).Get(&name, `SELECT nama FROM employers WHERE nib = '2000000000007'`)
+	if err := dbtest.DB(t).Get(&name, `SELECT nama FROM employers WHERE nib = '2000000000007'`); err != nil {
+		t.Fatal(err)
+	}
 	if name != "Kutip; Berkoma" {
 		t.Errorf("quoted field: %q", name)
 	}
@@ -209,9 +215,15 @@ func TestXLSXWithNumericNIKAndExcelDates(t *testing.T) {
 
 	f := excelize.NewFile()
 	sheet := f.GetSheetName(0)
-	f.SetSheetRow(sheet, "A1", &[]any{"NIB", "NIK", "Nama", "Upah", "mulai_bekerja"})
-	f.SetSheetRow(sheet, "A2", &[]any{"2200000000001", "3171010101900001", "Teks", "Rp 6.000.000", 45701}) // Excel date 13 Feb 2025
-	f.SetSheetRow(sheet, "A3", &[]any{"2200000000001", 3171010101900002, "Angka", 7000000, "13/02/2025"})
+	if err := f.SetSheetRow(sheet, "A1", &[]any{"NIB", "NIK", "Nama", "Upah", "mulai_bekerja"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.SetSheetRow(sheet, "A2", &[]any{"2200000000001", "3171010101900001", "Teks", "Rp 6.000.000", 45701}); err != nil {
+		t.Fatal(err)
+	} // Excel date 13 Feb 2025
+	if err := f.SetSheetRow(sheet, "A3", &[]any{"2200000000001", 3171010101900002, "Angka", 7000000, "13/02/2025"}); err != nil {
+		t.Fatal(err)
+	}
 	var buf bytes.Buffer
 	if err := f.Write(&buf); err != nil {
 		t.Fatal(err)
@@ -256,7 +268,9 @@ func TestSameBytesReturnTheExistingImport(t *testing.T) {
 	if !created || other.ID == first.ID {
 		t.Fatal("the same bytes of another kind were merged")
 	}
-	im.Drain(context.Background())
+	if err := im.Drain(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 }
 
 func TestFailedCommitLeavesNothing(t *testing.T) {
@@ -327,7 +341,9 @@ func TestDiscardAppliesNothing(t *testing.T) {
 	if _, err := im.Discard(context.Background(), imp.ID, 0, "test"); err != nil {
 		t.Fatal(err)
 	}
-	im.Drain(context.Background())
+	if err := im.Drain(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 	if count(t, `SELECT count(*) FROM employers WHERE nib = '2600000000001'`) != 0 {
 		t.Fatal("a discarded import was applied")
 	}
@@ -346,7 +362,9 @@ func TestUploadStoredByHash(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, imp.SHA256+".csv")); err != nil {
 		t.Fatal(err)
 	}
-	im.Drain(context.Background())
+	if err := im.Drain(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 }
 
 func TestRosterRowMustNameAKnownEmployer(t *testing.T) {
@@ -371,7 +389,9 @@ func zipOf(t *testing.T, sheet, shared string) []byte {
 		if err != nil {
 			t.Fatal(err)
 		}
-		io.WriteString(w, body)
+		if _, err := io.WriteString(w, body); err != nil {
+			t.Fatal(err)
+		}
 	}
 	add("xl/workbook.xml", `<workbook xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets><sheet name="S" r:id="rId1"/></sheets></workbook>`)
 	add("xl/_rels/workbook.xml.rels", `<Relationships><Relationship Id="rId1" Target="worksheets/sheet1.xml"/></Relationships>`)
@@ -379,7 +399,9 @@ func zipOf(t *testing.T, sheet, shared string) []byte {
 	if shared != "" {
 		add("xl/sharedStrings.xml", shared)
 	}
-	z.Close()
+	if err := z.Close(); err != nil {
+		t.Fatal(err)
+	}
 	return buf.Bytes()
 }
 
@@ -517,7 +539,9 @@ func TestPartitionedLoads(t *testing.T) {
 		t.Errorf("duplicate warning: %+v", errs)
 	}
 	var name string
-	dbtest.DB(t).Get(&name, `SELECT nama FROM workers WHERE nik = '3171010101950001'`)
+	if err := dbtest.DB(t).Get(&name, `SELECT nama FROM workers WHERE nik = '3171010101950001'`); err != nil {
+		t.Fatal(err)
+	}
 	if got := attached("workers", first); name != "Baru" || len(got) != 1 || rows("%") != 2 {
 		t.Fatalf("after the first roster: %q wins, partitions %v, %d rows", name, got, rows("%"))
 	}
@@ -570,7 +594,9 @@ func TestRosterCheckedAgainstTheRegisterInForce(t *testing.T) {
 	if _, err := im.Commit(ctx, roster.ID, 0, "test"); err != nil {
 		t.Fatal(err)
 	}
-	im.Drain(ctx)
+	if err := im.Drain(ctx); err != nil {
+		t.Fatal(err)
+	}
 	roster, _ = im.Get(ctx, roster.ID)
 	if roster.Status != "needs_review" {
 		t.Fatalf("after the register changed: %s, want checked again and waiting for review", roster.Status)
@@ -578,7 +604,9 @@ func TestRosterCheckedAgainstTheRegisterInForce(t *testing.T) {
 	if _, err := im.Commit(ctx, roster.ID, 0, "test"); err != nil {
 		t.Fatal(err)
 	}
-	im.Drain(ctx)
+	if err := im.Drain(ctx); err != nil {
+		t.Fatal(err)
+	}
 	if n := count(t, `SELECT count(*) FROM workers w JOIN employers e ON e.id = w.employer_id WHERE e.nama = 'Baru'`); n != 2 {
 		t.Fatalf("%d roster rows on the employer of the NIB, want 2", n)
 	}
@@ -641,7 +669,9 @@ func TestFlagsFollowTheCommit(t *testing.T) {
 	if imp, _ = im.Get(ctx, imp.ID); imp.SettledAt != nil {
 		t.Fatal("settled before the worker's settle step")
 	}
-	im.Drain(ctx)
+	if err := im.Drain(ctx); err != nil {
+		t.Fatal(err)
+	}
 	if imp, _ = im.Get(ctx, imp.ID); imp.SettledAt == nil ||
 		count(t, `SELECT sum(employers) FROM employer_counts`) != count(t, `SELECT count(*) FROM employer_status`) {
 		t.Fatalf("not settled, or counts not refreshed: %v", imp.SettledAt)
@@ -676,5 +706,7 @@ func TestFlagsGiveWayWhenBusy(t *testing.T) {
 	if n := count(t, `SELECT count(*) FROM flag_queue q JOIN employers e ON e.id = q.employer_id WHERE e.nib LIKE '29300000000%'`); n != 0 {
 		t.Fatalf("%d employers left in the queue", n)
 	}
-	im.Drain(ctx)
+	if err := im.Drain(ctx); err != nil {
+		t.Fatal(err)
+	}
 }

@@ -319,13 +319,11 @@ func newXLSXReader(name string) (*xlsxReader, error) {
 	}
 	fi, err := f.Stat()
 	if err != nil {
-		f.Close()
-		return nil, err
+		return nil, errors.Join(err, f.Close())
 	}
 	x, err := newXLSX(f, fi.Size())
 	if err != nil {
-		f.Close()
-		return nil, err
+		return nil, errors.Join(err, f.Close())
 	}
 	x.close = f.Close
 	return x, nil
@@ -350,11 +348,10 @@ func newXLSX(r io.ReaderAt, size int64) (*xlsxReader, error) {
 	}
 	_, cells, err := x.Next()
 	if err != nil {
-		x.sheet.Close()
 		if err == io.EOF {
-			return nil, &fileError{"import.file.empty", 1}
+			err = &fileError{"import.file.empty", 1}
 		}
-		return nil, err
+		return nil, errors.Join(err, x.sheet.Close())
 	}
 	for _, c := range cells {
 		x.header = append(x.header, c.Text)
@@ -363,10 +360,11 @@ func newXLSX(r io.ReaderAt, size int64) (*xlsxReader, error) {
 }
 
 func (x *xlsxReader) Close() error {
+	var err error
 	if x.sheet != nil {
-		x.sheet.Close()
+		err = x.sheet.Close()
 	}
-	return x.close()
+	return errors.Join(err, x.close())
 }
 
 // readZipXML decodes a small part of the workbook whole.
@@ -627,14 +625,14 @@ func columnIndex(ref string) (int, bool) {
 	return n - 1, true
 }
 
-// openRows opens a stored file as CSV or XLSX. close releases it.
-func openRows(name, format string) (rows rowReader, close func(), err error) {
+// openRows opens a stored file as CSV or XLSX, to be read; closer releases it.
+func openRows(name, format string) (rows rowReader, closer io.Closer, err error) {
 	if format == "xlsx" {
 		x, err := newXLSXReader(name)
 		if err != nil {
 			return nil, nil, err
 		}
-		return x, func() { x.Close() }, nil
+		return x, x, nil
 	}
 	f, err := os.Open(name)
 	if err != nil {
@@ -642,8 +640,7 @@ func openRows(name, format string) (rows rowReader, close func(), err error) {
 	}
 	c, err := newCSVReader(f)
 	if err != nil {
-		f.Close()
-		return nil, nil, err
+		return nil, nil, errors.Join(err, f.Close())
 	}
-	return c, func() { f.Close() }, nil
+	return c, f, nil
 }

@@ -31,7 +31,9 @@ func TestReuploadAfterAFailedImport(t *testing.T) {
 	if err != nil || !created || again.ID == first.ID || again.Status != "queued" {
 		t.Fatalf("re-upload after failure: created %v, id %d (first %d), %s, %v", created, again.ID, first.ID, again.Status, err)
 	}
-	im.Drain(ctx)
+	if err := im.Drain(ctx); err != nil {
+		t.Fatal(err)
+	}
 	// Discarded: the same.
 	review := []byte("nib,nama,kode_kelurahan,skala,jumlah_pekerja\n2700000000001,Ulang,31.71.01.1001,kecil,2\nbad,X,31.71.01.1001,kecil,2\n")
 	imp := load(t, im, "employers", "e.csv", review)
@@ -49,7 +51,9 @@ func TestReuploadAfterAFailedImport(t *testing.T) {
 	if err != nil || !created || next.ID == imp.ID {
 		t.Fatalf("re-upload after discard: created %v, %v", created, err)
 	}
-	im.Drain(ctx)
+	if err := im.Drain(ctx); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // TestDeleteAFailedImport removes the import, its error rows and its file, audited; a live
@@ -107,13 +111,19 @@ func TestFileRetention(t *testing.T) {
 	// The files are as old as their imports (the sweep leaves files written within the hour).
 	for _, imp := range []*importer.Import{old, recent, failed} {
 		past := time.Now().Add(-2 * time.Hour)
-		os.Chtimes(filepath.Join(dir, imp.SHA256+".csv"), past, past)
+		if err := os.Chtimes(filepath.Join(dir, imp.SHA256+".csv"), past, past); err != nil {
+			t.Fatal(err)
+		}
 	}
 	// An orphan: received an hour ago but never registered.
 	orphan := filepath.Join(dir, "0000000000000000000000000000000000000000000000000000000000000000.csv")
-	os.WriteFile(orphan, []byte("x"), 0o600)
+	if err := os.WriteFile(orphan, []byte("x"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	past := time.Now().Add(-2 * time.Hour)
-	os.Chtimes(orphan, past, past)
+	if err := os.Chtimes(orphan, past, past); err != nil {
+		t.Fatal(err)
+	}
 
 	n, err := im.ExpireFiles(ctx, time.Now())
 	if err != nil || n != 1 {

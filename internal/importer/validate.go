@@ -13,6 +13,7 @@ import (
 
 	"github.com/lib/pq"
 
+	"patuh/internal/db"
 	"patuh/internal/format"
 )
 
@@ -31,7 +32,7 @@ const yieldEvery = 5000
 // COPY and each bad value to import_errors by a second COPY, so memory stays flat whatever the
 // file size. Both transactions commit together at the end; a server killed before that leaves
 // nothing staged, and once its lease runs out another worker validates the file again.
-func (im *Importer) validate(ctx context.Context, imp *Import) error {
+func (im *Importer) validate(ctx context.Context, imp *Import) (err error) {
 	start := time.Now()
 	if imp.Status == "validating" {
 		// Taken over from a worker that died: what it left is dropped, the file read anew.
@@ -45,11 +46,11 @@ func (im *Importer) validate(ctx context.Context, imp *Import) error {
 		return err
 	}
 	kind := kinds[imp.Kind]
-	rows, closeRows, err := openRows(im.path(imp), imp.Format)
+	rows, file, err := openRows(im.path(imp), imp.Format)
 	if err != nil {
 		return im.failFile(ctx, imp, err)
 	}
-	defer closeRows()
+	defer file.Close() // read only
 
 	index, unknown, missing := mapHeader(kind, rows.Header())
 	if len(missing) > 0 {
@@ -70,17 +71,17 @@ func (im *Importer) validate(ctx context.Context, imp *Import) error {
 	if err != nil {
 		return err
 	}
-	defer stageConn.Close()
+	defer db.CloseInto(stageConn, &err)
 	stageTx, err := stageConn.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
-	defer stageTx.Rollback()
+	defer db.RollbackInto(stageTx, &err)
 	errTx, err := im.db.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
-	defer errTx.Rollback()
+	defer db.RollbackInto(errTx, &err)
 	errCopy, err := errTx.Prepare(copyFrom("import_errors", []string{"import_id", "line", "col", "value", "message", "warning"}))
 	if err != nil {
 		return err
@@ -216,7 +217,9 @@ func (im *Importer) validate(ctx context.Context, imp *Import) error {
 	if _, err := errCopy.Exec(); err != nil {
 		return err
 	}
-	errCopy.Close()
+	if err := errCopy.Close(); err != nil {
+		return err
+	}
 	// A file whose identifiers a spreadsheet rounded is refused whole, whatever
 	// auto_commit_max_invalid allows: its rounded NIKs would pass one by one (damage.go).
 	if col := watch.rounded(); col != "" {

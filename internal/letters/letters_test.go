@@ -63,7 +63,9 @@ func TestTeguranContent(t *testing.T) {
 	}
 	// LETTER_PDF=/tmp/x.pdf keeps the letter, to look at it (pdftoppm -png /tmp/x.pdf /tmp/x).
 	if out := os.Getenv("LETTER_PDF"); out != "" {
-		os.WriteFile(out, pdf, 0o644)
+		if err := os.WriteFile(out, pdf, 0o644); err != nil {
+			t.Fatal(err)
+		}
 	}
 	if n := bytes.Count(pdf, []byte("/Type /Page\n")); n != 1 {
 		t.Errorf("the letter takes %d pages, want 1", n)

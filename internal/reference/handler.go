@@ -63,7 +63,7 @@ func (h *Handler) Banner(c *gin.Context) {
 		gap, err := h.Store.Coverage(c.Request.Context(), h.Store.Now())
 		if err != nil {
 			// A warning that cannot be computed must not take the page down with it.
-			c.Error(err)
+			web.LogFailure(c, "reference: calendar coverage", err)
 		} else if gap != nil {
 			loc := web.Localizer(c)
 			web.SetBanner(c, web.Banner{

@@ -139,7 +139,9 @@ func TestCalendarCoverage(t *testing.T) {
 	s := reference.NewStore(d)
 	day := func(v string) time.Time { x, _ := time.Parse("2006-01-02", v); return x }
 	var seeded int
-	d.Get(&seeded, `SELECT count(*) FROM holidays WHERE day IN ('2027-01-01', '2027-05-01', '2027-06-01', '2027-08-17', '2027-12-25')`)
+	if err := d.Get(&seeded, `SELECT count(*) FROM holidays WHERE day IN ('2027-01-01', '2027-05-01', '2027-06-01', '2027-08-17', '2027-12-25')`); err != nil {
+		t.Fatal(err)
+	}
 	if seeded != 5 {
 		t.Fatalf("%d of 2027's fixed holidays seeded", seeded)
 	}
@@ -166,7 +168,9 @@ func TestCalendarCoverage(t *testing.T) {
 		t.Fatal("confirmation withdrawn, no gap")
 	}
 	var actions []string
-	d.Select(&actions, `SELECT action FROM audit_log WHERE entity = 'holiday_year' AND entity_id = '2027' ORDER BY id`)
+	if err := d.Select(&actions, `SELECT action FROM audit_log WHERE entity = 'holiday_year' AND entity_id = '2027' ORDER BY id`); err != nil {
+		t.Fatal(err)
+	}
 	if strings.Join(actions, " ") != "reference.year_confirm reference.year_unconfirm" {
 		t.Errorf("audited: %v", actions)
 	}
@@ -211,7 +215,9 @@ func setup(t *testing.T) *world {
 		t.Fatal(err)
 	}
 	w := &world{d: d, im: im, cases: casework.NewStore(d), supervisor: u}
-	d.Get(&w.employerID, `SELECT id FROM employers WHERE nib = '3000000000001'`)
+	if err := d.Get(&w.employerID, `SELECT id FROM employers WHERE nib = '3000000000001'`); err != nil {
+		t.Fatal(err)
+	}
 	return w
 }
 
@@ -264,7 +270,9 @@ func TestAHolidayMovesADueDate(t *testing.T) {
 		t.Fatalf("after removing 11 Jan: due %s", f.DueOn)
 	}
 	var redated int
-	w.d.Get(&redated, `SELECT count(*) FROM audit_log WHERE action = 'case.follow_up_redated' AND entity_id = $1`, itoa(c.ID))
+	if err := w.d.Get(&redated, `SELECT count(*) FROM audit_log WHERE action = 'case.follow_up_redated' AND entity_id = $1`, itoa(c.ID)); err != nil {
+		t.Fatal(err)
+	}
 	if redated != 2 {
 		t.Errorf("%d redating records on the case, want 2", redated)
 	}
@@ -292,8 +300,10 @@ func TestAUMPChangeRecomputesEveryone(t *testing.T) {
 	s := reference.NewStore(w.d)
 	shortfall := func() int64 {
 		var n int64
-		w.d.Get(&n, `SELECT f.shortfall_rp FROM employer_flags f JOIN employers e ON e.id = f.employer_id
-			WHERE e.nib = '3000000000002' AND f.code = 'PWBD'`)
+		if err := w.d.Get(&n, `SELECT f.shortfall_rp FROM employer_flags f JOIN employers e ON e.id = f.employer_id
+			WHERE e.nib = '3000000000002' AND f.code = 'PWBD'`); err != nil {
+			t.Fatal(err)
+		}
 		return n
 	}
 	before := shortfall()
@@ -306,7 +316,9 @@ func TestAUMPChangeRecomputesEveryone(t *testing.T) {
 	}
 	r, err := s.LatestRecomputation(ctx)
 	var employers int
-	w.d.Get(&employers, `SELECT count(*) FROM employers`)
+	if err := w.d.Get(&employers, `SELECT count(*) FROM employers`); err != nil {
+		t.Fatal(err)
+	}
 	if err != nil || r == nil || r.FinishedAt != nil || r.Employers != employers || r.Done != 0 || r.Percent() != 0 {
 		t.Fatalf("queued: %+v %v", r, err)
 	}
@@ -320,7 +332,9 @@ func TestAUMPChangeRecomputesEveryone(t *testing.T) {
 		t.Errorf("PWBD shortfall %d -> %d with the UMP doubled", before, after)
 	}
 	var detail string
-	w.d.Get(&detail, `SELECT detail::text FROM audit_log WHERE action = 'reference.ump_set' ORDER BY id DESC LIMIT 1`)
+	if err := w.d.Get(&detail, `SELECT detail::text FROM audit_log WHERE action = 'reference.ump_set' ORDER BY id DESC LIMIT 1`); err != nil {
+		t.Fatal(err)
+	}
 	if !strings.Contains(detail, `"new": 11459752`) {
 		t.Errorf("audit detail %s", detail)
 	}
@@ -331,7 +345,9 @@ func TestAUMPChangeRecomputesEveryone(t *testing.T) {
 	if r2, _ := s.LatestRecomputation(ctx); r2.ID == r.ID {
 		t.Error("arrears threshold change queued no recomputation")
 	}
-	w.im.Drain(ctx)
+	if err := w.im.Drain(ctx); err != nil {
+		t.Fatal(err)
+	}
 	last, _ := s.LatestRecomputation(ctx)
 	if err := s.SetSetting(ctx, admin, "visit_overdue_days", "21"); err != nil {
 		t.Fatal(err)

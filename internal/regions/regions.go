@@ -100,7 +100,10 @@ func (h *Handler) show(c *gin.Context) {
 	}
 	var parent *Region
 	if r.Level != "kota" && auth.Current(c).Covers(r.ParentKode) {
-		parent, _ = h.Store.Get(ctx, r.ParentKode)
+		if parent, err = h.Store.Get(ctx, r.ParentKode); err != nil {
+			web.Error(c, err)
+			return
+		}
 	}
 	web.HTML(c, http.StatusOK, "regions/show", gin.H{"Region": r, "Children": children, "Parent": parent})
 }

@@ -79,7 +79,9 @@ func TestMonthlyReport(t *testing.T) {
 		t.Fatal(err)
 	}
 	var now int64
-	dbtest.DB(t).Get(&now, `SELECT s.shortfall_rp FROM employer_status s JOIN employers e ON e.id = s.employer_id WHERE e.nib = '4000000000003'`)
+	if err := dbtest.DB(t).Get(&now, `SELECT s.shortfall_rp FROM employer_status s JOIN employers e ON e.id = s.employer_id WHERE e.nib = '4000000000003'`); err != nil {
+		t.Fatal(err)
+	}
 	if now == 0 || data.Total.Opened != 2 || data.Total.Closed != 1 || data.Total.Recovered != 2 || data.Total.RecoveredRp != 100000-now || data.Total.Overdue != 1 {
 		t.Errorf("November's casework: %+v", data.Total)
 	}
@@ -105,7 +107,9 @@ func TestMonthlyReport(t *testing.T) {
 
 	// A supervisor of Jakarta Timur gets a report of Timur, by kecamatan, and sees only it.
 	var budi auth.User
-	dbtest.DB(t).Get(&budi.ID, `SELECT id FROM users WHERE username = 'sup.timur'`)
+	if err := dbtest.DB(t).Get(&budi.ID, `SELECT id FROM users WHERE username = 'sup.timur'`); err != nil {
+		t.Fatal(err)
+	}
 	budi.Role, budi.Area = auth.Supervisor, "31.75"
 	id, err := s.Generate(ctx, &budi, time.Date(2026, 11, 1, 0, 0, 0, 0, report.WIB))
 	if err != nil {
@@ -153,7 +157,9 @@ func TestScheduledReportOnce(t *testing.T) {
 		}
 	}
 	var rows int
-	d.Get(&rows, `SELECT count(*) FROM monthly_reports WHERE month = '2026-11-01' AND generated_by IS NULL`)
+	if err := d.Get(&rows, `SELECT count(*) FROM monthly_reports WHERE month = '2026-11-01' AND generated_by IS NULL`); err != nil {
+		t.Fatal(err)
+	}
 	if n != 1 || rows != 1 {
 		t.Fatalf("%d instances wrote, %d reports kept; want 1 and 1", n, rows)
 	}

@@ -183,12 +183,15 @@ func checkMultipartBody(body []byte, boundary string) error {
 			return ErrBadBytes
 		}
 		if part.FileName() == "" {
-			v, _ := io.ReadAll(io.LimitReader(part, maxMultipartFieldLen))
+			v, err := io.ReadAll(io.LimitReader(part, maxMultipartFieldLen))
+			if err != nil {
+				return errMultipart
+			}
 			if !CleanText(string(v)) {
 				return ErrBadBytes
 			}
 		}
-		part.Close()
+		// NextPart drains and closes this part.
 	}
 }
 

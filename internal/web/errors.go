@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"syscall"
 
 	"github.com/gin-gonic/gin"
 	"github.com/lib/pq"
@@ -98,6 +99,32 @@ func Error(c *gin.Context, err error) {
 	c.Abort()
 }
 
+// LogFailure logs, once and with the request id, an error that does not become the response: a
+// part of a page that could not be computed while the rest is still worth showing.
+func LogFailure(c *gin.Context, what string, err error) {
+	slog.ErrorContext(c.Request.Context(), what, "request_id", RequestID(c), "route", c.FullPath(), "err", err)
+}
+
+// StreamFailed answers an error met while writing a download. Before the first byte is sent it
+// is an ordinary error response. After, it is logged once with the request id and the
+// connection is cut, so that the client sees a failed download rather than a short file that
+// looks complete (net/http aborts on http.ErrAbortHandler without logging it again).
+func StreamFailed(c *gin.Context, err error) {
+	if !c.Writer.Written() {
+		// Not a file after all: the error goes out as a page or JSON of its own type.
+		c.Writer.Header().Del("Content-Disposition")
+		c.Writer.Header().Del("Content-Type")
+		Error(c, err)
+		return
+	}
+	if errors.Is(err, context.Canceled) && c.Request.Context().Err() != nil {
+		c.Abort() // the client went away: nobody is left to tell
+		return
+	}
+	LogFailure(c, "download cut short", err)
+	panic(http.ErrAbortHandler)
+}
+
 // SessionStoreFailed answers a request whose session could not be loaded or saved (scs calls it
 // before the gin engine runs, so neither the error page nor the user's language is at hand).
 // Without it scs answers a bare 500 while PostgreSQL restarts.
@@ -125,5 +152,5 @@ func databaseDown(err error) bool {
 		// 57P01..57P03: the server is shutting down or starting; 08xxx: connection exceptions.
 		return strings.HasPrefix(string(pqErr.Code), "57P") || strings.HasPrefix(string(pqErr.Code), "08")
 	}
-	return strings.Contains(err.Error(), "connection refused")
+	return errors.Is(err, syscall.ECONNREFUSED)
 }

@@ -17,7 +17,8 @@ const DialectExcelID = "excel-id"
 
 // Export streams rows as CSV or XLSX (format "csv" or "xlsx") under a dated file name. each
 // calls add once per row; text values should already have passed SafeCell. Identifiers are
-// expected as strings so that Excel keeps every digit.
+// expected as strings so that Excel keeps every digit. An error is the caller's to give to
+// StreamFailed: by then part of the file may have been sent.
 func Export(c *gin.Context, format, name string, header []string, each func(add func([]any) error) error) error {
 	excelID := format == "csv" && c.Query("dialect") == DialectExcelID
 	suffix := ""
@@ -29,10 +30,14 @@ func Export(c *gin.Context, format, name string, header []string, each func(add 
 		c.Header("Content-Type", "text/csv; charset=utf-8")
 		w := csv.NewWriter(c.Writer)
 		if excelID {
-			c.Writer.WriteString("\uFEFF")
+			if _, err := c.Writer.WriteString("\uFEFF"); err != nil {
+				return err
+			}
 			w.Comma = ';'
 		}
-		w.Write(header)
+		if err := w.Write(header); err != nil {
+			return err
+		}
 		err := each(func(row []any) error {
 			rec := make([]string, len(row))
 			for i, v := range row {
@@ -40,8 +45,11 @@ func Export(c *gin.Context, format, name string, header []string, each func(add 
 			}
 			return w.Write(rec)
 		})
+		if err != nil {
+			return err // what is buffered is not sent: before the first flush, an error page can still be
+		}
 		w.Flush()
-		return err
+		return w.Error()
 	}
 	c.Header("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 	x := excelize.NewFile()
@@ -54,7 +62,9 @@ func Export(c *gin.Context, format, name string, header []string, each func(add 
 	for i, h := range header {
 		head[i] = h
 	}
-	sw.SetRow("A1", head)
+	if err := sw.SetRow("A1", head); err != nil {
+		return err
+	}
 	row := 2
 	err = each(func(values []any) error {
 		cell, _ := excelize.CoordinatesToCellName(1, row)

@@ -1,6 +1,7 @@
 package dbtest
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -52,13 +53,19 @@ func StartCluster(t testing.TB, required bool) *Cluster {
 		}
 		uid, _ := strconv.Atoi(u.Uid)
 		gid, _ := strconv.Atoi(u.Gid)
-		os.Chmod(dir, 0o755)
-		os.Chown(dir, uid, gid)
+		// initdb refuses to run as root: the cluster belongs to an unprivileged user.
+		if err := errors.Join(os.Chmod(dir, 0o755), os.Chown(dir, uid, gid)); err != nil {
+			t.Fatal("dbtest:", err)
+		}
 		c.owner = []string{"runuser", "-u", owner, "--"}
 	}
 	t.Cleanup(func() {
-		c.run("pg_ctl", "-D", c.data, "-m", "immediate", "stop")
-		os.RemoveAll(dir)
+		if out, err := c.run("pg_ctl", "-D", c.data, "-m", "immediate", "stop"); err != nil {
+			t.Logf("dbtest: stop (it may have been stopped by the test): %v\n%s", err, out)
+		}
+		if err := os.RemoveAll(dir); err != nil {
+			t.Error("dbtest:", err)
+		}
 	})
 	if out, err := c.run("initdb", "-D", c.data, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--locale=C"); err != nil {
 		t.Fatalf("dbtest: initdb: %v\n%s", err, out)
@@ -123,6 +130,9 @@ func freePort(t testing.TB) int {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	port := l.Addr().(*net.TCPAddr).Port
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return port
 }

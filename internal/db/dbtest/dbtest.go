@@ -7,6 +7,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io/fs"
 	"net/url"
@@ -68,20 +69,22 @@ func create() error {
 		return err
 	}
 	if _, err := a.ExecContext(ctx, fmt.Sprintf(`CREATE DATABASE %s TEMPLATE %s`, name, template)); err != nil {
-		a.Close()
-		return fmt.Errorf("clone template: %w", err)
+		return errors.Join(fmt.Errorf("clone template: %w", err), a.Close())
 	}
 	cleanup = func() {
+		var err error
 		if shared != nil {
-			shared.Close()
+			err = errors.Join(err, shared.Close())
 		}
 		if owner != nil {
-			owner.Close()
+			err = errors.Join(err, owner.Close())
 		}
-		if _, err := a.ExecContext(ctx, fmt.Sprintf(`DROP DATABASE IF EXISTS %s WITH (FORCE)`, name)); err != nil {
-			fmt.Fprintln(os.Stderr, "dbtest: drop", name+":", err)
+		if _, dropErr := a.ExecContext(ctx, fmt.Sprintf(`DROP DATABASE IF EXISTS %s WITH (FORCE)`, name)); dropErr != nil {
+			err = errors.Join(err, fmt.Errorf("drop %s: %w", name, dropErr))
 		}
-		a.Close()
+		if err = errors.Join(err, a.Close()); err != nil {
+			fmt.Fprintln(os.Stderr, "dbtest:", err)
+		}
 	}
 	ownerURL = withDatabase(admin, name)
 	sharedURL = asRole(ownerURL, db.AppRole)
@@ -149,20 +152,22 @@ func clone(t testing.TB) (app, own *sqlx.DB, ownURL string) {
 	}
 	name := "patuh_t_" + randomHex(6)
 	if _, err := a.ExecContext(ctx, fmt.Sprintf(`CREATE DATABASE %s TEMPLATE %s`, name, template)); err != nil {
-		a.Close()
-		t.Fatal("dbtest: clone template:", err)
+		t.Fatal("dbtest: clone template:", errors.Join(err, a.Close()))
 	}
 	t.Cleanup(func() {
-		if app != nil {
-			app.Close()
+		closeOrFail := func(d *sqlx.DB) {
+			if d != nil {
+				if err := d.Close(); err != nil {
+					t.Error("dbtest:", err)
+				}
+			}
 		}
-		if own != nil {
-			own.Close()
-		}
+		closeOrFail(app)
+		closeOrFail(own)
 		if _, err := a.ExecContext(ctx, fmt.Sprintf(`DROP DATABASE IF EXISTS %s WITH (FORCE)`, name)); err != nil {
 			t.Log("dbtest: drop", name+":", err)
 		}
-		a.Close()
+		closeOrFail(a)
 	})
 	ownURL = withDatabase(adminURL, name)
 	if own, err = db.Open(ctx, ownURL); err != nil {
@@ -198,7 +203,7 @@ func URLFor(t testing.TB, name string) string {
 
 // ensureTemplate creates, once per set of migrations, a migrated template database.
 // Its name is a hash of the migration files, so a changed migration gets a fresh template.
-func ensureTemplate(ctx context.Context, admin string) (string, error) {
+func ensureTemplate(ctx context.Context, admin string) (_ string, err error) {
 	h := sha256.New()
 	names, _ := fs.Glob(migrations.FS, "*.sql")
 	sort.Strings(names)
@@ -213,17 +218,21 @@ func ensureTemplate(ctx context.Context, admin string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	defer a.Close()
+	defer db.CloseInto(a, &err)
 	conn, err := a.Connx(ctx)
 	if err != nil {
 		return "", err
 	}
-	defer conn.Close()
+	defer db.CloseInto(conn, &err)
 	// Packages start in parallel; one of them builds the template, the others wait.
 	if _, err := conn.ExecContext(ctx, `SELECT pg_advisory_lock(74207)`); err != nil {
 		return "", err
 	}
-	defer conn.ExecContext(ctx, `SELECT pg_advisory_unlock(74207)`)
+	defer func() {
+		if _, unlockErr := conn.ExecContext(ctx, `SELECT pg_advisory_unlock(74207)`); unlockErr != nil {
+			err = errors.Join(err, unlockErr)
+		}
+	}()
 	var exists bool
 	if err := conn.GetContext(ctx, &exists, `SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)`, name); err != nil {
 		return "", err
@@ -240,7 +249,10 @@ func ensureTemplate(ctx context.Context, admin string) (string, error) {
 		return name, nil
 	}
 	building := name + "_build"
-	conn.ExecContext(ctx, fmt.Sprintf(`DROP DATABASE IF EXISTS %s WITH (FORCE)`, building))
+	// A build a crashed run left behind.
+	if _, err := conn.ExecContext(ctx, fmt.Sprintf(`DROP DATABASE IF EXISTS %s WITH (FORCE)`, building)); err != nil {
+		return "", err
+	}
 	if _, err := conn.ExecContext(ctx, fmt.Sprintf(`CREATE DATABASE %s`, building)); err != nil {
 		return "", fmt.Errorf("create template: %w", err)
 	}
@@ -249,8 +261,7 @@ func ensureTemplate(ctx context.Context, admin string) (string, error) {
 		return "", err
 	}
 	_, err = db.Migrate(ctx, t)
-	t.Close()
-	if err != nil {
+	if err = errors.Join(err, t.Close()); err != nil {
 		return "", err
 	}
 	// Renamed only when complete, so a crash mid-migration never leaves a bad template.
