@@ -4,6 +4,7 @@ package db
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"io"
@@ -178,10 +179,12 @@ func WithTx(ctx context.Context, d *sqlx.DB, fn func(tx *sqlx.Tx) error) error {
 }
 
 // RollbackInto rolls back tx, when deferred after a begin or called on a failure, and adds a
-// failed rollback to *err: a connection that could not roll back is not one to trust silently.
-// A transaction already committed is not a failure.
+// failed rollback to *err. A transaction already committed is not a failure, nor is one whose
+// connection broke (an interrupted COPY breaks lib/pq's): PostgreSQL rolls back a transaction
+// whose connection is gone, and database/sql discards the connection.
 func RollbackInto(tx interface{ Rollback() error }, err *error) {
-	if rbErr := tx.Rollback(); rbErr != nil && !errors.Is(rbErr, sql.ErrTxDone) {
+	rbErr := tx.Rollback()
+	if rbErr != nil && !errors.Is(rbErr, sql.ErrTxDone) && !errors.Is(rbErr, sql.ErrConnDone) && !errors.Is(rbErr, driver.ErrBadConn) {
 		*err = errors.Join(*err, fmt.Errorf("db: rollback: %w", rbErr))
 	}
 }
