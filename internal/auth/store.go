@@ -117,7 +117,7 @@ func validateProfile(ctx context.Context, q sqlx.QueryerContext, name string, ro
 		case errors.Is(err, sql.ErrNoRows):
 			fields["area"] = "user.area_invalid"
 		case err != nil:
-			// An outage is not the user's mistake: it is reported as one (issue 17).
+			// An outage is not the user's mistake: it goes up as an error, not as a field message.
 			return fmt.Errorf("auth: check area: %w", err)
 		case level == "kelurahan":
 			fields["area"] = "user.area_invalid"
