@@ -32,6 +32,7 @@ import (
 	"patuh/internal/demo"
 	"patuh/internal/flags"
 	"patuh/internal/i18n"
+	"patuh/internal/importer"
 	"patuh/internal/letters"
 	"patuh/internal/reference"
 	"patuh/internal/report"
@@ -637,7 +638,7 @@ func importFile(ctx context.Context, cfg config.Config, d *sqlx.DB, args []strin
 	for _, e := range errs {
 		fmt.Printf("  line %d, %s %q: %s\n", e.Line, e.Column, e.Value, loc.T(e.Message))
 	}
-	if imp.Status == "needs_review" {
+	if imp.Status == importer.StatusNeedsReview {
 		fmt.Println("waiting for review: commit or discard it on the import page")
 	}
 	return err

@@ -164,19 +164,19 @@ func TestFollowUpPostAnswersTheFollowUpAndFlagsAtOpenKeepTheSpecOrder(t *testing
 	var cs struct {
 		ID          int64
 		Version     int
-		FlagsAtOpen []struct{ Code string } `json:"flags_at_open"`
+		FlagsAtOpen []struct{ Code flags.Code } `json:"flags_at_open"`
 	}
 	if status, body := jsonCall(t, c, tok, "POST", "/api/v1/cases", `{"employer_id": `+itoa(freeEmployer(t, true))+`}`, &cs); status != 201 {
 		t.Fatalf("open: %d %s", status, body)
 	}
-	var codes []string
+	var codes []flags.Code
 	for _, f := range cs.FlagsAtOpen {
 		codes = append(codes, f.Code)
 	}
-	if len(codes) < 2 || !slices.IsSortedFunc(codes, func(a, b string) int {
-		return slices.Index(flags.Codes, a) - slices.Index(flags.Codes, b)
+	if len(codes) < 2 || !slices.IsSortedFunc(codes, func(a, b flags.Code) int {
+		return slices.Index(flags.Codes(), a) - slices.Index(flags.Codes(), b)
 	}) {
-		t.Fatalf("flags_at_open %v, want the order of %v", codes, flags.Codes)
+		t.Fatalf("flags_at_open %v, want the order of %v", codes, flags.Codes())
 	}
 	// A follow-up runs on an assigned case.
 	inspector := addUser(t, auth.Inspector, "")

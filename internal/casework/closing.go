@@ -114,7 +114,7 @@ func (s *Store) Close(ctx context.Context, u *auth.User, id int64, cl Closing) (
 			return nil, err
 		}
 		slices.Sort(ended)
-		remaining := make([]string, 0, len(sum.Remaining))
+		remaining := make([]flags.Code, 0, len(sum.Remaining))
 		for _, f := range sum.Remaining {
 			remaining = append(remaining, f.Code)
 		}

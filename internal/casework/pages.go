@@ -303,16 +303,17 @@ func (p *Pages) render(c *gin.Context, cs *Case, status int, problem error, form
 		data["Summary"] = sum
 	}
 	// The visit form shows the case's own flags first; the others can be added.
-	own := map[string]bool{}
+	// The form speaks strings (its field names and the posted findings), so the codes go as such.
+	own := map[flags.Code]bool{}
 	for _, f := range cs.OpenFlags() {
 		own[f.Code] = true
 	}
 	var ownCodes, otherCodes []string
-	for _, code := range flags.Codes {
+	for _, code := range flags.Codes() {
 		if own[code] {
-			ownCodes = append(ownCodes, code)
+			ownCodes = append(ownCodes, string(code))
 		} else {
-			otherCodes = append(otherCodes, code)
+			otherCodes = append(otherCodes, string(code))
 		}
 	}
 	data["OwnFlags"], data["OtherFlags"] = ownCodes, otherCodes

@@ -24,6 +24,7 @@ import (
 	"patuh/internal/audit"
 	"patuh/internal/auth"
 	"patuh/internal/db"
+	"patuh/internal/flags"
 	"patuh/internal/importer"
 	"patuh/internal/letters"
 	"patuh/internal/pdp"
@@ -459,7 +460,7 @@ func (s *Store) writeBAP(ctx context.Context, tx *sqlx.Tx, u *auth.User, c *Case
 		}
 	}
 	for _, f := range v.Findings {
-		b.Findings = append(b.Findings, letters.BAPFinding{Name: flagNames[f.Code], Workers: f.Workers, NIKs: len(f.NIKs), Note: f.Note})
+		b.Findings = append(b.Findings, letters.BAPFinding{Name: flagNames[flags.Code(f.Code)], Workers: f.Workers, NIKs: len(f.NIKs), Note: f.Note})
 	}
 	// Checked in checkVisit: these decode.
 	b.EmployerSign, _ = signaturePNG(v.SignatureEmployer)

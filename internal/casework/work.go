@@ -15,6 +15,7 @@ import (
 	"patuh/internal/audit"
 	"patuh/internal/auth"
 	"patuh/internal/db"
+	"patuh/internal/flags"
 	"patuh/internal/letters"
 )
 
@@ -260,7 +261,7 @@ func (s *Store) issueLetter(ctx context.Context, tx *sqlx.Tx, u *auth.User, c *C
 				lf.Missing = append(lf.Missing, strings.TrimSpace(p))
 			}
 		}
-		if f.Code == "MENUNGGAK" {
+		if f.Code == flags.Menunggak {
 			lf.ArrearsMonths, lf.ArrearsRp = arrearsMonths, arrearsRp
 		}
 		l.Findings = append(l.Findings, lf)
@@ -282,7 +283,7 @@ func (s *Store) issueLetter(ctx context.Context, tx *sqlx.Tx, u *auth.User, c *C
 			cite.Findings = append(cite.Findings, fmt.Sprintf("jumlah pekerja yang ditemukan: %s orang;", letters.Count(*v.WorkersFound)))
 		}
 		for _, f := range v.Findings {
-			text := flagNames[f.Code]
+			text := flagNames[flags.Code(f.Code)]
 			if f.Workers > 0 {
 				text += fmt.Sprintf(": %s orang pekerja", letters.Count(f.Workers))
 			}
@@ -350,9 +351,9 @@ func employerFacts(ctx context.Context, tx *sqlx.Tx, employerID int64) (employer
 }
 
 // flagNames are the legal names of the flags as a letter states them.
-var flagNames = map[string]string{
-	"PWBD": "Perusahaan Wajib Belum Daftar", "PDS_TK": "Daftar Sebagian - Tenaga Kerja", "PDS_UPAH": "Daftar Sebagian - Upah",
-	"PDS_PROGRAM": "Daftar Sebagian - Program", "MENUNGGAK": "Menunggak iuran",
+var flagNames = map[flags.Code]string{
+	flags.PWBD: "Perusahaan Wajib Belum Daftar", flags.PDSTK: "Daftar Sebagian - Tenaga Kerja", flags.PDSUpah: "Daftar Sebagian - Upah",
+	flags.PDSProgram: "Daftar Sebagian - Program", flags.Menunggak: "Menunggak iuran",
 }
 
 // Letter returns the letter of a follow-up of a case in the user's area.

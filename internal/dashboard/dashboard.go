@@ -26,15 +26,15 @@ import (
 
 // Area is one row of GET /api/v1/stats/coverage.
 type Area struct {
-	Kode       string         `db:"kode" json:"kode"`
-	Nama       string         `db:"nama" json:"nama"`
-	Employers  int64          `db:"employers" json:"employers"`
-	Flagged    map[string]int `db:"-" json:"employers_flagged"`
-	PWBD       int            `db:"pwbd" json:"-"`
-	PDSTK      int            `db:"pds_tk" json:"-"`
-	PDSUpah    int            `db:"pds_upah" json:"-"`
-	PDSProgram int            `db:"pds_program" json:"-"`
-	Menunggak  int            `db:"menunggak" json:"-"`
+	Kode       string             `db:"kode" json:"kode"`
+	Nama       string             `db:"nama" json:"nama"`
+	Employers  int64              `db:"employers" json:"employers"`
+	Flagged    map[flags.Code]int `db:"-" json:"employers_flagged"`
+	PWBD       int                `db:"pwbd" json:"-"`
+	PDSTK      int                `db:"pds_tk" json:"-"`
+	PDSUpah    int                `db:"pds_upah" json:"-"`
+	PDSProgram int                `db:"pds_program" json:"-"`
+	Menunggak  int                `db:"menunggak" json:"-"`
 	// FlaggedEmployers is how many employers carry any flag (the map's flagged share).
 	FlaggedEmployers   int64 `db:"flagged" json:"flagged_employers"`
 	ReportedWorkers    int64 `db:"reported_workers" json:"reported_workers"`
@@ -99,7 +99,8 @@ func (s *Store) Coverage(ctx context.Context, u *auth.User, level, parent string
 	kept := out[:0]
 	for _, a := range out {
 		if u.Covers(a.Kode) {
-			a.Flagged = map[string]int{"PWBD": a.PWBD, "PDS_TK": a.PDSTK, "PDS_UPAH": a.PDSUpah, "PDS_PROGRAM": a.PDSProgram, "MENUNGGAK": a.Menunggak}
+			a.Flagged = map[flags.Code]int{flags.PWBD: a.PWBD, flags.PDSTK: a.PDSTK, flags.PDSUpah: a.PDSUpah,
+				flags.PDSProgram: a.PDSProgram, flags.Menunggak: a.Menunggak}
 			kept = append(kept, a)
 		}
 	}

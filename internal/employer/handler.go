@@ -45,7 +45,7 @@ func (h *Handler) filterFrom(c *gin.Context, maxLimit int) (Filter, error) {
 		Sort: c.DefaultQuery("sort", "-shortfall"), Cursor: c.Query("cursor"), Limit: 50}
 	fields := map[string]string{}
 	for _, code := range f.Flags {
-		if !slices.Contains(flags.Codes, code) {
+		if !flags.Code(code).Valid() {
 			fields["flag"] = "employer.flag_invalid"
 		}
 	}
@@ -87,7 +87,7 @@ func (h *Handler) index(c *gin.Context) {
 		return
 	}
 	// The area as typed is shown again, not the code it resolved to.
-	data := gin.H{"Filter": f, "Codes": flags.Codes, "Scales": scales, "Areas": areas, "AreaText": c.Query("area")}
+	data := gin.H{"Filter": f, "Codes": flags.Codes(), "Scales": scales, "Areas": areas, "AreaText": c.Query("area")}
 	if ferr != nil {
 		// A refused filter shows its error and no list: the unfiltered list under it read as
 		// the answer (issue 16).
@@ -96,8 +96,8 @@ func (h *Handler) index(c *gin.Context) {
 			web.Error(c, ferr)
 			return
 		}
-		data["Errors"], data["Counts"], data["Total"], data["Invalid"] = e.Fields, map[string]int{}, 0, true
-		data["FlagURL"] = func(string) string { return "/employers" }
+		data["Errors"], data["Counts"], data["Total"], data["Invalid"] = e.Fields, map[flags.Code]int{}, 0, true
+		data["AllURL"], data["FlagURL"] = "/employers", func(flags.Code) string { return "/employers" }
 		web.HTML(c, http.StatusUnprocessableEntity, "employers/index", data)
 		return
 	}
@@ -131,7 +131,8 @@ func (h *Handler) index(c *gin.Context) {
 	data["ExportCSVExcel"] = "/employers/export/csv?" + exportQuery.Encode()
 	exportQuery.Del("dialect")
 	data["ExportXLSX"] = "/employers/export/xlsx?" + exportQuery.Encode()
-	data["FlagURL"] = func(code string) string {
+	// flagURL is the list filtered by one flag ("" for all), other filters kept.
+	flagURL := func(code flags.Code) string {
 		q := url.Values{}
 		for k, v := range c.Request.URL.Query() {
 			if k != "cursor" && k != "flag" {
@@ -139,10 +140,11 @@ func (h *Handler) index(c *gin.Context) {
 			}
 		}
 		if code != "" {
-			q.Set("flag", code)
+			q.Set("flag", string(code))
 		}
 		return "/employers?" + q.Encode()
 	}
+	data["AllURL"], data["FlagURL"] = flagURL(""), flagURL
 	web.HTML(c, status, "employers/index", data)
 }
 

@@ -272,7 +272,7 @@ func (s *Store) attachFlags(ctx context.Context, list []Employer) error {
 	var fl []flags.Flag
 	err := s.db.SelectContext(ctx, &fl, `SELECT employer_id, code, workers, shortfall_rp, detail FROM employer_flags
 		WHERE employer_id = ANY($1)
-		ORDER BY array_position(ARRAY['PWBD', 'PDS_TK', 'PDS_UPAH', 'PDS_PROGRAM', 'MENUNGGAK'], code)`, pq.Array(ids))
+		ORDER BY array_position(`+flags.CodesSQL+`, code)`, pq.Array(ids))
 	if err != nil {
 		return fmt.Errorf("employer: flags: %w", err)
 	}
@@ -284,7 +284,7 @@ func (s *Store) attachFlags(ctx context.Context, list []Employer) error {
 
 // Counts gives, under the same filters but the flag filter, how many employers carry each flag,
 // and how many match in all. Without a search text it sums the precomputed employer_counts.
-func (s *Store) Counts(ctx context.Context, f Filter, scope string) (map[string]int, int, error) {
+func (s *Store) Counts(ctx context.Context, f Filter, scope string) (map[flags.Code]int, int, error) {
 	var query string
 	var args map[string]any
 	if strings.TrimSpace(f.Q) == "" {
@@ -326,8 +326,8 @@ func (s *Store) Counts(ctx context.Context, f Filter, scope string) (map[string]
 	if err := s.db.GetContext(ctx, &c, s.db.Rebind(named), qargs...); err != nil {
 		return nil, 0, fmt.Errorf("employer: counts: %w", err)
 	}
-	return map[string]int{"PWBD": c.PWBD, "PDS_TK": c.PDSTK, "PDS_UPAH": c.PDSUpah, "PDS_PROGRAM": c.PDSProgram,
-		"MENUNGGAK": c.Menunggak}, c.Total, nil
+	return map[flags.Code]int{flags.PWBD: c.PWBD, flags.PDSTK: c.PDSTK, flags.PDSUpah: c.PDSUpah, flags.PDSProgram: c.PDSProgram,
+		flags.Menunggak: c.Menunggak}, c.Total, nil
 }
 
 // Get returns one employer inside the user's area, with its NPPs and evidence; outside the

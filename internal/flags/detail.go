@@ -71,19 +71,19 @@ func (f Flag) Text(loc *i18n.Localizer) string {
 	}
 	var s string
 	switch f.Code {
-	case "PWBD":
+	case PWBD:
 		s = loc.T("flag.detail.pwbd", "Reported", num(d.Reported), "Roster", num(d.Roster))
-	case "PDS_TK":
+	case PDSTK:
 		if d.Unenrolled != nil {
 			s = loc.T("flag.detail.pds_tk_roster", "Unenrolled", num(d.Unenrolled), "Roster", num(d.Roster))
 		} else {
 			s = loc.T("flag.detail.pds_tk_reported", "Reported", num(d.Reported), "Active", num(d.Active))
 		}
-	case "PDS_UPAH":
+	case PDSUpah:
 		s = loc.T("flag.detail.pds_upah", "Count", num(d.Underreported))
-	case "PDS_PROGRAM":
+	case PDSProgram:
 		s = loc.T("flag.detail.pds_program", "Programs", strings.Join(d.Missing, ", "))
-	case "MENUNGGAK":
+	case Menunggak:
 		var rp int64
 		if d.ArrearsRp != nil {
 			rp = *d.ArrearsRp

@@ -7,6 +7,7 @@ import (
 	_ "embed"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"time"
 
@@ -15,8 +16,25 @@ import (
 	"patuh/internal/db"
 )
 
-// Codes in the spec's order.
-var Codes = []string{"PWBD", "PDS_TK", "PDS_UPAH", "PDS_PROGRAM", "MENUNGGAK"}
+// Code is a compliance category (docs/domain.md, "Compliance categories"). SQL spells the
+// codes as literals (flags.sql, the employer_flags CHECK); codes_test.go holds them to these.
+type Code string
+
+// The five codes of docs/domain.md.
+const (
+	PWBD       Code = "PWBD"        // Perusahaan Wajib Belum Daftar
+	PDSTK      Code = "PDS_TK"      // Perusahaan Daftar Sebagian – Tenaga Kerja
+	PDSUpah    Code = "PDS_UPAH"    // Perusahaan Daftar Sebagian – Upah
+	PDSProgram Code = "PDS_PROGRAM" // Perusahaan Daftar Sebagian – Program
+	Menunggak  Code = "MENUNGGAK"   // Menunggak iuran
+)
+
+// Codes returns the codes in the spec's order, as a new slice each time: the order is shared
+// by pages, letters and SQL, so no caller may change it for the others.
+func Codes() []Code { return []Code{PWBD, PDSTK, PDSUpah, PDSProgram, Menunggak} }
+
+// Valid reports whether c is one of the five codes (a filter typed by a user may not be).
+func (c Code) Valid() bool { return slices.Contains(Codes(), c) }
 
 // CodesSQL is Codes as an SQL array, for ORDER BY array_position(CodesSQL, code).
 const CodesSQL = `ARRAY['PWBD', 'PDS_TK', 'PDS_UPAH', 'PDS_PROGRAM', 'MENUNGGAK']`
@@ -36,7 +54,7 @@ var queries = db.MustQueries(sqlText, append([]string{"rates", "load-rates", "re
 // (docs/api.md keeps detail as text; detail_data is the same as data).
 type Flag struct {
 	EmployerID  int64  `db:"employer_id" json:"-"`
-	Code        string `db:"code" json:"code"`
+	Code        Code   `db:"code" json:"code"`
 	Workers     int    `db:"workers" json:"workers"`
 	ShortfallRp int64  `db:"shortfall_rp" json:"shortfall_rp"`
 	Detail      string `db:"-" json:"detail"`

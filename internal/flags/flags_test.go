@@ -47,7 +47,7 @@ func flagsOf(t *testing.T, key string) (map[string][2]int64, int64) {
 	}
 	out := map[string][2]int64{}
 	for _, f := range rows {
-		out[f.Code] = [2]int64{int64(f.Workers), f.ShortfallRp}
+		out[string(f.Code)] = [2]int64{int64(f.Workers), f.ShortfallRp}
 	}
 	var total int64
 	if err := d.Get(&total, `SELECT s.shortfall_rp FROM employer_status s JOIN employers e ON e.id = s.employer_id

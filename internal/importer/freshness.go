@@ -32,7 +32,7 @@ func (im *Importer) Freshness(ctx context.Context, imp *Import) (Freshness, erro
 	case imp.SettledAt != nil:
 		f.Status, f.Done, f.Queued = FlagsCurrent, imp.FlagsQueued, 0
 		return f, nil
-	case imp.Status != "committed":
+	case imp.Status != StatusCommitted:
 		return f, nil
 	}
 	var left int

@@ -39,7 +39,7 @@ func (im *Importer) Delete(ctx context.Context, id, actorID int64, actor string)
 		if err != nil {
 			return err
 		}
-		if imp.Status != "failed" && imp.Status != "discarded" {
+		if imp.Status != StatusFailed && imp.Status != StatusDiscarded {
 			return apperr.New(apperr.Conflict, "import.delete_not_allowed")
 		}
 		if err := clearValidation(ctx, tx, id); err != nil {

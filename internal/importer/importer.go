@@ -35,7 +35,7 @@ import (
 type Import struct {
 	ID                   int64      `db:"id" json:"id"`
 	Kind                 string     `db:"kind" json:"kind"`
-	Status               string     `db:"status" json:"status"`
+	Status               Status     `db:"status" json:"status"`
 	SHA256               string     `db:"sha256" json:"sha256"`
 	Filename             string     `db:"filename" json:"filename"`
 	Format               string     `db:"format" json:"format"`
@@ -73,7 +73,7 @@ type Import struct {
 // Finished reports whether nothing more will happen to the import by itself.
 func (i *Import) Finished() bool {
 	switch i.Status {
-	case "needs_review", "committed", "failed", "discarded":
+	case StatusNeedsReview, StatusCommitted, StatusFailed, StatusDiscarded:
 		return true
 	}
 	return false
@@ -82,7 +82,7 @@ func (i *Import) Finished() bool {
 // Percent is the share of the file read so far, for the progress bar.
 func (i *Import) Percent() int {
 	switch {
-	case i.Status == "committed" || i.Status == "needs_review" || i.Status == "committing":
+	case i.Status == StatusCommitted || i.Status == StatusNeedsReview || i.Status == StatusCommitting:
 		return 100
 	case i.RowsTotal > 0:
 		return min(100, i.RowsProcessed*100/i.RowsTotal)
@@ -362,19 +362,19 @@ func (im *Importer) EachError(ctx context.Context, id int64, fn func(RowError) e
 
 // Commit asks for an import waiting for review to be committed by the worker.
 func (im *Importer) Commit(ctx context.Context, id, actorID int64, actor string) (*Import, error) {
-	return im.decide(ctx, id, actorID, actor, "committing", "import.commit")
+	return im.decide(ctx, id, actorID, actor, StatusCommitting, "import.commit")
 }
 
 // Discard drops an import waiting for review; nothing of it is applied.
 func (im *Importer) Discard(ctx context.Context, id, actorID int64, actor string) (*Import, error) {
-	imp, err := im.decide(ctx, id, actorID, actor, "discarded", "import.discard")
+	imp, err := im.decide(ctx, id, actorID, actor, StatusDiscarded, "import.discard")
 	if err == nil {
 		err = clearValidation(ctx, im.db, id)
 	}
 	return imp, err
 }
 
-func (im *Importer) decide(ctx context.Context, id, actorID int64, actor, status, action string) (*Import, error) {
+func (im *Importer) decide(ctx context.Context, id, actorID int64, actor string, status Status, action string) (*Import, error) {
 	var imp Import
 	err := db.WithTx(ctx, im.db, func(tx *sqlx.Tx) error {
 		err := tx.GetContext(ctx, &imp, `UPDATE imports SET status = $2, version = version + 1
@@ -527,7 +527,7 @@ func (im *Importer) WorkUntilDone(ctx context.Context, id int64) (*Import, error
 		if err != nil {
 			return nil, err
 		}
-		if imp.Finished() && (imp.Status != "committed" || imp.SettledAt != nil) {
+		if imp.Finished() && (imp.Status != StatusCommitted || imp.SettledAt != nil) {
 			return imp, nil
 		}
 		sleep(ctx, 500*time.Millisecond)
@@ -569,7 +569,7 @@ func (im *Importer) Step(ctx context.Context) (did bool, err error) {
 			err = im.fail(ctx, imp, "import.file.internal", "")
 		}
 	}()
-	if imp.Status == "committing" {
+	if imp.Status == StatusCommitting {
 		err = im.commit(stepCtx, imp)
 	} else if ok, ferr := im.fileReadable(stepCtx, imp); ferr != nil || !ok {
 		return true, ferr
@@ -591,7 +591,7 @@ func (im *Importer) Step(ctx context.Context) (did bool, err error) {
 
 // failureMessage tells the user which step could not be done.
 func failureMessage(imp *Import) string {
-	if imp.Status == "committing" {
+	if imp.Status == StatusCommitting {
 		return "import.file.commit_failed"
 	}
 	return "import.file.internal"

@@ -34,7 +34,7 @@ const yieldEvery = 5000
 // nothing staged, and once its lease runs out another worker validates the file again.
 func (im *Importer) validate(ctx context.Context, imp *Import) (err error) {
 	start := time.Now()
-	if imp.Status == "validating" {
+	if imp.Status == StatusValidating {
 		// Taken over from a worker that died: what it left is dropped, the file read anew.
 		slog.Info("validating again an import whose worker stopped", "import_id", imp.ID, "worker", im.id)
 		if err := clearValidation(ctx, im.db, imp.ID); err != nil {
@@ -225,13 +225,13 @@ func (im *Importer) validate(ctx context.Context, imp *Import) (err error) {
 	if col := watch.rounded(); col != "" {
 		return im.fail(ctx, imp, "import.file.spreadsheet_rounded", col)
 	}
-	status := "needs_review"
+	status := StatusNeedsReview
 	limit := 0.0
 	if imp.AutoCommitMaxInvalid != nil {
 		limit = *imp.AutoCommitMaxInvalid
 	}
 	if total > 0 && float64(invalid) <= limit*float64(total) {
-		status = "committing"
+		status = StatusCommitting
 	}
 	if total == 0 {
 		return im.fail(ctx, imp, "import.file.no_rows", "")

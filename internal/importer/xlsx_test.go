@@ -129,7 +129,7 @@ func TestNestingBombRefused(t *testing.T) {
 		var status, failure string
 		grew := heapPeak(func() {
 			got := load(t, im, "employers", "bomb.xlsx", data)
-			status, failure = got.Status, got.Failure
+			status, failure = string(got.Status), got.Failure
 		})
 		took := time.Since(start)
 		rssGrew := int64(peakRSS()) - int64(rssBefore)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/go-pdf/fpdf"
 
+	"patuh/internal/flags"
 	"patuh/internal/format"
 )
 
@@ -24,12 +25,13 @@ var Kinds = map[string]string{
 // code. Missing names the programmes a PDS_PROGRAM employer lacks (JHT, JP, …); ArrearsMonths
 // and ArrearsRp are the arrears of a MENUNGGAK one.
 type Finding struct {
-	Code, Name, Detail string
-	Workers            int
-	ShortfallRp        int64
-	Missing            []string
-	ArrearsMonths      int
-	ArrearsRp          int64
+	Code          flags.Code
+	Name, Detail  string
+	Workers       int
+	ShortfallRp   int64
+	Missing       []string
+	ArrearsMonths int
+	ArrearsRp     int64
 }
 
 // Programmes are the social security programmes by their names in law (PP 44/2015, 45/2015,
@@ -42,14 +44,14 @@ var Programmes = map[string]string{
 // Words states a finding as a sentence of the letter.
 func (f Finding) Words() string {
 	switch f.Code {
-	case "PWBD":
+	case flags.PWBD:
 		return fmt.Sprintf("Perusahaan belum terdaftar sebagai peserta BPJS Ketenagakerjaan, sedangkan mempekerjakan %s orang pekerja.",
 			Count(f.Workers))
-	case "PDS_TK":
+	case flags.PDSTK:
 		return fmt.Sprintf("Sebanyak %s orang pekerja belum didaftarkan sebagai peserta BPJS Ketenagakerjaan.", Count(f.Workers))
-	case "PDS_UPAH":
+	case flags.PDSUpah:
 		return fmt.Sprintf("Upah %s orang pekerja dilaporkan lebih rendah dari upah yang sebenarnya dibayarkan.", Count(f.Workers))
-	case "PDS_PROGRAM":
+	case flags.PDSProgram:
 		names := make([]string, 0, len(f.Missing))
 		for _, m := range f.Missing {
 			if n, ok := Programmes[m]; ok {
@@ -60,7 +62,7 @@ func (f Finding) Words() string {
 		}
 		return fmt.Sprintf("Pekerja belum diikutsertakan dalam program %s yang wajib bagi perusahaan Saudara (%s orang peserta aktif).",
 			joinAnd(names), Count(f.Workers))
-	case "MENUNGGAK":
+	case flags.Menunggak:
 		return fmt.Sprintf("Terdapat tunggakan iuran selama %d bulan sebesar %s.", f.ArrearsMonths, format.Rupiah(f.ArrearsRp))
 	}
 	return f.Name

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"path"
+	"reflect"
 	"slices"
 	"strings"
 
@@ -113,7 +114,13 @@ func funcs(loc *i18n.Localizer) template.FuncMap {
 		"date":      func(v any) string { return FormatDate(v, loc.Lang) },
 		"langs":     func() []string { return i18n.Languages },
 		"hasPrefix": strings.HasPrefix,
-		"lower":     strings.ToLower,
+		// lower takes any string kind, so a typed code (flags.Code) is shown without conversion.
+		"lower": func(v any) (string, error) {
+			if rv := reflect.ValueOf(v); rv.Kind() == reflect.String {
+				return strings.ToLower(rv.String()), nil
+			}
+			return "", fmt.Errorf("lower: %T is not a string", v)
+		},
 		// localize renders a value that knows its words (a flag's detail) in the page's language.
 		"localize": func(v interface{ Text(*i18n.Localizer) string }) string { return v.Text(loc) },
 		// dict passes several values to a partial: dict "Key" value "Key2" value2.
