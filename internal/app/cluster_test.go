@@ -107,8 +107,8 @@ func TestTwoInstancesBehindHAProxy(t *testing.T) {
 	deadline := time.Now().Add(60 * time.Second)
 	for victim < 0 && time.Now().Before(deadline) {
 		var owner string
-		if err := d.Get(&owner, `SELECT coalesce(lease_owner, '') FROM imports WHERE id = ANY($1) AND status = 'validating'
-			AND rows_processed > 0 ORDER BY id LIMIT 1`, pq.Array(ids)); err != nil {
+		if err := d.Get(&owner, `SELECT coalesce((SELECT lease_owner FROM imports WHERE id = ANY($1) AND status = 'validating'
+			AND rows_processed > 0 ORDER BY id LIMIT 1), '')`, pq.Array(ids)); err != nil {
 			t.Fatal(err)
 		}
 		for i, s := range servers {
