@@ -49,7 +49,7 @@ func TestBrowserReferenceJourney(t *testing.T) {
 		t.Fatal(err)
 	}
 	cs, _ = cases.Assign(ctx, spv, cs.ID, inspector, cs.Version)
-	if cs, err = cases.AddFollowUp(ctx, spv, cs.ID, "teguran_1", "2026-12-28", "", "", 0); err != nil {
+	if _, err = cases.AddFollowUp(ctx, spv, cs.ID, casework.FollowUpInput{Kind: "teguran_1", IssuedOn: "2026-12-28"}); err != nil {
 		t.Fatal(err)
 	}
 	var ump int64

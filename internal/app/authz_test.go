@@ -70,7 +70,8 @@ func TestAuthorizationMatrix(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cs, err = cases.AddFollowUp(ctx, who("inspector-in"), cs.ID, "teguran_1", todayWIB(), "", "", 0); err != nil {
+	followUp, err := cases.AddFollowUp(ctx, who("inspector-in"), cs.ID, casework.FollowUpInput{Kind: "teguran_1", IssuedOn: todayWIB()})
+	if err != nil {
 		t.Fatal(err)
 	}
 	var importID int64
@@ -91,7 +92,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	path := routeIDs{caseID: cs.ID, visitID: visit.ID, fileID: ev.ID, followUpID: cs.FollowUps[0].ID, employerID: employerID,
+	path := routeIDs{caseID: cs.ID, visitID: visit.ID, fileID: ev.ID, followUpID: followUp.ID, employerID: employerID,
 		importID: importID, userID: who2(spare).ID, tokenID: spareTokenID, reportID: reportID}.path
 	// anonymous, admin, supervisor, inspector-in, inspector-out, inspector-area: the last is an
 	// inspector of the case's area who is not its assignee, who may read the case but not act

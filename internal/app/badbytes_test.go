@@ -68,7 +68,7 @@ func newBadBytesFixture(t *testing.T) *badBytesFixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cs, err = cases.AddFollowUp(ctx, u, cs.ID, "teguran_1", todayWIB(), "", "", 0)
+	followUp, err := cases.AddFollowUp(ctx, u, cs.ID, casework.FollowUpInput{Kind: "teguran_1", IssuedOn: todayWIB()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,7 +76,7 @@ func newBadBytesFixture(t *testing.T) *badBytesFixture {
 	if err := d.Get(&importID, `SELECT max(id) FROM imports WHERE status = 'committed'`); err != nil {
 		t.Fatal(err)
 	}
-	path := routeIDs{caseID: cs.ID, visitID: visit.ID, fileID: ev.ID, followUpID: cs.FollowUps[0].ID, employerID: employerID,
+	path := routeIDs{caseID: cs.ID, visitID: visit.ID, fileID: ev.ID, followUpID: followUp.ID, employerID: employerID,
 		importID: importID}.path
 	c := newClient(t, srv)
 	if res := c.login(admin, password); res.StatusCode != http.StatusSeeOther {

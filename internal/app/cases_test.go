@@ -1,6 +1,8 @@
 package app_test
 
 import (
+	"bytes"
+	"mime/multipart"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -179,5 +181,81 @@ func TestCaseAndFollowUpExportsStayInTheArea(t *testing.T) {
 	}
 	if res, _ := timur.do("GET", "/follow-ups/export/xlsx", nil, nil); res.StatusCode != 200 {
 		t.Fatalf("follow-ups xlsx: %d", res.StatusCode)
+	}
+}
+
+// TestCaseFormsCheckedAsTheAPIChecks: the visit, follow-up and complaint forms are refused by
+// the rules the API applies (the store checks both), with a 422 and its message and nothing
+// stored; photos sent with a back-dated visit belong to that visit.
+func TestCaseFormsCheckedAsTheAPIChecks(t *testing.T) {
+	srv := server(t)
+	c := newClient(t, srv)
+	c.login(addUser(t, auth.Supervisor, ""), password)
+	res, _ := c.do("POST", "/cases/complaint", url.Values{"channel": {"jmo"}, "received": {"2026-11-27"},
+		"allegation": {"tidak didaftarkan"}, "employer_name": {"Toko Formulir Uji"}, "kode_kelurahan": {"31.71.01.1001"}}, nil)
+	caseURL := res.Header.Get("Location")
+	if res.StatusCode != http.StatusSeeOther || !strings.HasPrefix(caseURL, "/cases/") {
+		t.Fatalf("complaint: %d", res.StatusCode)
+	}
+	id := strings.TrimPrefix(caseURL, "/cases/")
+	if res, _ := c.do("POST", caseURL+"/assign", url.Values{"assignee": {addUser(t, auth.Inspector, "")}, "version": {"1"}}, nil); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("assign: %d", res.StatusCode)
+	}
+	for name, form := range map[string]url.Values{
+		"unknown finding code":   {"visited_on": {"2026-11-27"}, "kind": {"lapangan"}, "finding": {"BUKAN_KODE"}},
+		"latitude out of range":  {"visited_on": {"2026-11-27"}, "kind": {"lapangan"}, "lat": {"200"}, "lon": {"106.8"}},
+		"longitude out of range": {"visited_on": {"2026-11-27"}, "kind": {"lapangan"}, "lat": {"-6.2"}, "lon": {"500"}},
+		"met name too long":      {"visited_on": {"2026-11-27"}, "kind": {"lapangan"}, "met_name": {strings.Repeat("a", 201)}},
+	} {
+		res, body := c.do("POST", caseURL+"/visits", form, nil)
+		if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(body, `id="problem"`) || !strings.Contains(body, "Nilai tidak valid") {
+			t.Errorf("visit with %s: %d, want 422 with the message", name, res.StatusCode)
+		}
+	}
+	if n := count(t, `SELECT count(*) FROM visits WHERE case_id = $1`, id); n != 0 {
+		t.Fatalf("%d visits stored from refused forms", n)
+	}
+	res, body := c.do("POST", caseURL+"/follow-ups", url.Values{"kind": {"teguran_1"}, "issued_on": {todayWIB()},
+		"note": {strings.Repeat("n", 4001)}}, nil)
+	if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(body, `id="problem"`) {
+		t.Errorf("follow-up with a 4001-character note: %d, want 422", res.StatusCode)
+	}
+	if n := count(t, `SELECT count(*) FROM follow_ups WHERE case_id = $1`, id); n != 0 {
+		t.Fatalf("%d follow-ups stored from a refused form", n)
+	}
+	res, body = c.do("POST", "/cases/complaint", url.Values{"channel": {"faks"}, "received": {"2026-11-27"},
+		"allegation": {"x"}, "employer_name": {"Toko Saluran Salah"}, "kode_kelurahan": {"31.71.01.1001"}}, nil)
+	if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(body, `id="problem"`) ||
+		count(t, `SELECT count(*) FROM employers WHERE nama = 'Toko Saluran Salah'`) != 0 {
+		t.Errorf("complaint by an unknown channel: %d, want 422 and no employer", res.StatusCode)
+	}
+
+	// A visit of the 20th, then one of the 10th with a photo: the photo is the 10th's.
+	if res, _ := c.do("POST", caseURL+"/visits", url.Values{"visited_on": {"2026-11-20"}, "kind": {"lapangan"}}, nil); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("visit: %d", res.StatusCode)
+	}
+	var buf bytes.Buffer
+	w := multipart.NewWriter(&buf)
+	for k, v := range map[string]string{"visited_on": "2026-11-10", "kind": "kantor"} {
+		if err := w.WriteField(k, v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	fw, err := w.CreateFormFile("photo", "a.png")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := fw.Write(append([]byte("\x89PNG\r\n\x1a\n"), make([]byte, 64)...)); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if res, _ := c.send("POST", caseURL+"/visits", &buf, map[string]string{"Content-Type": w.FormDataContentType()}); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("back-dated visit with a photo: %d", res.StatusCode)
+	}
+	if n := count(t, `SELECT count(*) FROM evidence_files f JOIN visits v ON v.id = f.visit_id
+		WHERE v.case_id = $1 AND v.visited_on = '2026-11-10'`, id); n != 1 {
+		t.Fatalf("the back-dated visit has %d photos, want 1", n)
 	}
 }

@@ -28,11 +28,14 @@ func TestBrowserCloseWithFlagsRemainingAsksFirst(t *testing.T) {
 	users := auth.NewStore(d, "test-secret")
 	insp, _ := users.UserByUsername(ctx, inspector)
 	cases := casework.NewStore(d)
-	c, err := cases.AddFollowUp(ctx, insp, id, "teguran_1", time.Now().Format("2006-01-02"), "", "", 0)
+	if _, err := cases.AddFollowUp(ctx, insp, id, casework.FollowUpInput{Kind: "teguran_1", IssuedOn: time.Now().Format("2006-01-02")}); err != nil {
+		t.Fatal(err)
+	}
+	c, err := cases.Get(ctx, id, insp)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := cases.RequestClosure(ctx, insp, id, "", c.Version); err != nil {
+	if _, err := cases.RequestClosure(ctx, insp, id, casework.ClosureRequest{Version: c.Version}); err != nil {
 		t.Fatal(err)
 	}
 	supervisor := addUser(t, auth.Supervisor, "31.75") // fieldCase made the all-Jakarta one

@@ -156,7 +156,8 @@ func (a *API) open(c *gin.Context) {
 	var cs *Case
 	var err error
 	if body.Complaint != nil {
-		cs, err = a.Store.OpenFromComplaint(c.Request.Context(), auth.Current(c), body.EmployerID, body.Employer, body.Note, *body.Complaint)
+		cs, err = a.Store.OpenFromComplaint(c.Request.Context(), auth.Current(c),
+			ComplaintInput{EmployerID: body.EmployerID, Employer: body.Employer, Note: body.Note, Complaint: *body.Complaint})
 	} else {
 		cs, err = a.Store.Open(c.Request.Context(), auth.Current(c), body.EmployerID, body.Note)
 	}
@@ -166,7 +167,7 @@ func (a *API) open(c *gin.Context) {
 // listFilter reads the filters of GET /api/v1/cases. A value it cannot use is a 422 naming
 // the parameter, as /employers answers: a caller who typed overdue=1 must not get every case.
 func listFilter(c *gin.Context) (ListFilter, error) {
-	f := ListFilter{Status: c.Query("status"), Assignee: c.Query("assignee"), Area: c.Query("area"), Limit: 50}
+	f := ListFilter{Status: Status(c.Query("status")), Assignee: c.Query("assignee"), Area: c.Query("area"), Limit: 50}
 	fields := map[string]string{}
 	if f.Status != "" && !slices.Contains(Statuses, f.Status) {
 		fields["status"] = "case.status_filter_invalid"
@@ -292,16 +293,10 @@ func (a *API) visit(c *gin.Context) {
 }
 
 func (a *API) followUp(c *gin.Context) {
-	var body struct {
-		Kind     string `json:"kind" validate:"required"`
-		IssuedOn string `json:"issued_on" validate:"required,date"`
-		Note     string `json:"note" validate:"max=4000"`
-		Reason   string `json:"reason" validate:"max=2000"`
-		Version  int    `json:"version" validate:"gte=0"`
-	}
+	var body FollowUpInput
 	if id, ok := a.visibleCase(c); ok && a.bind(c, &body) {
 		// api.md: 201 with the follow-up (its due_on computed), not the case.
-		f, err := a.Store.IssueFollowUp(c.Request.Context(), auth.Current(c), id, body.Kind, body.IssuedOn, body.Note, body.Reason, body.Version)
+		f, err := a.Store.AddFollowUp(c.Request.Context(), auth.Current(c), id, body)
 		if err != nil {
 			web.Error(c, err)
 			return
@@ -323,16 +318,9 @@ func (a *API) followUpStatus(c *gin.Context) {
 }
 
 func (a *API) close(c *gin.Context) {
-	var body struct {
-		Outcome string `json:"outcome" validate:"required"`
-		Note    string `json:"note" validate:"max=4000"`
-		Version int    `json:"version" validate:"required,gt=0"`
-		// Confirm: close although the employer is still flagged (else 422 naming "confirm").
-		Confirm bool `json:"confirm"`
-	}
+	var body Closing
 	if id, ok := a.visibleCase(c); ok && a.bind(c, &body) {
-		cs, err := a.Store.Close(c.Request.Context(), auth.Current(c), id,
-			Closing{Outcome: body.Outcome, Note: body.Note, Version: body.Version, Confirm: body.Confirm})
+		cs, err := a.Store.Close(c.Request.Context(), auth.Current(c), id, body)
 		reply(c, http.StatusOK, cs, err)
 	}
 }
@@ -359,12 +347,9 @@ func (a *API) assignMany(c *gin.Context) {
 }
 
 func (a *API) requestClosure(c *gin.Context) {
-	var body struct {
-		Note    string `json:"note" validate:"max=4000"`
-		Version int    `json:"version" validate:"required,gt=0"`
-	}
+	var body ClosureRequest
 	if id, ok := a.visibleCase(c); ok && a.bind(c, &body) {
-		cs, err := a.Store.RequestClosure(c.Request.Context(), auth.Current(c), id, body.Note, body.Version)
+		cs, err := a.Store.RequestClosure(c.Request.Context(), auth.Current(c), id, body)
 		reply(c, http.StatusOK, cs, err)
 	}
 }

@@ -5,8 +5,11 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/jmoiron/sqlx"
+
 	"patuh/internal/apperr"
 	"patuh/internal/auth"
+	"patuh/internal/db"
 	"patuh/internal/employer"
 )
 
@@ -42,29 +45,39 @@ func BulkCandidates(ctx context.Context, employers *employer.Store, u *auth.User
 
 // OpenMany opens a case for each of the employers named that is in the user's area, flagged
 // and without an open case, and says how many it opened. The others are skipped, not refused:
-// a list read a minute ago may have changed.
+// a list read a minute ago may have changed. The cases are opened in one transaction: any
+// failure on the way (a case opened meanwhile by someone else, the database) opens none.
 func (s *Store) OpenMany(ctx context.Context, u *auth.User, employerIDs []int64, note string) (int, error) {
 	if len(employerIDs) > MaxBulk {
 		return 0, apperr.Fields(map[string]string{"count": "case.bulk_count_invalid"})
 	}
 	opened := 0
-	for _, id := range employerIDs {
-		var flagged bool
-		if err := s.db.GetContext(ctx, &flagged, `SELECT EXISTS (SELECT 1 FROM employer_flags WHERE employer_id = $1)`, id); err != nil {
-			return opened, fmt.Errorf("casework: bulk open: %w", err)
+	err := db.WithTx(ctx, s.db, func(tx *sqlx.Tx) error {
+		for _, id := range employerIDs {
+			var flagged bool
+			if err := tx.GetContext(ctx, &flagged, `SELECT EXISTS (SELECT 1 FROM employer_flags WHERE employer_id = $1)`, id); err != nil {
+				return fmt.Errorf("casework: bulk open: %w", err)
+			}
+			if !flagged {
+				continue
+			}
+			// Checked first, writing nothing: a skipped employer leaves the transaction usable.
+			open, err := openable(ctx, tx, u, id)
+			if apperr.CodeOf(err) == apperr.NotFound || (err == nil && open != 0) {
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			if _, err := s.openTx(ctx, tx, u, id, note, nil); err != nil {
+				return err
+			}
+			opened++
 		}
-		if !flagged {
-			continue
-		}
-		_, err := s.Open(ctx, u, id, note)
-		switch apperr.CodeOf(err) {
-		case apperr.Conflict, apperr.NotFound:
-			continue
-		}
-		if err != nil {
-			return opened, err
-		}
-		opened++
+		return nil
+	})
+	if err != nil {
+		return 0, err
 	}
 	return opened, nil
 }

@@ -13,32 +13,42 @@ import (
 	"patuh/internal/i18n"
 )
 
+// Status is the state of a case (docs/api.md). The SQL spells the same values as literals; the
+// cases table's CHECK constraint lists them, and a test holds the two equal.
+type Status string
+
 // The states of a case, in the order of api.md.
 const (
-	StatusOpen            = "open"
-	StatusAssigned        = "assigned"
-	StatusInspected       = "inspected"
-	StatusFollowUp        = "follow_up"
-	StatusAwaitingClosure = "awaiting_closure"
-	StatusClosed          = "closed"
+	StatusOpen            Status = "open"
+	StatusAssigned        Status = "assigned"
+	StatusInspected       Status = "inspected"
+	StatusFollowUp        Status = "follow_up"
+	StatusAwaitingClosure Status = "awaiting_closure"
+	StatusClosed          Status = "closed"
 )
 
 // Statuses lists the states in api.md's order.
-var Statuses = []string{StatusOpen, StatusAssigned, StatusInspected, StatusFollowUp, StatusAwaitingClosure, StatusClosed}
+var Statuses = []Status{StatusOpen, StatusAssigned, StatusInspected, StatusFollowUp, StatusAwaitingClosure, StatusClosed}
 
-// transitions lists, for each state, the states a case may move to. Closing from any open state
-// is a supervisor's decision (a duplicate, a closed business); the others follow the work.
-var transitions = map[string][]string{
+// transitions lists, for each state, the states a case may move to; transition (store.go) is
+// the one place that applies it. Closing from any open state is a supervisor's decision (a
+// duplicate, a closed business); the others follow the work. A state listed as its own
+// successor may be kept by an action (a reassignment, a further visit or follow-up, a closure
+// asked for again); a state with no successor is final.
+var transitions = map[Status][]Status{
 	StatusOpen:            {StatusAssigned, StatusClosed},
 	StatusAssigned:        {StatusAssigned, StatusInspected, StatusFollowUp, StatusAwaitingClosure, StatusClosed},
 	StatusInspected:       {StatusInspected, StatusFollowUp, StatusAwaitingClosure, StatusClosed},
 	StatusFollowUp:        {StatusFollowUp, StatusAwaitingClosure, StatusClosed},
-	StatusAwaitingClosure: {StatusFollowUp, StatusClosed},
+	StatusAwaitingClosure: {StatusAwaitingClosure, StatusFollowUp, StatusClosed},
 	StatusClosed:          {},
 }
 
+// Final reports whether nothing more may happen to a case in this state.
+func (st Status) Final() bool { return len(transitions[st]) == 0 }
+
 // Allowed reports whether a case may move from one state to another.
-func Allowed(from, to string) bool {
+func Allowed(from, to Status) bool {
 	for _, s := range transitions[from] {
 		if s == to {
 			return true
@@ -61,7 +71,7 @@ type Case struct {
 	// NextKind and NextDue are the open follow-up due first, if any.
 	NextKind   *string `db:"next_kind" json:"next_kind"`
 	NextDue    *string `db:"next_due" json:"next_due"`
-	Status     string  `db:"status" json:"status"`
+	Status     Status  `db:"status" json:"status"`
 	AssigneeID *int64  `db:"assignee_id" json:"-"`
 	Assignee   *string `db:"assignee" json:"assignee"`
 	// AssigneeName is the person's name, what the pages show (issue 12); Assignee is the login.
@@ -82,10 +92,12 @@ type Case struct {
 }
 
 // OpenFlags are the flags frozen when the case opened.
-func (c *Case) OpenFlags() []flags.Flag {
+func (c *Case) OpenFlags() ([]flags.Flag, error) {
 	var out []flags.Flag
-	json.Unmarshal(c.FlagsAtOpen, &out)
-	return out
+	if err := json.Unmarshal(c.FlagsAtOpen, &out); err != nil {
+		return nil, fmt.Errorf("casework: case %d flags at open: %w", c.ID, err)
+	}
+	return out, nil
 }
 
 // localizeFlags renders the frozen flags' details in the reader's language, for the API.

@@ -19,12 +19,12 @@ import (
 func TestMain(m *testing.M) { dbtest.Main(m) }
 
 func TestTransitions(t *testing.T) {
-	allowed := map[[2]string]bool{
+	allowed := map[[2]casework.Status]bool{
 		{"open", "assigned"}: true, {"open", "closed"}: true, {"assigned", "inspected"}: true,
 		{"inspected", "follow_up"}: true, {"follow_up", "awaiting_closure"}: true, {"awaiting_closure", "closed"}: true,
 		{"awaiting_closure", "follow_up"}: true, {"assigned", "closed"}: true,
 	}
-	refused := [][2]string{{"open", "inspected"}, {"open", "follow_up"}, {"closed", "open"}, {"closed", "assigned"},
+	refused := [][2]casework.Status{{"open", "inspected"}, {"open", "follow_up"}, {"closed", "open"}, {"closed", "assigned"},
 		{"follow_up", "assigned"}, {"awaiting_closure", "inspected"}, {"inspected", "open"}}
 	for pair := range allowed {
 		if !casework.Allowed(pair[0], pair[1]) {
@@ -104,6 +104,14 @@ func backdate(t *testing.T, id int64) {
 
 func code(err error) apperr.Code { return apperr.CodeOf(err) }
 
+// followUp issues a follow-up and answers the case as it then is.
+func followUp(ctx context.Context, s *casework.Store, u *auth.User, id int64, in casework.FollowUpInput) (*casework.Case, error) {
+	if _, err := s.AddFollowUp(ctx, u, id, in); err != nil {
+		return nil, err
+	}
+	return s.Get(ctx, id, u)
+}
+
 func TestCaseJourney(t *testing.T) {
 	ctx := context.Background()
 	w := setup(t)
@@ -119,7 +127,9 @@ func TestCaseJourney(t *testing.T) {
 	}
 	backdate(t, c.ID)
 	var watched int
-	w.db.Get(&watched, `SELECT cardinality(target_niks) FROM cases WHERE id = $1`, c.ID)
+	if err := w.db.Get(&watched, `SELECT cardinality(target_niks) FROM cases WHERE id = $1`, c.ID); err != nil {
+		t.Fatal(err)
+	}
 	if c.Status != "open" || !strings.Contains(string(c.FlagsAtOpen), "PDS_TK") || watched != 2 {
 		t.Fatalf("opened: %+v, %d watched NIKs", c, watched)
 	}
@@ -157,10 +167,10 @@ func TestCaseJourney(t *testing.T) {
 	}
 
 	// Teguran II before teguran I needs a reason; teguran I is due 10 working days later.
-	if _, err := s.AddFollowUp(ctx, w.timur, c.ID, "teguran_2", "2026-11-23", "", "", 0); code(err) != apperr.Invalid {
+	if _, err := s.AddFollowUp(ctx, w.timur, c.ID, casework.FollowUpInput{Kind: "teguran_2", IssuedOn: "2026-11-23"}); code(err) != apperr.Invalid {
 		t.Fatalf("out of order without reason: %v", err)
 	}
-	c, err = s.AddFollowUp(ctx, w.timur, c.ID, "teguran_1", "2026-11-23", "", "", 0)
+	c, err = followUp(ctx, s, w.timur, c.ID, casework.FollowUpInput{Kind: "teguran_1", IssuedOn: "2026-11-23"})
 	if err != nil || c.Status != "follow_up" || c.FollowUps[0].DueOn != "2026-12-07" || !c.FollowUps[0].HasLetter {
 		t.Fatalf("teguran_1: %+v %v", c.FollowUps, err)
 	}
@@ -175,18 +185,22 @@ func TestCaseJourney(t *testing.T) {
 	}
 
 	// An inspector cannot close; a supervisor can, with an outcome.
-	if _, err := s.RequestClosure(ctx, w.pusat, c.ID, "", c.Version); code(err) != apperr.NotFound {
+	if _, err := s.RequestClosure(ctx, w.pusat, c.ID, casework.ClosureRequest{Version: c.Version}); code(err) != apperr.NotFound {
 		t.Fatalf("inspector of another area: %v", err)
 	}
 
 	// A new snapshot enrols both watched workers: the PDS_TK flag is gone, the case awaits closure.
-	w.im.Drain(ctx)
+	if err := w.im.Drain(ctx); err != nil {
+		t.Fatal(err)
+	}
 	_, _, err = w.im.Create(ctx, 0, "test", "participants", "p2.csv", strings.NewReader("npp,nik,nama,upah,status\n"+
 		"T0000001,3175010101900001,Satu,6000000,aktif\nT0000001,3175010101900002,Dua,6000000,aktif\nT0000001,3175010101900003,Tiga,6000000,aktif\n"), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	w.im.Drain(ctx)
+	if err := w.im.Drain(ctx); err != nil {
+		t.Fatal(err)
+	}
 	c, _ = s.Get(ctx, c.ID, w.supervisor)
 	if c.RecoveredWorkers != 2 || c.Status != "awaiting_closure" {
 		t.Fatalf("after the snapshot: recovered %d, status %s", c.RecoveredWorkers, c.Status)
@@ -211,7 +225,9 @@ func TestCaseJourney(t *testing.T) {
 	// Each change left one audit record (open, assign, visit, teguran_1, verification, close);
 	// the refused attempts none.
 	var n int
-	w.db.Get(&n, `SELECT count(*) FROM audit_log WHERE entity = 'case' AND entity_id = $1`, itoa(c.ID))
+	if err := w.db.Get(&n, `SELECT count(*) FROM audit_log WHERE entity = 'case' AND entity_id = $1`, itoa(c.ID)); err != nil {
+		t.Fatal(err)
+	}
 	if n != 6 {
 		t.Errorf("audit records for the case: %d, want 6", n)
 	}
@@ -247,7 +263,9 @@ func TestTwoOfficersSaveTheSameCase(t *testing.T) {
 		t.Fatalf("%d saved, %d conflicts", ok, conflicts)
 	}
 	var assignments int
-	w.db.Get(&assignments, `SELECT count(*) FROM audit_log WHERE action = 'case.assign' AND entity_id = $1`, itoa(c.ID))
+	if err := w.db.Get(&assignments, `SELECT count(*) FROM audit_log WHERE action = 'case.assign' AND entity_id = $1`, itoa(c.ID)); err != nil {
+		t.Fatal(err)
+	}
 	if assignments != 1 {
 		t.Fatalf("%d audit records for one saved assignment", assignments)
 	}
@@ -262,8 +280,9 @@ func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 func TestComplaintCaseHidesTheComplainantFromInspectors(t *testing.T) {
 	ctx := context.Background()
 	w := setup(t)
-	c, err := w.store.OpenFromComplaint(ctx, w.supervisor, 0, &casework.NewEmployer{Nama: "Bengkel Tanpa Izin", KodeKelurahan: "31.75.01.1002"},
-		"", casework.Complaint{Channel: "jmo", Received: "2026-11-20", Allegation: "upah tidak didaftarkan", ComplainantName: "Pelapor Rahasia", ComplainantContact: "0812"})
+	c, err := w.store.OpenFromComplaint(ctx, w.supervisor, casework.ComplaintInput{
+		Employer:  &casework.NewEmployer{Nama: "Bengkel Tanpa Izin", KodeKelurahan: "31.75.01.1002"},
+		Complaint: casework.Complaint{Channel: "jmo", Received: "2026-11-20", Allegation: "upah tidak didaftarkan", ComplainantName: "Pelapor Rahasia", ComplainantContact: "0812"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -271,7 +290,9 @@ func TestComplaintCaseHidesTheComplainantFromInspectors(t *testing.T) {
 		t.Fatalf("supervisor's view: %+v", c.Complaint)
 	}
 	var inRegister bool
-	w.db.Get(&inRegister, `SELECT in_register FROM employers WHERE id = $1`, c.EmployerID)
+	if err := w.db.Get(&inRegister, `SELECT in_register FROM employers WHERE id = $1`, c.EmployerID); err != nil {
+		t.Fatal(err)
+	}
 	if inRegister {
 		t.Error("an employer created from a complaint is marked as in the register")
 	}
@@ -280,8 +301,8 @@ func TestComplaintCaseHidesTheComplainantFromInspectors(t *testing.T) {
 		t.Fatalf("inspector's view: %+v %v", seen.Complaint, err)
 	}
 	// A supervisor of another area cannot file a complaint there.
-	if _, err := w.store.OpenFromComplaint(ctx, w.pusat, 0, &casework.NewEmployer{Nama: "X", KodeKelurahan: "31.75.01.1002"}, "",
-		casework.Complaint{Channel: "surat", Received: "2026-11-20", Allegation: "x"}); code(err) != apperr.Invalid {
+	if _, err := w.store.OpenFromComplaint(ctx, w.pusat, casework.ComplaintInput{Employer: &casework.NewEmployer{Nama: "X", KodeKelurahan: "31.75.01.1002"},
+		Complaint: casework.Complaint{Channel: "surat", Received: "2026-11-20", Allegation: "x"}}); code(err) != apperr.Invalid {
 		t.Fatalf("outside the area: %v", err)
 	}
 }
@@ -339,8 +360,9 @@ func TestEvidenceCheckedByContentAndScoped(t *testing.T) {
 func TestEmployersWithCasesSurviveImports(t *testing.T) {
 	ctx := context.Background()
 	w := setup(t)
-	c, err := w.store.OpenFromComplaint(ctx, w.admin, 0, &casework.NewEmployer{Nama: "Hanya Dari Pengaduan", KodeKelurahan: "31.75.01.1001"},
-		"", casework.Complaint{Channel: "telepon", Received: "2026-11-25", Allegation: "x"})
+	c, err := w.store.OpenFromComplaint(ctx, w.admin, casework.ComplaintInput{
+		Employer:  &casework.NewEmployer{Nama: "Hanya Dari Pengaduan", KodeKelurahan: "31.75.01.1001"},
+		Complaint: casework.Complaint{Channel: "telepon", Received: "2026-11-25", Allegation: "x"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -352,7 +374,9 @@ func TestEmployersWithCasesSurviveImports(t *testing.T) {
 		t.Fatal(err)
 	}
 	var n int
-	w.db.Get(&n, `SELECT count(*) FROM imports WHERE status = 'failed'`)
+	if err := w.db.Get(&n, `SELECT count(*) FROM imports WHERE status = 'failed'`); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := w.store.Get(ctx, c.ID, w.admin); err != nil || n != 0 {
 		t.Fatalf("after an import: case %v, failed imports %d", err, n)
 	}
@@ -374,7 +398,7 @@ func TestReviewQueue(t *testing.T) {
 	if err != nil || len(unvisited) != 1 || unvisited[0].CaseID != c.ID {
 		t.Fatalf("unvisited: %+v %v", unvisited, err)
 	}
-	c, _ = s.AddFollowUp(ctx, w.timur, c.ID, "teguran_1", time.Now().Format("2006-01-02"), "", "", 0)
+	c, _ = followUp(ctx, s, w.timur, c.ID, casework.FollowUpInput{Kind: "teguran_1", IssuedOn: time.Now().Format("2006-01-02")})
 	_, overdue, _, _ := s.Review(ctx, w.supervisor)
 	if len(overdue) != 1 || overdue[0].Detail != "teguran_1" {
 		t.Fatalf("overdue: %+v", overdue)
@@ -383,7 +407,7 @@ func TestReviewQueue(t *testing.T) {
 	if a, o, u, _ := s.Review(ctx, &auth.User{Role: auth.Supervisor, Area: "31.71"}); len(a)+len(o)+len(u) != 0 {
 		t.Fatal("the queue shows another area")
 	}
-	c, _ = s.RequestClosure(ctx, w.timur, c.ID, "", c.Version)
+	c, _ = s.RequestClosure(ctx, w.timur, c.ID, casework.ClosureRequest{Version: c.Version})
 	awaiting, _, _, _ := s.Review(ctx, w.supervisor)
 	if len(awaiting) != 1 || awaiting[0].Detail != "requested" {
 		t.Fatalf("awaiting: %+v", awaiting)

@@ -17,10 +17,11 @@ import (
 // is still flagged and close anyway (issue 16: a close must not misfire from a card that shows
 // neither the findings nor the workers recovered).
 type Closing struct {
-	Outcome string
-	Note    string
-	Version int
-	Confirm bool
+	Outcome string `json:"outcome" validate:"required"`
+	Note    string `json:"note" validate:"max=4000"`
+	Version int    `json:"version" validate:"required,gt=0"`
+	// Confirm: close although the employer is still flagged (else 422 naming "confirm").
+	Confirm bool `json:"confirm"`
 }
 
 // CloseSummary is what a supervisor reads before closing: the findings frozen at opening, the
@@ -74,8 +75,11 @@ func (s *Store) Summary(ctx context.Context, u *auth.User, id int64) (*CloseSumm
 }
 
 func (s *Store) summary(ctx context.Context, q sqlx.QueryerContext, c *Case) (*CloseSummary, error) {
-	sum := &CloseSummary{CaseID: c.ID, AtOpen: orEmpty(c.OpenFlags()), Recovered: c.RecoveredWorkers}
-	var err error
+	atOpen, err := c.OpenFlags()
+	if err != nil {
+		return nil, err
+	}
+	sum := &CloseSummary{CaseID: c.ID, AtOpen: orEmpty(atOpen), Recovered: c.RecoveredWorkers}
 	if sum.Remaining, err = remainingFlags(ctx, q, c.EmployerID); err != nil {
 		return nil, err
 	}
@@ -89,12 +93,19 @@ func (s *Store) summary(ctx context.Context, q sqlx.QueryerContext, c *Case) (*C
 // flagged the close needs Confirm, else it is refused with the summary to show; the follow-ups
 // still running are ended as cancelled, and the audit record names them.
 func (s *Store) Close(ctx context.Context, u *auth.User, id int64, cl Closing) (*Case, error) {
+	if err := s.check(&cl); err != nil {
+		return nil, err
+	}
 	if !slices.Contains(Outcomes, cl.Outcome) {
 		return nil, apperr.Fields(map[string]string{"outcome": "case.outcome_invalid"})
 	}
 	err := s.change(ctx, u, id, cl.Version, "case.close", func(tx *sqlx.Tx, c *Case) (map[string]any, error) {
-		if !Allowed(c.Status, StatusClosed) {
-			return nil, apperr.New(apperr.Conflict, "case.transition_refused")
+		// The move first: a closed case is refused before anything is asked. A close that still
+		// needs its confirmation returns an error, so the transaction undoes the move.
+		from := c.Status
+		if err := transition(ctx, tx, c, StatusClosed, `outcome = $4, closed_at = now(),
+			note = CASE WHEN $5 = '' THEN note ELSE $5 END`, cl.Outcome, cl.Note); err != nil {
+			return nil, err
 		}
 		sum, err := s.summary(ctx, tx, c)
 		if err != nil {
@@ -104,21 +115,17 @@ func (s *Store) Close(ctx context.Context, u *auth.User, id int64, cl Closing) (
 			return nil, &apperr.Error{Code: apperr.Invalid, Message: msgConfirm,
 				Fields: map[string]string{"confirm": msgConfirm}, Current: sum}
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE cases SET status = 'closed', outcome = $2, closed_at = now(),
-			note = CASE WHEN $3 = '' THEN note ELSE $3 END WHERE id = $1`, id, cl.Outcome, cl.Note); err != nil {
-			return nil, err
-		}
 		var ended []int64
 		if err := tx.SelectContext(ctx, &ended, `UPDATE follow_ups SET status = 'cancelled', ended_at = now(), version = version + 1
 			WHERE case_id = $1 AND status = 'open' RETURNING id`, id); err != nil {
-			return nil, err
+			return nil, fmt.Errorf("casework: close: end follow-ups: %w", err)
 		}
 		slices.Sort(ended)
 		remaining := make([]flags.Code, 0, len(sum.Remaining))
 		for _, f := range sum.Remaining {
 			remaining = append(remaining, f.Code)
 		}
-		return map[string]any{"outcome": cl.Outcome, "from": c.Status, "flags_remaining": remaining,
+		return map[string]any{"outcome": cl.Outcome, "from": from, "flags_remaining": remaining,
 			"recovered_workers": c.RecoveredWorkers, "follow_ups_cancelled": orEmpty(ended)}, nil
 	})
 	if err != nil {

@@ -159,7 +159,10 @@ func (s *Store) StageUpload(ctx context.Context, u *auth.User, caseID int64, cli
 		if err != nil {
 			return err
 		}
-		n, _ := res.RowsAffected()
+		n, err := res.RowsAffected()
+		if err != nil {
+			return err
+		}
 		existing = n == 0
 		// Photos of visits never sent (a phone wiped, a draft discarded) are not kept for ever.
 		_, err = tx.ExecContext(ctx, `DELETE FROM visit_uploads WHERE created_at < now() - interval '30 days'`)

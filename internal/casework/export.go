@@ -3,6 +3,7 @@ package casework
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net/url"
 	"strings"
 
@@ -106,7 +107,7 @@ func (p *Pages) export(c *gin.Context) {
 				return nil
 			})
 	} else {
-		f := ListFilter{Status: c.Query("status"), Assignee: c.Query("assignee"), Area: c.Query("area"), Overdue: c.Query("overdue") == "true", Limit: 1000}
+		f := ListFilter{Status: Status(c.Query("status")), Assignee: c.Query("assignee"), Area: c.Query("area"), Overdue: c.Query("overdue") == "true", Limit: 1000}
 		if err := p.Store.CheckFilter(c.Request.Context(), auth.Current(c), &f); err != nil {
 			web.Error(c, err)
 			return
@@ -119,7 +120,7 @@ func (p *Pages) export(c *gin.Context) {
 						return err
 					}
 					for _, cs := range list {
-						if err := add([]any{cs.ID, web.SafeCell(cs.EmployerName), str(cs.KodeKelurahan), cs.Status, label("status", &cs.Status),
+						if err := add([]any{cs.ID, web.SafeCell(cs.EmployerName), str(cs.KodeKelurahan), cs.Status, label("status", (*string)(&cs.Status)),
 							str(cs.Assignee), cs.OpenedAt.Format("2006-01-02"), str(cs.Outcome), label("outcome", cs.Outcome), cs.RecoveredWorkers}); err != nil {
 							return err
 						}
@@ -132,6 +133,20 @@ func (p *Pages) export(c *gin.Context) {
 			})
 	}
 	if err != nil {
-		c.Error(fmt.Errorf("casework: export: %w", err))
+		exportFailed(c, fmt.Errorf("casework: export %s: %w", what, err))
 	}
+}
+
+// exportFailed answers an export that failed on the way: the error page while nothing was
+// sent yet, else (the file half written, its status gone) a log line with the request id, so
+// the cut file the user got is traced to its cause.
+func exportFailed(c *gin.Context, err error) {
+	if !c.Writer.Written() {
+		c.Writer.Header().Del("Content-Disposition")
+		c.Writer.Header().Del("Content-Type")
+		web.Error(c, err)
+		return
+	}
+	slog.ErrorContext(c.Request.Context(), "export failed", "request_id", web.RequestID(c), "route", c.FullPath(), "err", err)
+	c.Abort()
 }

@@ -1,6 +1,7 @@
 package casework
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"mime/multipart"
@@ -35,7 +36,7 @@ func (p *Pages) Register(g *gin.RouterGroup) {
 	g.GET("/review", lead, p.review)
 	g.GET("/cases/export/:format", p.export)
 	g.GET("/follow-ups/export/:format", p.export)
-	g.GET("/cases/complaint", lead, func(c *gin.Context) { p.complaintForm(c, http.StatusOK, "", map[string]string{}) })
+	g.GET("/cases/complaint", lead, func(c *gin.Context) { p.complaintForm(c, http.StatusOK, nil, map[string]string{}) })
 	g.GET("/cases/:id", p.show)
 	g.POST("/cases/:id/assign", lead, p.formAction("case.assigned", p.assign))
 	act := requireMayAct(p.Store) // casework/policy.go
@@ -53,12 +54,14 @@ func (p *Pages) Register(g *gin.RouterGroup) {
 // index lists cases; an inspector sees their own first (?assignee=me is the default for them).
 func (p *Pages) index(c *gin.Context) {
 	u := auth.Current(c)
-	f := ListFilter{Status: c.Query("status"), Assignee: c.Query("assignee"), Area: c.Query("area"),
+	f := ListFilter{Status: Status(c.Query("status")), Assignee: c.Query("assignee"), Area: c.Query("area"),
 		Overdue: c.Query("overdue") == "true", Limit: 100}
 	if _, chosen := c.GetQuery("assignee"); !chosen && u.Role == auth.Inspector {
 		f.Assignee = u.Username
 	}
-	f.After, _ = strconv.ParseInt(c.Query("cursor"), 10, 64)
+	if after, err := strconv.ParseInt(c.Query("cursor"), 10, 64); err == nil {
+		f.After = after // a cursor that is not a number (none, or typed) starts at the first page
+	}
 	p.renderIndex(c, http.StatusOK, f, nil, nil)
 }
 
@@ -110,7 +113,11 @@ func (p *Pages) renderIndex(c *gin.Context, status int, f ListFilter, fields map
 }
 
 func (p *Pages) open(c *gin.Context) {
-	id, _ := strconv.ParseInt(c.PostForm("employer_id"), 10, 64)
+	id, err := strconv.ParseInt(c.PostForm("employer_id"), 10, 64)
+	if err != nil {
+		web.Error(c, apperr.New(apperr.NotFound, "error.not_found"))
+		return
+	}
 	cs, err := p.Store.Open(c.Request.Context(), auth.Current(c), id, c.PostForm("note"))
 	if e, ok := apperr.As(err); ok && e.Code == apperr.Conflict {
 		if open, ok := e.Current.(map[string]int64); ok {
@@ -174,12 +181,12 @@ func (p *Pages) bulkAssign(c *gin.Context) {
 	u := auth.Current(c)
 	cases := map[int64]int{}
 	for _, v := range c.PostFormArray("case") {
-		id, ver, _ := strings.Cut(v, ":")
+		id, ver, _ := strings.Cut(v, ":") // without ":" the case is sent with no version (0)
 		n, err := strconv.ParseInt(id, 10, 64)
 		if err != nil {
 			continue
 		}
-		cases[n], _ = strconv.Atoi(ver)
+		cases[n] = version(map[string]string{"version": ver})
 	}
 	assignee := c.PostForm("assignee")
 	assigned, refused, err := p.Store.AssignMany(c.Request.Context(), u, cases, assignee)
@@ -211,32 +218,27 @@ func (p *Pages) complaint(c *gin.Context) {
 	if !ok {
 		return
 	}
-	cmp := Complaint{Channel: form["channel"], Received: form["received"], Allegation: form["allegation"],
-		ComplainantName: form["complainant_name"], ComplainantContact: form["complainant_contact"]}
-	var employerID int64
-	var newEmployer *NewEmployer
+	in := ComplaintInput{Note: form["note"], Complaint: Complaint{Channel: form["channel"], Received: form["received"],
+		Allegation: form["allegation"], ComplainantName: form["complainant_name"], ComplainantContact: form["complainant_contact"]}}
 	if key := strings.TrimSpace(form["employer_key"]); key != "" {
 		list, _, err := p.Employers.List(c.Request.Context(), employer.Filter{Q: key, Sort: "-shortfall", Limit: 2}, u.Area)
-		if err != nil || len(list) != 1 {
-			p.complaintForm(c, http.StatusUnprocessableEntity, "case.employer_not_found", form)
+		if err != nil && apperr.CodeOf(err) != apperr.Invalid {
+			web.Error(c, err)
 			return
 		}
-		employerID = list[0].ID
+		if err != nil || len(list) != 1 { // a key the search refuses finds nobody either
+			p.complaintForm(c, http.StatusUnprocessableEntity, apperr.New(apperr.Invalid, "case.employer_not_found"), form)
+			return
+		}
+		in.EmployerID = list[0].ID
 	} else {
-		newEmployer = &NewEmployer{Nama: form["employer_name"], Alamat: form["employer_address"], KodeKelurahan: form["kode_kelurahan"]}
+		in.Employer = &NewEmployer{Nama: form["employer_name"], Alamat: form["employer_address"], KodeKelurahan: form["kode_kelurahan"]}
 	}
-	if cmp.Channel == "" || cmp.Allegation == "" || (newEmployer != nil && newEmployer.Nama == "") {
-		p.complaintForm(c, http.StatusUnprocessableEntity, "error.validation", form)
-		return
-	}
-	if _, ok := ParseDate(cmp.Received); !ok {
-		p.complaintForm(c, http.StatusUnprocessableEntity, "case.date_invalid", form)
-		return
-	}
-	cs, err := p.Store.OpenFromComplaint(c.Request.Context(), u, employerID, newEmployer, form["note"], cmp)
+	// The store checks the input as it checks the API's (OpenFromComplaint).
+	cs, err := p.Store.OpenFromComplaint(c.Request.Context(), u, in)
 	if err != nil {
 		if e, ok := apperr.As(err); ok && (e.Code == apperr.Invalid || e.Code == apperr.Conflict) {
-			p.complaintForm(c, http.StatusUnprocessableEntity, e.Message, form)
+			p.complaintForm(c, http.StatusUnprocessableEntity, e, form)
 			return
 		}
 		web.Error(c, err)
@@ -246,9 +248,18 @@ func (p *Pages) complaint(c *gin.Context) {
 	c.Redirect(http.StatusSeeOther, "/cases/"+strconv.FormatInt(cs.ID, 10))
 }
 
-func (p *Pages) complaintForm(c *gin.Context, status int, problem string, form map[string]string) {
-	web.HTML(c, status, "cases/complaint", gin.H{"Problem": problem, "Form": form, "Today": time.Now().Format("2006-01-02"),
-		"Channels": []string{"jmo", "surat", "datang_langsung", "telepon", "lainnya"}})
+// complaintForm shows the complaint form with what was typed and, when refused, why (the
+// message and the refused fields' messages).
+func (p *Pages) complaintForm(c *gin.Context, status int, problem *apperr.Error, form map[string]string) {
+	data := gin.H{"Form": form, "Today": time.Now().Format("2006-01-02"), "Fields": map[string]string{},
+		"Channels": []string{"jmo", "surat", "datang_langsung", "telepon", "lainnya"}}
+	if problem != nil {
+		data["Problem"] = problem.Message
+		if problem.Fields != nil {
+			data["Fields"] = problem.Fields
+		}
+	}
+	web.HTML(c, status, "cases/complaint", data)
 }
 
 func (p *Pages) load(c *gin.Context) (*Case, bool) {
@@ -284,9 +295,21 @@ func (p *Pages) render(c *gin.Context, cs *Case, status int, problem error, form
 	if cs.KodeKelurahan != nil {
 		region = *cs.KodeKelurahan
 	}
-	inspectors, _ := p.Store.Inspectors(ctx, region)
-	suggested, _ := p.Store.SuggestAssignee(ctx, u, cs.ID)
-	next, kinds, _ := p.Store.NextFollowUp(ctx, cs.ID)
+	inspectors, err := p.Store.Inspectors(ctx, region)
+	if err != nil {
+		web.Error(c, err)
+		return
+	}
+	suggested, err := p.Store.SuggestAssignee(ctx, u, cs.ID)
+	if err != nil {
+		web.Error(c, err)
+		return
+	}
+	next, kinds, err := p.Store.NextFollowUp(ctx, cs.ID)
+	if err != nil {
+		web.Error(c, err)
+		return
+	}
 	data := gin.H{"Case": cs, "Timeline": timeline, "Files": files, "Inspectors": inspectors, "Suggested": suggested,
 		"NextFollowUp": next, "Kinds": kinds, "Outcomes": Outcomes, "Today": time.Now().Format("2006-01-02"),
 		"IsLead": u.MaySeeAll(), "IsAssignee": cs.AssigneeID != nil && *cs.AssigneeID == u.ID, "Form": form,
@@ -305,7 +328,12 @@ func (p *Pages) render(c *gin.Context, cs *Case, status int, problem error, form
 	// The visit form shows the case's own flags first; the others can be added.
 	// The form speaks strings (its field names and the posted findings), so the codes go as such.
 	own := map[flags.Code]bool{}
-	for _, f := range cs.OpenFlags() {
+	atOpen, err := cs.OpenFlags()
+	if err != nil {
+		web.Error(c, err)
+		return
+	}
+	for _, f := range atOpen {
 		own[f.Code] = true
 	}
 	var ownCodes, otherCodes []string
@@ -350,7 +378,17 @@ func (p *Pages) show(c *gin.Context) {
 // the edge checks (internal/web), so its text and file names are checked here: false means
 // refused and answered.
 func formValues(c *gin.Context) (map[string]string, bool) {
-	c.Request.ParseMultipartForm(MaxEvidence + (1 << 20))
+	// An urlencoded form is parsed too and answers ErrNotMultipart; anything else is a body
+	// that could not be read as a form.
+	if err := c.Request.ParseMultipartForm(MaxEvidence + (1 << 20)); err != nil && !errors.Is(err, http.ErrNotMultipart) {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			web.Error(c, apperr.New(apperr.TooLarge, "case.evidence_too_large"))
+			return nil, false
+		}
+		web.Error(c, &apperr.Error{Code: apperr.Malformed, Message: "error.multipart_malformed", Err: err})
+		return nil, false
+	}
 	if !web.CleanMultipart(c.Request.MultipartForm) {
 		web.Error(c, web.ErrBadBytes)
 		return nil, false
@@ -386,8 +424,16 @@ func (p *Pages) after(c *gin.Context, cs *Case, err error, form map[string]strin
 	p.render(c, current, status, err, form)
 }
 
+// version is the version a form was read at: 0 when it sends none, -1 when it is not a number,
+// which no case has (a 409, or the 422 of a form that needs one), never 0, which skips the check.
 func version(form map[string]string) int {
-	v, _ := strconv.Atoi(form["version"])
+	if form["version"] == "" {
+		return 0
+	}
+	v, err := strconv.Atoi(form["version"])
+	if err != nil {
+		return -1
+	}
 	return v
 }
 
@@ -481,13 +527,17 @@ func readUpload(fh *multipart.FileHeader) ([]byte, error) {
 }
 
 func (p *Pages) followUp(c *gin.Context, cs *Case, form map[string]string) error {
-	_, err := p.Store.AddFollowUp(c.Request.Context(), auth.Current(c), cs.ID, form["kind"], form["issued_on"], form["note"], form["reason"], version(form))
+	_, err := p.Store.AddFollowUp(c.Request.Context(), auth.Current(c), cs.ID, FollowUpInput{Kind: form["kind"],
+		IssuedOn: form["issued_on"], Note: form["note"], Reason: form["reason"], Version: version(form)})
 	return err
 }
 
 func (p *Pages) followUpStatus(c *gin.Context, cs *Case, form map[string]string) error {
-	fid, _ := strconv.ParseInt(c.Param("fid"), 10, 64)
-	_, err := p.Store.SetFollowUpStatus(c.Request.Context(), auth.Current(c), cs.ID, fid, form["status"], version(form))
+	fid, err := strconv.ParseInt(c.Param("fid"), 10, 64)
+	if err != nil {
+		return apperr.New(apperr.NotFound, "error.not_found")
+	}
+	_, err = p.Store.SetFollowUpStatus(c.Request.Context(), auth.Current(c), cs.ID, fid, form["status"], version(form))
 	return err
 }
 
@@ -501,7 +551,7 @@ func (p *Pages) close(c *gin.Context, cs *Case, form map[string]string) error {
 }
 
 func (p *Pages) requestClosure(c *gin.Context, cs *Case, form map[string]string) error {
-	_, err := p.Store.RequestClosure(c.Request.Context(), auth.Current(c), cs.ID, form["note"], version(form))
+	_, err := p.Store.RequestClosure(c.Request.Context(), auth.Current(c), cs.ID, ClosureRequest{Note: form["note"], Version: version(form)})
 	return err
 }
 

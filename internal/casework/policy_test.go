@@ -36,7 +36,7 @@ func TestInspectorOfTheAreaNotAssigneeMayNotAct(t *testing.T) {
 	if c, err = s.Get(ctx, c.ID, w.timur); err != nil {
 		t.Fatal(err)
 	}
-	if c, err = s.AddFollowUp(ctx, w.timur, c.ID, "teguran_1", "2026-11-23", "", "", c.Version); err != nil {
+	if c, err = followUp(ctx, s, w.timur, c.ID, casework.FollowUpInput{Kind: "teguran_1", IssuedOn: "2026-11-23", Version: c.Version}); err != nil {
 		t.Fatalf("the assignee issues a teguran: %v", err)
 	}
 	if _, err := s.Get(ctx, c.ID, other); err != nil {
@@ -49,7 +49,7 @@ func TestInspectorOfTheAreaNotAssigneeMayNotAct(t *testing.T) {
 			return err
 		},
 		"follow-up": func() error {
-			_, err := s.AddFollowUp(ctx, other, c.ID, "teguran_2", "2026-11-30", "", "", c.Version)
+			_, err := s.AddFollowUp(ctx, other, c.ID, casework.FollowUpInput{Kind: "teguran_2", IssuedOn: "2026-11-30", Version: c.Version})
 			return err
 		},
 		"follow-up fulfilled": func() error {
@@ -61,7 +61,7 @@ func TestInspectorOfTheAreaNotAssigneeMayNotAct(t *testing.T) {
 			return err
 		},
 		"closure request": func() error {
-			_, err := s.RequestClosure(ctx, other, c.ID, "", c.Version)
+			_, err := s.RequestClosure(ctx, other, c.ID, casework.ClosureRequest{Version: c.Version})
 			return err
 		},
 	}

@@ -32,7 +32,7 @@ func TestCloseAsksWhileFlaggedAndEndsFollowUps(t *testing.T) {
 	}
 	c, _ = s.Assign(ctx, w.supervisor, c.ID, "insp.timur", c.Version)
 	today := time.Now().Format("2006-01-02")
-	if c, err = s.AddFollowUp(ctx, w.timur, c.ID, "teguran_1", today, "", "", 0); err != nil {
+	if c, err = followUp(ctx, s, w.timur, c.ID, casework.FollowUpInput{Kind: "teguran_1", IssuedOn: today}); err != nil {
 		t.Fatal(err)
 	}
 	sum, err := s.Summary(ctx, w.supervisor, c.ID)
@@ -52,7 +52,9 @@ func TestCloseAsksWhileFlaggedAndEndsFollowUps(t *testing.T) {
 		t.Fatalf("confirmed close: %+v %v", c, err)
 	}
 	var detail string
-	dbtest.DB(t).Get(&detail, `SELECT detail::text FROM audit_log WHERE action = 'case.close' AND entity_id = $1`, itoa(c.ID))
+	if err := dbtest.DB(t).Get(&detail, `SELECT detail::text FROM audit_log WHERE action = 'case.close' AND entity_id = $1`, itoa(c.ID)); err != nil {
+		t.Fatal(err)
+	}
 	if !strings.Contains(detail, `"follow_ups_cancelled": [`+itoa(c.FollowUps[0].ID)+`]`) || !strings.Contains(detail, "PDS_TK") {
 		t.Fatalf("the close's audit record: %s", detail)
 	}
@@ -71,12 +73,12 @@ func TestFollowUpDatesChecked(t *testing.T) {
 	c, _ = s.Assign(ctx, w.supervisor, c.ID, "insp.timur", c.Version)
 	day := func(d int) string { return time.Now().AddDate(0, 0, d).Format("2006-01-02") }
 	for issued, want := range map[string]string{day(-1): "case.issued_before_open", day(8): "case.issued_too_far", day(40): "case.issued_too_far"} {
-		_, err := s.AddFollowUp(ctx, w.timur, c.ID, "teguran_1", issued, "", "", 0)
+		_, err := s.AddFollowUp(ctx, w.timur, c.ID, casework.FollowUpInput{Kind: "teguran_1", IssuedOn: issued})
 		if e, ok := apperr.As(err); !ok || e.Fields["issued_on"] != want {
 			t.Errorf("issued %s: %v, want %s", issued, err, want)
 		}
 	}
-	if c, err = s.AddFollowUp(ctx, w.timur, c.ID, "teguran_1", day(7), "", "", 0); err != nil || len(c.FollowUps) != 1 {
+	if c, err = followUp(ctx, s, w.timur, c.ID, casework.FollowUpInput{Kind: "teguran_1", IssuedOn: day(7)}); err != nil || len(c.FollowUps) != 1 {
 		t.Fatalf("issued 7 days ahead: %v", err)
 	}
 	if _, err := s.Close(ctx, w.admin, c.ID, casework.Closing{Outcome: "duplicate", Version: c.Version, Confirm: true}); err != nil {
@@ -100,7 +102,9 @@ func TestAssignMany(t *testing.T) {
 		ids = append(ids, id)
 	}
 	var outside int64
-	d.Get(&outside, `INSERT INTO employers (nama, kode_kelurahan, from_complaint) VALUES ('Jauh', '31.75.02.1001', true) RETURNING id`)
+	if err := d.Get(&outside, `INSERT INTO employers (nama, kode_kelurahan, from_complaint) VALUES ('Jauh', '31.75.02.1001', true) RETURNING id`); err != nil {
+		t.Fatal(err)
+	}
 	closeLeftovers(t, w.employerID)
 	versions := map[int64]int{}
 	var caseIDs []int64
@@ -128,7 +132,9 @@ func TestAssignMany(t *testing.T) {
 		if want := i < 2; (c.Status == "assigned") != want {
 			t.Errorf("case %d: %s", id, c.Status)
 		}
-		s.Close(ctx, w.admin, id, casework.Closing{Outcome: "duplicate", Version: c.Version, Confirm: true})
+		if _, err := s.Close(ctx, w.admin, id, casework.Closing{Outcome: "duplicate", Version: c.Version, Confirm: true}); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
 
@@ -153,7 +159,11 @@ func TestLetterNumbersAndSigner(t *testing.T) {
 	if err := letters.SetSetting(ctx, d, "test", "letter_number_format", "B/{seq:3}/{kind}/{office}/{month}/{year}"); err != nil {
 		t.Fatal(err)
 	}
-	defer letters.SetSetting(ctx, d, "test", "letter_number_format", letters.DefaultNumberFormat)
+	t.Cleanup(func() {
+		if err := letters.SetSetting(ctx, d, "test", "letter_number_format", letters.DefaultNumberFormat); err != nil {
+			t.Error(err)
+		}
+	})
 	if err := letters.SetSetting(ctx, d, "test", "letter_number_format", "{kind}/{year}"); err == nil {
 		t.Fatal("a format without {seq} accepted")
 	}
@@ -165,7 +175,9 @@ func TestLetterNumbersAndSigner(t *testing.T) {
 		t.Fatal(err)
 	}
 	var other int64
-	d.Get(&other, `INSERT INTO employers (nama, kode_kelurahan, from_complaint) VALUES ('Toko Kedua', '31.75.01.1001', true) RETURNING id`)
+	if err := d.Get(&other, `INSERT INTO employers (nama, kode_kelurahan, from_complaint) VALUES ('Toko Kedua', '31.75.01.1001', true) RETURNING id`); err != nil {
+		t.Fatal(err)
+	}
 	var ids []int64
 	for _, e := range []int64{w.employerID, other} {
 		c, err := s.Open(ctx, w.supervisor, e, "")
@@ -174,9 +186,11 @@ func TestLetterNumbersAndSigner(t *testing.T) {
 		}
 		backdate(t, c.ID)
 		// What the case froze depends on the shared database's earlier tests: freeze a known finding.
-		d.Exec(`UPDATE cases SET flags_at_open = '[{"employer_id": 0, "code": "PDS_TK", "workers": 2, "shortfall_rp": 1100000,
+		if _, err := d.Exec(`UPDATE cases SET flags_at_open = '[{"employer_id": 0, "code": "PDS_TK", "workers": 2, "shortfall_rp": 1100000,
 			"detail": "2 of 3 roster workers not active participants"}, {"employer_id": 0, "code": "PDS_PROGRAM", "workers": 1,
-			"shortfall_rp": 0, "detail": "missing programs: JP"}]' WHERE id = $1`, c.ID)
+			"shortfall_rp": 0, "detail": "missing programs: JP"}]' WHERE id = $1`, c.ID); err != nil {
+			t.Fatal(err)
+		}
 		if _, err := s.Assign(ctx, w.supervisor, c.ID, "insp.timur", c.Version); err != nil {
 			t.Fatal(err)
 		}
@@ -185,7 +199,7 @@ func TestLetterNumbersAndSigner(t *testing.T) {
 	errs := make(chan error, 2)
 	for _, id := range ids {
 		go func() {
-			_, err := s.AddFollowUp(ctx, w.timur, id, "teguran_1", "2026-11-23", "", "", 0)
+			_, err := s.AddFollowUp(ctx, w.timur, id, casework.FollowUpInput{Kind: "teguran_1", IssuedOn: "2026-11-23"})
 			errs <- err
 		}()
 	}
@@ -195,8 +209,10 @@ func TestLetterNumbersAndSigner(t *testing.T) {
 		}
 	}
 	var numbers []string
-	d.Select(&numbers, `SELECT l.number FROM follow_up_letters l JOIN follow_ups f ON f.id = l.follow_up_id
-		WHERE f.case_id = ANY ($1) ORDER BY l.number`, pq.Array(ids))
+	if err := d.Select(&numbers, `SELECT l.number FROM follow_up_letters l JOIN follow_ups f ON f.id = l.follow_up_id
+		WHERE f.case_id = ANY ($1) ORDER BY l.number`, pq.Array(ids)); err != nil {
+		t.Fatal(err)
+	}
 	if len(numbers) != 2 || numbers[0] == numbers[1] || !strings.HasPrefix(numbers[0], "B/") || !strings.HasSuffix(numbers[0], "/TEG-I/BPJSTK-DKI/XI/2026") {
 		t.Fatalf("letter numbers %v", numbers)
 	}
@@ -221,8 +237,13 @@ func TestLetterNumbersAndSigner(t *testing.T) {
 		t.Error("the letter names the flag code")
 	}
 	for _, id := range ids {
-		c, _ := s.Get(ctx, id, w.admin)
-		s.Close(ctx, w.admin, id, casework.Closing{Outcome: "duplicate", Version: c.Version, Confirm: true})
+		c, err := s.Get(ctx, id, w.admin)
+		if err == nil {
+			_, err = s.Close(ctx, w.admin, id, casework.Closing{Outcome: "duplicate", Version: c.Version, Confirm: true})
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
 	}
 }
 

@@ -89,7 +89,10 @@ func (s *Store) Get(ctx context.Context, id int64, u *auth.User) (*Case, error) 
 
 // conflict is the 409 of a stale version, carrying the current case.
 func (s *Store) conflict(ctx context.Context, id int64, u *auth.User) error {
-	current, _ := s.Get(ctx, id, u)
+	current, err := s.Get(ctx, id, u)
+	if err != nil {
+		return err
+	}
 	return &apperr.Error{Code: apperr.Conflict, Message: "case.stale", Current: current}
 }
 
@@ -132,99 +135,47 @@ func (s *Store) changeTx(ctx context.Context, tx *sqlx.Tx, u *auth.User, id int6
 
 var errStale = errors.New("stale version")
 
-func setStatus(ctx context.Context, tx *sqlx.Tx, c *Case, to string) error {
+// transition is the one way a case changes state, for every action and for the verification
+// after an import: it moves c to `to` if the transitions table allows it (else a 409
+// case.transition_refused) and records the new state on c. set names further columns written
+// in the same UPDATE, with their parameters from $4 in args: closing writes its outcome with
+// the state, as the table's CHECK ties them. The row must be locked by the caller; the UPDATE
+// also requires the state c was read in, so a state changed meanwhile is never overwritten.
+func transition(ctx context.Context, tx *sqlx.Tx, c *Case, to Status, set string, args ...any) error {
 	if !Allowed(c.Status, to) {
 		return apperr.New(apperr.Conflict, "case.transition_refused")
 	}
-	_, err := tx.ExecContext(ctx, `UPDATE cases SET status = $2 WHERE id = $1`, c.ID, to)
-	return err
+	q := `UPDATE cases SET status = $2`
+	if set != "" {
+		q += ", " + set
+	}
+	res, err := tx.ExecContext(ctx, q+` WHERE id = $1 AND status = $3`, append([]any{c.ID, to, c.Status}, args...)...)
+	if err != nil {
+		return fmt.Errorf("casework: case %d %s -> %s: %w", c.ID, c.Status, to, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return fmt.Errorf("casework: case %d %s -> %s: %w", c.ID, c.Status, to, err)
+	}
+	if n != 1 {
+		return errStale
+	}
+	c.Status = to
+	return nil
 }
 
 // Open opens a case for an employer of the user's area, freezing its current flags and the
 // NIKs of its unenrolled roster workers. A second open case for the employer is a conflict
 // that names the open one.
 func (s *Store) Open(ctx context.Context, u *auth.User, employerID int64, note string) (*Case, error) {
-	return s.open(ctx, u, employerID, note, nil)
-}
-
-// OpenFromComplaint opens a case from a worker's complaint, about an employer of the register
-// (employerID) or one it does not hold yet (newEmployer, created as not in the register).
-func (s *Store) OpenFromComplaint(ctx context.Context, u *auth.User, employerID int64, newEmployer *NewEmployer, note string, c Complaint) (*Case, error) {
-	if newEmployer != nil {
-		var region string
-		err := s.db.GetContext(ctx, &region, `SELECT kode FROM regions WHERE kode = $1 AND level = 'kelurahan'`, newEmployer.KodeKelurahan)
-		if err != nil || !u.Covers(region) {
-			return nil, apperr.Fields(map[string]string{"kode_kelurahan": "import.err.region_unknown"})
-		}
-		err = db.WithTx(ctx, s.db, func(tx *sqlx.Tx) error {
-			if err := tx.GetContext(ctx, &employerID, `INSERT INTO employers (nama, alamat, kode_kelurahan, in_register, from_complaint)
-				VALUES ($1, $2, $3, false, true) RETURNING id`, newEmployer.Nama, newEmployer.Alamat, region); err != nil {
-				return err
-			}
-			if err := flags.PrepareTargets(ctx, tx); err != nil {
-				return err
-			}
-			if _, err := tx.ExecContext(ctx, `INSERT INTO flag_targets VALUES ($1)`, employerID); err != nil {
-				return err
-			}
-			if err := flags.Recompute(ctx, tx, s.Now()); err != nil {
-				return err
-			}
-			if err := flags.RefreshCounts(ctx, tx); err != nil {
-				return err
-			}
-			return audit.Record(ctx, tx, audit.Entry{ActorID: u.ID, Actor: u.Username, Action: "employer.from_complaint",
-				Entity: "employer", EntityID: fmt.Sprint(employerID), Detail: map[string]any{"nama": newEmployer.Nama}})
-		})
-		if err != nil {
-			return nil, err
-		}
+	if err := s.validate.Var(note, "max=4000"); err != nil { // as POST /api/v1/cases's note
+		return nil, apperr.Fields(map[string]string{"note": "error.invalid_value"})
 	}
-	return s.open(ctx, u, employerID, note, &c)
-}
-
-func (s *Store) open(ctx context.Context, u *auth.User, employerID int64, note string, complaint *Complaint) (*Case, error) {
 	var id int64
 	err := db.WithTx(ctx, s.db, func(tx *sqlx.Tx) error {
-		var ok bool
-		if err := tx.GetContext(ctx, &ok, `SELECT EXISTS (SELECT 1 FROM employers e WHERE e.id = $1 AND`+inArea+`)`,
-			employerID, u.AreaPattern()); err != nil || !ok {
-			return db.NotFoundOr(firstErr(err, sql.ErrNoRows), "casework: open")
-		}
-		var open int64
-		err := tx.GetContext(ctx, &open, `SELECT id FROM cases WHERE employer_id = $1 AND status <> 'closed'`, employerID)
-		if err == nil {
-			return &apperr.Error{Code: apperr.Conflict, Message: "case.already_open", Current: map[string]int64{"open_case_id": open}}
-		}
-		var current []flags.Flag
-		if err := tx.SelectContext(ctx, &current, `SELECT employer_id, code, workers, shortfall_rp, detail
-			FROM employer_flags WHERE employer_id = $1 ORDER BY array_position(`+flags.CodesSQL+`, code)`, employerID); err != nil {
-			return err
-		}
-		frozenJSON, _ := json.Marshal(orEmpty(current))
-		frozen := string(frozenJSON) // text: with binary parameters a []byte would be sent as binary jsonb
-		unenrolled, err := flags.Unenrolled(ctx, tx, employerID)
-		if err != nil {
-			return err
-		}
-		niks := make([]string, 0, len(unenrolled))
-		for _, w := range unenrolled {
-			niks = append(niks, w.NIK)
-		}
-		source := "flag"
-		var cmp Complaint
-		if complaint != nil {
-			source, cmp = "complaint", *complaint
-		}
-		if err := tx.GetContext(ctx, &id, `INSERT INTO cases (employer_id, flags_at_open, target_niks, note, opened_by, source,
-			complaint_channel, complaint_received, complaint_text, complainant_name, complainant_contact)
-			VALUES ($1, $2, $3, $4, $5, $6, nullif($7, ''), nullif($8, '')::date, nullif($9, ''), nullif($10, ''), nullif($11, ''))
-			RETURNING id`, employerID, frozen, pq.StringArray(niks), note, u.ID, source,
-			cmp.Channel, cmp.Received, cmp.Allegation, cmp.ComplainantName, cmp.ComplainantContact); err != nil {
-			return db.NotFoundOr(err, "casework: open")
-		}
-		return audit.Record(ctx, tx, audit.Entry{ActorID: u.ID, Actor: u.Username, Action: "case.open", Entity: "case",
-			EntityID: fmt.Sprint(id), Detail: map[string]any{"employer_id": employerID, "flags": len(current)}})
+		var err error
+		id, err = s.openTx(ctx, tx, u, employerID, note, nil)
+		return err
 	})
 	if err != nil {
 		return nil, err
@@ -232,11 +183,145 @@ func (s *Store) open(ctx context.Context, u *auth.User, employerID int64, note s
 	return s.Get(ctx, id, u)
 }
 
-func firstErr(errs ...error) error {
-	for _, e := range errs {
-		if e != nil {
-			return e
+// ComplaintInput is a case opened from a worker's complaint (the complaint form and POST
+// /api/v1/cases with "complaint"): about an employer of the register (EmployerID) or one it
+// does not hold yet (Employer, created as not in the register). OpenFromComplaint checks it.
+type ComplaintInput struct {
+	EmployerID int64        `json:"employer_id" validate:"required_without=Employer,omitempty,gt=0"`
+	Employer   *NewEmployer `json:"employer" validate:"omitempty"`
+	Note       string       `json:"note" validate:"max=4000"`
+	Complaint  Complaint    `json:"complaint"`
+}
+
+// OpenFromComplaint opens a case from a worker's complaint. A new employer and its case are
+// one decision: created together in one transaction, or neither.
+func (s *Store) OpenFromComplaint(ctx context.Context, u *auth.User, in ComplaintInput) (*Case, error) {
+	if err := s.check(&in); err != nil {
+		return nil, err
+	}
+	var id int64
+	err := db.WithTx(ctx, s.db, func(tx *sqlx.Tx) error {
+		employerID := in.EmployerID
+		if in.Employer != nil {
+			var err error
+			if employerID, err = s.addComplaintEmployer(ctx, tx, u, in.Employer); err != nil {
+				return err
+			}
 		}
+		var err error
+		id, err = s.openTx(ctx, tx, u, employerID, in.Note, &in.Complaint)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.Get(ctx, id, u)
+}
+
+// addComplaintEmployer records, in the caller's transaction, an employer that only a
+// complaint names, with its flags computed.
+func (s *Store) addComplaintEmployer(ctx context.Context, tx *sqlx.Tx, u *auth.User, e *NewEmployer) (int64, error) {
+	var region string
+	err := tx.GetContext(ctx, &region, `SELECT kode FROM regions WHERE kode = $1 AND level = 'kelurahan'`, e.KodeKelurahan)
+	if err != nil && !db.IsNoRows(err) {
+		return 0, fmt.Errorf("casework: complaint employer region: %w", err)
+	}
+	if err != nil || !u.Covers(region) {
+		return 0, apperr.Fields(map[string]string{"kode_kelurahan": "import.err.region_unknown"})
+	}
+	var employerID int64
+	if err := tx.GetContext(ctx, &employerID, `INSERT INTO employers (nama, alamat, kode_kelurahan, in_register, from_complaint)
+		VALUES ($1, $2, $3, false, true) RETURNING id`, e.Nama, e.Alamat, region); err != nil {
+		return 0, fmt.Errorf("casework: complaint employer: %w", err)
+	}
+	if err := flags.PrepareTargets(ctx, tx); err != nil {
+		return 0, err
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO flag_targets VALUES ($1)`, employerID); err != nil {
+		return 0, fmt.Errorf("casework: complaint employer flags: %w", err)
+	}
+	if err := flags.Recompute(ctx, tx, s.Now()); err != nil {
+		return 0, err
+	}
+	if err := flags.RefreshCounts(ctx, tx); err != nil {
+		return 0, err
+	}
+	return employerID, audit.Record(ctx, tx, audit.Entry{ActorID: u.ID, Actor: u.Username, Action: "employer.from_complaint",
+		Entity: "employer", EntityID: fmt.Sprint(employerID), Detail: map[string]any{"nama": e.Nama}})
+}
+
+// openable reports, in the caller's transaction, whether a case may be opened for an employer:
+// a NotFound outside the user's area, else the id of the case already open for it (0: none).
+// It writes nothing, so a caller that skips an employer (OpenMany) keeps its transaction.
+func openable(ctx context.Context, tx *sqlx.Tx, u *auth.User, employerID int64) (int64, error) {
+	var ok bool
+	if err := tx.GetContext(ctx, &ok, `SELECT EXISTS (SELECT 1 FROM employers e WHERE e.id = $1 AND`+inArea+`)`,
+		employerID, u.AreaPattern()); err != nil {
+		return 0, fmt.Errorf("casework: open: %w", err)
+	}
+	if !ok {
+		return 0, apperr.New(apperr.NotFound, "error.not_found")
+	}
+	var open int64
+	err := tx.GetContext(ctx, &open, `SELECT id FROM cases WHERE employer_id = $1 AND status <> 'closed'`, employerID)
+	if db.IsNoRows(err) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("casework: open: %w", err)
+	}
+	return open, nil
+}
+
+// openTx opens a case in the caller's transaction and answers its id.
+func (s *Store) openTx(ctx context.Context, tx *sqlx.Tx, u *auth.User, employerID int64, note string, complaint *Complaint) (int64, error) {
+	open, err := openable(ctx, tx, u, employerID)
+	if err != nil {
+		return 0, err
+	}
+	if open != 0 {
+		return 0, &apperr.Error{Code: apperr.Conflict, Message: "case.already_open", Current: map[string]int64{"open_case_id": open}}
+	}
+	var current []flags.Flag
+	if err := tx.SelectContext(ctx, &current, `SELECT employer_id, code, workers, shortfall_rp, detail
+		FROM employer_flags WHERE employer_id = $1 ORDER BY array_position(`+flags.CodesSQL+`, code)`, employerID); err != nil {
+		return 0, fmt.Errorf("casework: open: flags: %w", err)
+	}
+	frozenJSON, err := json.Marshal(orEmpty(current))
+	if err != nil {
+		return 0, fmt.Errorf("casework: freeze flags: %w", err)
+	}
+	frozen := string(frozenJSON) // text: with binary parameters a []byte would be sent as binary jsonb
+	unenrolled, err := flags.Unenrolled(ctx, tx, employerID)
+	if err != nil {
+		return 0, err
+	}
+	niks := make([]string, 0, len(unenrolled))
+	for _, w := range unenrolled {
+		niks = append(niks, w.NIK)
+	}
+	source := "flag"
+	var cmp Complaint
+	if complaint != nil {
+		source, cmp = "complaint", *complaint
+	}
+	var id int64
+	if err := tx.GetContext(ctx, &id, `INSERT INTO cases (employer_id, flags_at_open, target_niks, note, opened_by, source,
+		complaint_channel, complaint_received, complaint_text, complainant_name, complainant_contact)
+		VALUES ($1, $2, $3, $4, $5, $6, nullif($7, ''), nullif($8, '')::date, nullif($9, ''), nullif($10, ''), nullif($11, ''))
+		RETURNING id`, employerID, frozen, pq.StringArray(niks), note, u.ID, source,
+		cmp.Channel, cmp.Received, cmp.Allegation, cmp.ComplainantName, cmp.ComplainantContact); err != nil {
+		return 0, db.NotFoundOr(err, "casework: open")
+	}
+	return id, audit.Record(ctx, tx, audit.Entry{ActorID: u.ID, Actor: u.Username, Action: "case.open", Entity: "case",
+		EntityID: fmt.Sprint(id), Detail: map[string]any{"employer_id": employerID, "flags": len(current)}})
+}
+
+// check applies an input's validate tags, naming refused fields by their JSON names: the one
+// check of an input for the page and the API alike.
+func (s *Store) check(v any) error {
+	if err := s.validate.Struct(v); err != nil {
+		return fieldErrors(err)
 	}
 	return nil
 }
@@ -266,6 +351,9 @@ func assign(ctx context.Context, tx *sqlx.Tx, u *auth.User, c *Case, assignee st
 	var inspector auth.User
 	err := tx.GetContext(ctx, &inspector, `SELECT id, username, role, coalesce(area_kode, '') AS area, active
 		FROM users WHERE username = $1`, assignee)
+	if err != nil && !db.IsNoRows(err) {
+		return nil, fmt.Errorf("casework: assignee: %w", err)
+	}
 	region := ""
 	if c.KodeKelurahan != nil {
 		region = *c.KodeKelurahan
@@ -273,21 +361,24 @@ func assign(ctx context.Context, tx *sqlx.Tx, u *auth.User, c *Case, assignee st
 	if err != nil || inspector.Role != auth.Inspector || !inspector.Active || !inspector.Covers(region) {
 		return nil, apperr.Fields(map[string]string{"assignee": "case.assignee_invalid"})
 	}
+	// An open case becomes assigned; one further on keeps its state with its new assignee.
 	to := c.Status
 	if c.Status == StatusOpen {
 		to = StatusAssigned
 	}
-	if c.Status == StatusClosed {
-		return nil, apperr.New(apperr.Conflict, "case.transition_refused")
-	}
-	if _, err := tx.ExecContext(ctx, `UPDATE cases SET assignee_id = $2, status = $3 WHERE id = $1`, c.ID, inspector.ID, to); err != nil {
+	from := c.Status
+	if err := transition(ctx, tx, c, to, "assignee_id = $4", inspector.ID); err != nil {
 		return nil, err
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO case_assignments (case_id, assignee_id, assigned_by) VALUES ($1, $2, $3)`,
 		c.ID, inspector.ID, u.ID); err != nil {
 		return nil, err
 	}
-	return map[string]any{"assignee": assignee, "from": c.Assignee}, nil
+	detail := map[string]any{"assignee": assignee, "from": c.Assignee}
+	if from != to {
+		detail["status"] = to
+	}
+	return detail, nil
 }
 
 // SuggestAssignee names the active inspector covering the case's employer with the fewest
@@ -312,17 +403,26 @@ func (s *Store) SuggestAssignee(ctx context.Context, u *auth.User, id int64) (st
 	return name, err
 }
 
+// ClosureRequest is an inspector's request to close a case (the page's form and POST
+// …/request-closure).
+type ClosureRequest struct {
+	Note    string `json:"note" validate:"max=4000"`
+	Version int    `json:"version" validate:"required,gt=0"`
+}
+
 // RequestClosure is an inspector's way to say the work is done; a supervisor decides.
-func (s *Store) RequestClosure(ctx context.Context, u *auth.User, id int64, note string, version int) (*Case, error) {
-	err := s.change(ctx, u, id, version, "case.request_closure", func(tx *sqlx.Tx, c *Case) (map[string]any, error) {
+func (s *Store) RequestClosure(ctx context.Context, u *auth.User, id int64, in ClosureRequest) (*Case, error) {
+	if err := s.check(&in); err != nil {
+		return nil, err
+	}
+	err := s.change(ctx, u, id, in.Version, "case.request_closure", func(tx *sqlx.Tx, c *Case) (map[string]any, error) {
 		if err := mayAct(u, c); err != nil {
 			return nil, err
 		}
-		if err := setStatus(ctx, tx, c, StatusAwaitingClosure); err != nil {
+		if err := transition(ctx, tx, c, StatusAwaitingClosure, "closure_requested = true"); err != nil {
 			return nil, err
 		}
-		_, err := tx.ExecContext(ctx, `UPDATE cases SET closure_requested = true WHERE id = $1`, id)
-		return map[string]any{"note": note}, err
+		return map[string]any{"note": in.Note}, nil
 	})
 	if err != nil {
 		return nil, err
@@ -332,7 +432,7 @@ func (s *Store) RequestClosure(ctx context.Context, u *auth.User, id int64, note
 
 // ListFilter is what GET /api/v1/cases accepts.
 type ListFilter struct {
-	Status   string
+	Status   Status
 	Assignee string
 	Area     string
 	Overdue  bool
@@ -433,15 +533,32 @@ const qCovering = `SELECT u.username, u.name,
 	(SELECT count(*) FROM cases c WHERE c.assignee_id = u.id AND c.status <> 'closed') AS open
 	FROM users u WHERE u.role = 'inspector' AND u.active AND $1 LIKE coalesce(u.area_kode, '') || '%'`
 
-// NextFollowUp is the ladder step that comes after the highest one issued for a case.
+// NextFollowUp is the ladder step that comes after the highest one issued for a case ("" when
+// the ladder is climbed), with every step in the ladder's order.
 func (s *Store) NextFollowUp(ctx context.Context, id int64) (string, []string, error) {
+	next, err := nextFollowUp(ctx, s.db, id)
+	if err != nil {
+		return "", nil, err
+	}
+	var all []string
+	if err := s.db.SelectContext(ctx, &all, `SELECT kind FROM follow_up_rules ORDER BY position`); err != nil {
+		return "", nil, fmt.Errorf("casework: follow-up kinds: %w", err)
+	}
+	return next, all, nil
+}
+
+func nextFollowUp(ctx context.Context, q sqlx.QueryerContext, id int64) (string, error) {
 	var next string
-	s.db.GetContext(ctx, &next, `SELECT kind FROM follow_up_rules WHERE position > coalesce(
+	err := sqlx.GetContext(ctx, q, &next, `SELECT kind FROM follow_up_rules WHERE position > coalesce(
 		(SELECT max(r.position) FROM follow_ups f JOIN follow_up_rules r USING (kind) WHERE f.case_id = $1), 0)
 		ORDER BY position LIMIT 1`, id)
-	var all []string
-	err := s.db.SelectContext(ctx, &all, `SELECT kind FROM follow_up_rules ORDER BY position`)
-	return next, all, err
+	if db.IsNoRows(err) {
+		return "", nil // every step issued: none comes next
+	}
+	if err != nil {
+		return "", fmt.Errorf("casework: next follow-up: %w", err)
+	}
+	return next, nil
 }
 
 // ReviewItem is one line of a supervisor's review queue.

@@ -55,10 +55,13 @@ func NewValidator() *validator.Validate {
 		}
 		return name
 	})
-	v.RegisterValidation("date", func(fl validator.FieldLevel) bool {
+	if err := v.RegisterValidation("date", func(fl validator.FieldLevel) bool {
 		_, ok := ParseDate(fl.Field().String())
 		return ok
-	})
+	}); err != nil {
+		// Only a programming error (an empty tag, a nil function) fails here.
+		panic("casework: register the date validation: " + err.Error())
+	}
 	return v
 }
 
@@ -110,8 +113,8 @@ func jsonField(namespace string) string {
 
 // checkVisit applies every rule a visit must meet, for the page and the API alike.
 func (s *Store) checkVisit(v *Visit) error {
-	if err := s.validate.Struct(v); err != nil {
-		return fieldErrors(err)
+	if err := s.check(v); err != nil {
+		return err
 	}
 	for i := range v.Findings {
 		for j, nik := range v.Findings[i].NIKs {
@@ -206,7 +209,9 @@ func (s *Store) AddVisit(ctx context.Context, u *auth.User, caseID int64, v Visi
 		if err := mayAct(u, c); err != nil {
 			return nil, err
 		}
-		if c.Status == StatusClosed || c.Status == StatusOpen {
+		// A visit is made by an assignee (not on a case still open, i.e. unassigned) and
+		// never on a case whose state is final.
+		if c.Status.Final() || c.Status == StatusOpen {
 			return nil, apperr.New(apperr.Conflict, "case.transition_refused")
 		}
 		findingsJSON, err := json.Marshal(orEmpty(v.Findings))
@@ -246,7 +251,7 @@ func (s *Store) AddVisit(ctx context.Context, u *auth.User, caseID int64, v Visi
 			}
 		}
 		if len(v.Findings) > 0 && c.Status == StatusAssigned {
-			if err := setStatus(ctx, tx, c, StatusInspected); err != nil {
+			if err := transition(ctx, tx, c, StatusInspected, ""); err != nil {
 				return nil, err
 			}
 		}
@@ -462,9 +467,13 @@ func (s *Store) writeBAP(ctx context.Context, tx *sqlx.Tx, u *auth.User, c *Case
 	for _, f := range v.Findings {
 		b.Findings = append(b.Findings, letters.BAPFinding{Name: flagNames[flags.Code(f.Code)], Workers: f.Workers, NIKs: len(f.NIKs), Note: f.Note})
 	}
-	// Checked in checkVisit: these decode.
-	b.EmployerSign, _ = signaturePNG(v.SignatureEmployer)
-	b.OfficerSign, _ = signaturePNG(v.SignatureOfficer)
+	// Checked in checkVisit: these decode, but a refusal here is still named.
+	if b.EmployerSign, err = signaturePNG(v.SignatureEmployer); err != nil {
+		return apperr.Fields(map[string]string{"signature_employer": "case.signature_invalid"})
+	}
+	if b.OfficerSign, err = signaturePNG(v.SignatureOfficer); err != nil {
+		return apperr.Fields(map[string]string{"signature_officer": "case.signature_invalid"})
+	}
 	if b.Refused {
 		b.EmployerSign = nil
 	}

@@ -28,40 +28,31 @@ type rule struct {
 	Track    string `db:"track"`
 }
 
-// AddFollowUp issues a step of the ladder with its due date. The next step is the one after
-// the highest issued so far; any other needs a reason.
-func (s *Store) AddFollowUp(ctx context.Context, u *auth.User, id int64, kind, issuedOn, note, reason string, version int) (*Case, error) {
-	if _, err := s.addFollowUp(ctx, u, id, kind, issuedOn, note, reason, version); err != nil {
-		return nil, err
-	}
-	return s.Get(ctx, id, u)
+// FollowUpInput issues a step of the enforcement ladder (the case page's form and POST
+// /api/v1/cases/{id}/follow-ups). Reason is needed for a step other than the next one.
+type FollowUpInput struct {
+	Kind     string `json:"kind" validate:"required"`
+	IssuedOn string `json:"issued_on" validate:"required,date"`
+	Note     string `json:"note" validate:"max=4000"`
+	Reason   string `json:"reason" validate:"max=2000"`
+	// Version may be left out (0): issuing a step appends, it overwrites nobody's edit.
+	Version int `json:"version" validate:"gte=0"`
 }
 
-// IssueFollowUp is AddFollowUp answering with the follow-up issued (the API's 201).
-func (s *Store) IssueFollowUp(ctx context.Context, u *auth.User, id int64, kind, issuedOn, note, reason string, version int) (*FollowUp, error) {
-	fid, err := s.addFollowUp(ctx, u, id, kind, issuedOn, note, reason, version)
-	if err != nil {
+// AddFollowUp issues a step of the ladder with its due date and answers the follow-up issued
+// (the API's 201). The next step is the one after the highest issued so far; any other needs
+// a reason.
+func (s *Store) AddFollowUp(ctx context.Context, u *auth.User, id int64, in FollowUpInput) (*FollowUp, error) {
+	if err := s.check(&in); err != nil {
 		return nil, err
 	}
-	c, err := s.Get(ctx, id, u)
-	if err != nil {
-		return nil, err
-	}
-	for i := range c.FollowUps {
-		if c.FollowUps[i].ID == fid {
-			return &c.FollowUps[i], nil
-		}
-	}
-	return nil, fmt.Errorf("casework: follow-up %d of case %d not read back", fid, id)
-}
-
-func (s *Store) addFollowUp(ctx context.Context, u *auth.User, id int64, kind, issuedOn, note, reason string, version int) (int64, error) {
-	issued, ok := ParseDate(issuedOn)
+	issued, ok := ParseDate(in.IssuedOn)
 	if !ok {
-		return 0, apperr.Fields(map[string]string{"issued_on": "case.date_invalid"})
+		return nil, apperr.Fields(map[string]string{"issued_on": "case.date_invalid"})
 	}
+	kind, issuedOn, note, reason := in.Kind, in.IssuedOn, in.Note, in.Reason
 	var followUpID int64
-	err := s.change(ctx, u, id, version, "case.follow_up", func(tx *sqlx.Tx, c *Case) (map[string]any, error) {
+	err := s.change(ctx, u, id, in.Version, "case.follow_up", func(tx *sqlx.Tx, c *Case) (map[string]any, error) {
 		if err := mayAct(u, c); err != nil {
 			return nil, err
 		}
@@ -69,23 +60,27 @@ func (s *Store) addFollowUp(ctx context.Context, u *auth.User, id int64, kind, i
 			return nil, err
 		}
 		var r rule
-		if err := tx.GetContext(ctx, &r, `SELECT kind, position, days, day_kind, track FROM follow_up_rules WHERE kind = $1`, kind); err != nil {
+		err := tx.GetContext(ctx, &r, `SELECT kind, position, days, day_kind, track FROM follow_up_rules WHERE kind = $1`, kind)
+		if db.IsNoRows(err) {
 			return nil, apperr.Fields(map[string]string{"kind": "case.follow_up_kind_invalid"})
 		}
-		next, _, err := s.NextFollowUp(ctx, id)
+		if err != nil {
+			return nil, fmt.Errorf("casework: follow-up rule: %w", err)
+		}
+		next, err := nextFollowUp(ctx, tx, id)
 		if err != nil {
 			return nil, err
 		}
 		if kind != next && reason == "" {
 			return nil, apperr.Fields(map[string]string{"reason": "case.out_of_order"})
 		}
-		if err := setStatus(ctx, tx, c, StatusFollowUp); err != nil {
+		if err := transition(ctx, tx, c, StatusFollowUp, ""); err != nil {
 			return nil, err
 		}
 		holidays := map[string]bool{}
 		var days []string
 		if err := tx.SelectContext(ctx, &days, `SELECT day::text FROM holidays WHERE day > $1`, issuedOn); err != nil {
-			return nil, err
+			return nil, fmt.Errorf("casework: holidays: %w", err)
 		}
 		for _, d := range days {
 			holidays[d] = true
@@ -96,7 +91,7 @@ func (s *Store) addFollowUp(ctx context.Context, u *auth.User, id int64, kind, i
 		}
 		if err := tx.GetContext(ctx, &followUpID, `INSERT INTO follow_ups (case_id, kind, issued_on, due_on, note, out_of_order_reason, created_by)
 			VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`, id, kind, issuedOn, due.Format("2006-01-02"), note, reason, u.ID); err != nil {
-			return nil, err
+			return nil, fmt.Errorf("casework: add follow-up: %w", err)
 		}
 		if _, ok := letters.Kinds[kind]; ok {
 			if err := s.issueLetter(ctx, tx, u, c, followUpID, kind, issued, due, r); err != nil {
@@ -105,7 +100,19 @@ func (s *Store) addFollowUp(ctx context.Context, u *auth.User, id int64, kind, i
 		}
 		return map[string]any{"kind": kind, "issued_on": issuedOn, "due_on": due.Format("2006-01-02"), "suggested": next}, nil
 	})
-	return followUpID, err
+	if err != nil {
+		return nil, err
+	}
+	c, err := s.Get(ctx, id, u)
+	if err != nil {
+		return nil, err
+	}
+	for i := range c.FollowUps {
+		if c.FollowUps[i].ID == followUpID {
+			return &c.FollowUps[i], nil
+		}
+	}
+	return nil, fmt.Errorf("casework: follow-up %d of case %d not read back", followUpID, id)
 }
 
 // MaxIssueAhead is how far ahead a follow-up may be dated: a letter prepared for Monday on a
@@ -148,16 +155,20 @@ func (s *Store) SetFollowUpStatus(ctx context.Context, u *auth.User, id, followU
 			return nil, err
 		}
 		// A closed case's follow-ups were ended with it; nothing of it is live any more.
-		if c.Status == StatusClosed {
+		if c.Status.Final() {
 			return nil, apperr.New(apperr.Conflict, "case.transition_refused")
 		}
 		res, err := tx.ExecContext(ctx, `UPDATE follow_ups SET status = $3, version = version + 1,
 			ended_at = CASE WHEN $3 = 'open' THEN NULL ELSE now() END
 			WHERE id = $2 AND case_id = $1 AND version = $4 AND status <> 'cancelled'`, id, followUpID, status, version)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("casework: follow-up status: %w", err)
 		}
-		if n, _ := res.RowsAffected(); n == 0 {
+		n, err := res.RowsAffected()
+		if err != nil {
+			return nil, fmt.Errorf("casework: follow-up status: %w", err)
+		}
+		if n == 0 {
 			return nil, errStale
 		}
 		return map[string]any{"follow_up_id": followUpID, "status": status}, nil
@@ -170,54 +181,51 @@ func (s *Store) SetFollowUpStatus(ctx context.Context, u *auth.User, id, followU
 
 // Verify runs after the commit of a participants snapshot, once its flags are computed: each open case of an employer whose
 // NPPs the snapshot covers counts the watched NIKs now active, and a case whose opening flags
-// are all gone from the employer waits for a supervisor to close it.
+// are all gone from the employer waits for a supervisor to close it (a move transition allows
+// from assigned, inspected and follow_up, not from an unassigned case).
 func Verify(ctx context.Context, tx *sqlx.Tx, importID int64) error {
-	rows, err := tx.QueryContext(ctx, `WITH touched AS (
-		SELECT c.id, c.employer_id, c.target_niks, c.flags_at_open, c.status FROM cases c
+	var touched []struct {
+		ID        int64  `db:"id"`
+		Status    Status `db:"status"`
+		Before    int    `db:"before"`
+		Recovered int    `db:"recovered"`
+		Resolved  bool   `db:"resolved"`
+	}
+	err := tx.SelectContext(ctx, &touched, `WITH touched AS (
+		SELECT c.id, c.employer_id, c.target_niks, c.flags_at_open, c.status, c.recovered_workers FROM cases c
 		WHERE c.status <> 'closed' AND EXISTS (
 			SELECT 1 FROM bpjs_employers b JOIN participant_snapshots s ON s.npp = b.npp
 			WHERE b.employer_id = c.employer_id AND s.import_id = $1)
-	), counted AS (
-		SELECT t.id, (
+		ORDER BY c.id FOR UPDATE OF c
+	)
+	SELECT t.id, t.status, t.recovered_workers AS before, (
 			SELECT count(DISTINCT p.nik) FROM bpjs_employers b
 			JOIN latest_snapshots l ON l.npp = b.npp
 			JOIN participants p ON p.npp = l.npp AND p.import_id = l.import_id AND p.status = 'aktif'
 			WHERE b.employer_id = t.employer_id AND p.nik = ANY (t.target_niks)) AS recovered,
-			NOT EXISTS (
-				SELECT 1 FROM jsonb_array_elements(t.flags_at_open) f
-				JOIN employer_flags ef ON ef.employer_id = t.employer_id AND ef.code = f->>'code') AS resolved,
-			t.status
-		FROM touched t
-	)
-	UPDATE cases c SET recovered_workers = counted.recovered,
-		status = CASE WHEN counted.resolved AND counted.status IN ('assigned', 'inspected', 'follow_up')
-			THEN 'awaiting_closure' ELSE c.status END,
-		version = c.version + 1
-	FROM counted
-	WHERE c.id = counted.id AND (c.recovered_workers <> counted.recovered
-		OR (counted.resolved AND counted.status IN ('assigned', 'inspected', 'follow_up')))
-	RETURNING c.id, c.status, c.recovered_workers`, importID)
+		NOT EXISTS (
+			SELECT 1 FROM jsonb_array_elements(t.flags_at_open) f
+			JOIN employer_flags ef ON ef.employer_id = t.employer_id AND ef.code = f->>'code') AS resolved
+	FROM touched t ORDER BY t.id`, importID)
 	if err != nil {
 		return fmt.Errorf("casework: verify: %w", err)
 	}
-	defer rows.Close()
-	var changed []audit.Entry
-	for rows.Next() {
-		var id int64
-		var status string
-		var recovered int
-		if err := rows.Scan(&id, &status, &recovered); err != nil {
-			return err
+	for _, t := range touched {
+		c := &Case{ID: t.ID, Status: t.Status}
+		moves := t.Resolved && t.Status != StatusAwaitingClosure && Allowed(t.Status, StatusAwaitingClosure)
+		switch {
+		case moves:
+			err = transition(ctx, tx, c, StatusAwaitingClosure, "recovered_workers = $4, version = version + 1", t.Recovered)
+		case t.Recovered != t.Before:
+			_, err = tx.ExecContext(ctx, `UPDATE cases SET recovered_workers = $2, version = version + 1 WHERE id = $1`, t.ID, t.Recovered)
+		default:
+			continue
 		}
-		changed = append(changed, audit.Entry{Actor: "verification", Action: "case.verify", Entity: "case", EntityID: fmt.Sprint(id),
-			Detail: map[string]any{"import_id": importID, "status": status, "recovered_workers": recovered}})
-	}
-	if err := rows.Err(); err != nil {
-		return err
-	}
-	rows.Close()
-	for _, e := range changed {
-		if err := audit.Record(ctx, tx, e); err != nil {
+		if err != nil {
+			return fmt.Errorf("casework: verify case %d: %w", t.ID, err)
+		}
+		if err := audit.Record(ctx, tx, audit.Entry{Actor: "verification", Action: "case.verify", Entity: "case", EntityID: fmt.Sprint(t.ID),
+			Detail: map[string]any{"import_id": importID, "status": c.Status, "recovered_workers": t.Recovered}}); err != nil {
 			return err
 		}
 	}
@@ -254,7 +262,11 @@ func (s *Store) issueLetter(ctx context.Context, tx *sqlx.Tx, u *auth.User, c *C
 		FROM bpjs_employers WHERE employer_id = $1`, c.EmployerID).Scan(&arrearsMonths, &arrearsRp); err != nil {
 		return fmt.Errorf("casework: letter arrears: %w", err)
 	}
-	for _, f := range c.OpenFlags() {
+	atOpen, err := c.OpenFlags()
+	if err != nil {
+		return err
+	}
+	for _, f := range atOpen {
 		lf := letters.Finding{Code: f.Code, Workers: f.Workers, ShortfallRp: f.ShortfallRp, Name: flagNames[f.Code], Detail: f.Detail}
 		if after, ok := strings.CutPrefix(f.Detail, "missing programs: "); ok {
 			for _, p := range strings.Split(after, ",") {
@@ -272,7 +284,10 @@ func (s *Store) issueLetter(ctx context.Context, tx *sqlx.Tx, u *auth.User, c *C
 	}
 	if n := len(visits); n > 0 {
 		v := visits[n-1]
-		on, _ := time.Parse("2006-01-02", v.VisitedOn)
+		on, err := time.Parse("2006-01-02", v.VisitedOn)
+		if err != nil {
+			return fmt.Errorf("casework: letter: visit %d date: %w", v.ID, err)
+		}
 		cite := &letters.Visit{On: on, Kind: v.Kind, MetName: v.MetName, MetPosition: v.MetPosition, Commitment: v.Commitment}
 		if v.CommitmentDue != nil {
 			if d, err := time.Parse("2006-01-02", *v.CommitmentDue); err == nil {

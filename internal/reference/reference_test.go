@@ -238,7 +238,7 @@ func TestAHolidayMovesADueDate(t *testing.T) {
 	if c, err = w.cases.Assign(ctx, w.supervisor, c.ID, "insp", c.Version); err != nil {
 		t.Fatal(err)
 	}
-	if c, err = w.cases.AddFollowUp(ctx, w.supervisor, c.ID, "teguran_1", "2026-12-28", "", "", 0); err != nil {
+	if _, err = w.cases.AddFollowUp(ctx, w.supervisor, c.ID, casework.FollowUpInput{Kind: "teguran_1", IssuedOn: "2026-12-28"}); err != nil {
 		t.Fatal(err)
 	}
 	due := func() casework.FollowUp {
