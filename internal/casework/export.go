@@ -3,7 +3,6 @@ package casework
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"net/url"
 	"strings"
 
@@ -133,20 +132,6 @@ func (p *Pages) export(c *gin.Context) {
 			})
 	}
 	if err != nil {
-		exportFailed(c, fmt.Errorf("casework: export %s: %w", what, err))
+		web.StreamFailed(c, fmt.Errorf("casework: export %s: %w", what, err))
 	}
-}
-
-// exportFailed answers an export that failed on the way: the error page while nothing was
-// sent yet, else (the file half written, its status gone) a log line with the request id, so
-// the cut file the user got is traced to its cause.
-func exportFailed(c *gin.Context, err error) {
-	if !c.Writer.Written() {
-		c.Writer.Header().Del("Content-Disposition")
-		c.Writer.Header().Del("Content-Type")
-		web.Error(c, err)
-		return
-	}
-	slog.ErrorContext(c.Request.Context(), "export failed", "request_id", web.RequestID(c), "route", c.FullPath(), "err", err)
-	c.Abort()
 }
