@@ -135,6 +135,9 @@ func buildServer(t *testing.T) string {
 // to wait is not.
 func stopServer(t *testing.T, cmd *exec.Cmd, sig os.Signal) {
 	t.Helper()
+	if cmd.ProcessState != nil {
+		return // already stopped and waited for (a killed instance, then the cleanup)
+	}
 	if err := cmd.Process.Signal(sig); err != nil && !errors.Is(err, os.ErrProcessDone) {
 		t.Error(err)
 	}

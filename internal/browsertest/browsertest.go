@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"testing"
 	"time"
 
@@ -68,8 +69,24 @@ func Run(t *testing.T, ctx context.Context, steps ...chromedp.Action[chromedp.Vo
 	stepCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	if err := chromedp.Do(stepCtx, steps...); err != nil {
-		t.Fatalf("browser: %v", err)
+		t.Fatalf("browser: %v (the page then: %s)", err, failureShot(t, ctx))
 	}
+}
+
+// failureShot saves what the page showed when a step failed, under testout/, and says where:
+// a step that timed out waiting for an element says nothing of what was there instead.
+func failureShot(t *testing.T, ctx context.Context) string {
+	shotCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	png, err := chromedp.Run(shotCtx, chromedp.FullScreenshot(100))
+	if err != nil {
+		return "no screenshot: " + err.Error()
+	}
+	out := filepath.Join(testout(t), "failed-"+strings.ReplaceAll(t.Name(), "/", "-")+".png")
+	if err := os.WriteFile(out, png, 0o644); err != nil {
+		return "no screenshot: " + err.Error()
+	}
+	return out
 }
 
 // Screenshot saves a full-page PNG under testout/ at the top of the project, to be looked at.
@@ -79,12 +96,7 @@ func Screenshot(t *testing.T, ctx context.Context, name string) string {
 	if err != nil {
 		t.Fatalf("screenshot: %v", err)
 	}
-	_, file, _, _ := runtime.Caller(0)
-	dir := filepath.Join(filepath.Dir(file), "..", "..", "testout")
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	out := filepath.Join(dir, name+".png")
+	out := filepath.Join(testout(t), name+".png")
 	if err := os.WriteFile(out, png, 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -100,7 +112,17 @@ func Value[T any](t *testing.T, ctx context.Context, action chromedp.Action[T]) 
 	defer cancel()
 	v, err := chromedp.Run(stepCtx, action)
 	if err != nil {
-		t.Fatalf("browser: %v", err)
+		t.Fatalf("browser: %v (the page then: %s)", err, failureShot(t, ctx))
 	}
 	return v
+}
+
+// testout is the directory testout/ at the top of the project, made if need be.
+func testout(t *testing.T) string {
+	_, file, _, _ := runtime.Caller(0)
+	dir := filepath.Join(filepath.Dir(file), "..", "..", "testout")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return dir
 }

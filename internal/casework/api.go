@@ -169,7 +169,7 @@ func (a *API) open(c *gin.Context) {
 func listFilter(c *gin.Context) (ListFilter, error) {
 	f := ListFilter{Status: Status(c.Query("status")), Assignee: c.Query("assignee"), Area: c.Query("area"), Limit: 50}
 	fields := map[string]string{}
-	if f.Status != "" && !slices.Contains(Statuses, f.Status) {
+	if f.Status != "" && !slices.Contains(Statuses(), f.Status) {
 		fields["status"] = "case.status_filter_invalid"
 	}
 	switch c.Query("overdue") {

@@ -25,7 +25,7 @@ func TestStatusesMatchTheMigration(t *testing.T) {
 		inSQL = append(inSQL, m[1])
 	}
 	var inGo []string
-	for _, s := range casework.Statuses {
+	for _, s := range casework.Statuses() {
 		inGo = append(inGo, string(s))
 	}
 	slices.Sort(inSQL)

@@ -27,8 +27,10 @@ const (
 	StatusClosed          Status = "closed"
 )
 
-// Statuses lists the states in api.md's order.
-var Statuses = []Status{StatusOpen, StatusAssigned, StatusInspected, StatusFollowUp, StatusAwaitingClosure, StatusClosed}
+// Statuses lists the states in api.md's order (a new slice each time: nobody can change the list).
+func Statuses() []Status {
+	return []Status{StatusOpen, StatusAssigned, StatusInspected, StatusFollowUp, StatusAwaitingClosure, StatusClosed}
+}
 
 // transitions lists, for each state, the states a case may move to; transition (store.go) is
 // the one place that applies it. Closing from any open state is a supervisor's decision (a
@@ -57,8 +59,10 @@ func Allowed(from, to Status) bool {
 	return false
 }
 
-// Outcomes a supervisor may close a case with.
-var Outcomes = []string{"compliant", "partially_compliant", "business_closed", "not_found", "referred", "duplicate"}
+// Outcomes lists what a supervisor may close a case with (a new slice each time).
+func Outcomes() []string {
+	return []string{"compliant", "partially_compliant", "business_closed", "not_found", "referred", "duplicate"}
+}
 
 // Case is one case as api.md shows it.
 type Case struct {

@@ -96,7 +96,7 @@ func (s *Store) Close(ctx context.Context, u *auth.User, id int64, cl Closing) (
 	if err := s.check(&cl); err != nil {
 		return nil, err
 	}
-	if !slices.Contains(Outcomes, cl.Outcome) {
+	if !slices.Contains(Outcomes(), cl.Outcome) {
 		return nil, apperr.Fields(map[string]string{"outcome": "case.outcome_invalid"})
 	}
 	err := s.change(ctx, u, id, cl.Version, "case.close", func(tx *sqlx.Tx, c *Case) (map[string]any, error) {

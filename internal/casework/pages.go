@@ -74,7 +74,7 @@ func (p *Pages) renderIndex(c *gin.Context, status int, f ListFilter, fields map
 	data := gin.H{"Filter": f, "AreaText": areaText, "AssigneeText": assigneeText, "Fields": map[string]string{},
 		"ExportCSV": "/cases/export/csv?" + c.Request.URL.RawQuery, "ExportXLSX": "/cases/export/xlsx?" + c.Request.URL.RawQuery,
 		"ExportCSVExcel": "/cases/export/csv?" + excelDialect(c.Request.URL.Query()),
-		"Statuses":       Statuses, "Back": c.Request.URL.RequestURI(), "Ticked": strings.Join(ticked, "\n")}
+		"Statuses":       Statuses(), "Back": c.Request.URL.RequestURI(), "Ticked": strings.Join(ticked, "\n")}
 	if c.Request.Method != http.MethodGet {
 		data["Back"] = "/cases" // a refused bulk assignment: back to the list, not to the POST
 	}
@@ -311,7 +311,7 @@ func (p *Pages) render(c *gin.Context, cs *Case, status int, problem error, form
 		return
 	}
 	data := gin.H{"Case": cs, "Timeline": timeline, "Files": files, "Inspectors": inspectors, "Suggested": suggested,
-		"NextFollowUp": next, "Kinds": kinds, "Outcomes": Outcomes, "Today": time.Now().Format("2006-01-02"),
+		"NextFollowUp": next, "Kinds": kinds, "Outcomes": Outcomes(), "Today": time.Now().Format("2006-01-02"),
 		"IsLead": u.MaySeeAll(), "IsAssignee": cs.AssigneeID != nil && *cs.AssigneeID == u.ID, "Form": form,
 		"VisitKinds": VisitKinds, "ClientID": newClientID(), "Fields": map[string]string{},
 		"OpenedOn":    cs.OpenedAt.In(jakarta).Format("2006-01-02"),
