@@ -45,7 +45,7 @@ func TestBrowserAdminUserJourney(t *testing.T) {
 	)
 	browsertest.Screenshot(t, desk, "admin-users-add-desktop")
 	browsertest.Run(t, desk, chromedp.Click(chromedp.ID("add-user-submit")), chromedp.WaitVisible(chromedp.ID("edit-user")))
-	if name := browsertest.Value(t, desk, chromedp.Text(chromedp.ID("user-name"))); name != "Fajar Nugroho" {
+	if name := browsertest.Text(t, desk, "user-name"); name != "Fajar Nugroho" {
 		t.Fatalf("user page of %q", name)
 	}
 
@@ -95,7 +95,7 @@ func TestBrowserAdminUserJourney(t *testing.T) {
 	if state.Value != "false" {
 		t.Fatalf("user state after disabling: %q", state.Value)
 	}
-	intro := browsertest.Value(t, desk, chromedp.Text(chromedp.ID("handover-intro")))
+	intro := browsertest.Text(t, desk, "handover-intro")
 	if !strings.HasPrefix(intro, "2 kasus") {
 		t.Fatalf("handover intro: %q", intro)
 	}

@@ -214,7 +214,7 @@ func TestBrowserCaseJourney(t *testing.T) {
 	}
 	browsertest.Run(t, desk, chromedp.Reload())
 	status(desk, "awaiting_closure")
-	recovered := browsertest.Value(t, desk, chromedp.Text(chromedp.ID("recovered")))
+	recovered := browsertest.Text(t, desk, "recovered")
 	if recovered == "" || strings.HasPrefix(recovered, "0 ") {
 		t.Fatalf("recovered workers: %q", recovered)
 	}
@@ -229,7 +229,7 @@ func TestBrowserCaseJourney(t *testing.T) {
 	if !strings.Contains(head, "Patuh") {
 		t.Errorf("the closed case does not show its outcome: %q", head)
 	}
-	timeline := browsertest.Value(t, desk, chromedp.Text(chromedp.ID("timeline")))
+	timeline := browsertest.Text(t, desk, "timeline")
 	for _, step := range []string{"Kasus dibuka", "Kasus ditugaskan", "Kunjungan dicatat", "Bukti diunggah", "Tindak lanjut diterbitkan",
 		"Diverifikasi dengan data kepesertaan baru", "Kasus ditutup"} {
 		if !strings.Contains(timeline, step) {
@@ -260,8 +260,8 @@ func TestBrowserDashboard(t *testing.T) {
 		if err != nil || !drawn {
 			t.Fatalf("%s: chart not drawn: %v", size.name, err)
 		}
-		text := browsertest.Value(t, ctx, chromedp.Text(chromedp.ID("area-table")))
-		residents := browsertest.Value(t, ctx, chromedp.Text(chromedp.ID("resident-coverage")))
+		text := browsertest.Text(t, ctx, "area-table")
+		residents := browsertest.Text(t, ctx, "resident-coverage")
 		if strings.Contains(residents, "0 / 2.800.000") {
 			t.Errorf("%s: resident coverage not computed: %s", size.name, residents)
 		}
@@ -276,7 +276,7 @@ func TestBrowserDashboard(t *testing.T) {
 			chromedp.Click(chromedp.CSS(`#area-table a[href="/dashboard?parent=31.75"]`)),
 			chromedp.WaitVisible(chromedp.CSS(`#area-table a[href="/employers?area=31.75.01.1001"], #area-table a[href^="/dashboard?parent=31.75."]`)),
 		)
-		text = browsertest.Value(t, ctx, chromedp.Text(chromedp.ID("area-table")))
+		text = browsertest.Text(t, ctx, "area-table")
 		if !strings.Contains(text, "Pasar Rebo") || strings.Contains(text, "Gambir") {
 			t.Fatalf("kecamatan of Jakarta Timur: %s", text)
 		}

@@ -79,7 +79,7 @@ func TestBrowserDashboardMap(t *testing.T) {
 	browsertest.Run(t, desk, chromedp.SetValue(chromedp.ID("measure"), "open_cases"),
 		jsDo(`document.getElementById("measure").dispatchEvent(new Event("change"))`),
 		chromedp.WaitVisible(chromedp.CSS(`#map[data-measure="open_cases"]`)))
-	legend := browsertest.Value(t, desk, chromedp.Text(chromedp.ID("legend")))
+	legend := browsertest.Text(t, desk, "legend")
 	if !strings.Contains(legend, "Kasus terbuka") {
 		t.Errorf("legend after choosing open cases: %q", legend)
 	}
@@ -91,11 +91,11 @@ func TestBrowserDashboardMap(t *testing.T) {
 	if points != itoa(int64(snapshots)) || projection != "2" {
 		t.Errorf("trend chart: %s points (want %d), projection %s points (want 2)", points, snapshots, projection)
 	}
-	pace := browsertest.Value(t, desk, chromedp.Text(chromedp.ID("pace")))
+	pace := browsertest.Text(t, desk, "pace")
 	if !strings.HasPrefix(pace, "Dengan laju ini: ") || !strings.Contains(pace, "31 Desember") {
 		t.Errorf("pace sentence: %q", pace)
 	}
-	stamp := browsertest.Value(t, desk, chromedp.Text(chromedp.ID("data-per")))
+	stamp := browsertest.Text(t, desk, "data-per")
 	if !strings.HasPrefix(stamp, "Data per ") || strings.ContainsAny(stamp, "-/") {
 		t.Errorf("freshness stamp: %q", stamp)
 	}
@@ -107,7 +107,7 @@ func TestBrowserDashboardMap(t *testing.T) {
 	if bare != "" {
 		t.Errorf("figures without a link: %s", bare)
 	}
-	if workload := browsertest.Value(t, desk, chromedp.Text(chromedp.ID("workload-table"))); !strings.Contains(workload, "Test inspector") {
+	if workload := browsertest.Text(t, desk, "workload-table"); !strings.Contains(workload, "Test inspector") {
 		t.Errorf("the idle inspector is not in the workload:\n%s", workload)
 	}
 
@@ -119,7 +119,7 @@ func TestBrowserDashboardMap(t *testing.T) {
 	}
 	click("31.75")
 	browsertest.Run(t, desk, chromedp.WaitVisible(chromedp.CSS(`path[data-kode="31.75.01"]`)))
-	crumbs := browsertest.Value(t, desk, chromedp.Text(chromedp.ID("crumbs")))
+	crumbs := browsertest.Text(t, desk, "crumbs")
 	if !strings.Contains(crumbs, "Jakarta Timur") || strings.Contains(crumbs, "31.75") {
 		t.Errorf("breadcrumbs name no region: %q", crumbs)
 	}
@@ -131,7 +131,7 @@ func TestBrowserDashboardMap(t *testing.T) {
 	if err != nil || !whole {
 		t.Errorf("fractional ticks on a count axis: %v", err)
 	}
-	crumbs = browsertest.Value(t, desk, chromedp.Text(chromedp.ID("crumbs")))
+	crumbs = browsertest.Text(t, desk, "crumbs")
 	if !strings.Contains(crumbs, "Jakarta Timur") || !strings.Contains(crumbs, "Matraman") {
 		t.Errorf("breadcrumbs at kecamatan: %q", crumbs)
 	}

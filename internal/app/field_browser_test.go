@@ -237,7 +237,7 @@ func TestBrowserFieldSessionExpiredAndRefusedPhoto(t *testing.T) {
 	waitFor(t, ctx, "the refusal", `!!document.querySelector('#outbox [data-state="refused"]')`)
 	browsertest.Run(t, ctx, chromedp.Reload(), chromedp.WaitVisible(chromedp.ID("visit-form")))
 	waitFor(t, ctx, "the draft restored", `document.getElementById("draft-status").dataset.restored === "1"`)
-	status := browsertest.Value(t, ctx, chromedp.Text(chromedp.ID("draft-status")))
+	status := browsertest.Text(t, ctx, "draft-status")
 	if !strings.Contains(status, "virus.exe.jpg") {
 		t.Errorf("the form does not say which file was refused: %q", status)
 	}

@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -125,4 +126,17 @@ func testout(t *testing.T) string {
 		t.Fatal(err)
 	}
 	return dir
+}
+
+// Text reads the text of the element with the given id in one script, failing the test when it
+// is missing. chromedp.Text resolves a node and then asks for its text: a page script that
+// re-renders the element in between fails the read ("No node with given id found").
+func Text(t *testing.T, ctx context.Context, id string) string {
+	t.Helper()
+	Run(t, ctx, chromedp.WaitReady(chromedp.ID(id))) // as chromedp.Text, wait for it to exist
+	return Value(t, ctx, chromedp.Evaluate[string](`(() => {
+		const e = document.getElementById(`+strconv.Quote(id)+`);
+		if (!e) throw new Error("no element #" + `+strconv.Quote(id)+`);
+		return e.innerText;
+	})()`))
 }
