@@ -165,7 +165,7 @@ func BenchmarkXLSXNestingBomb(b *testing.B) {
 			refused := 0.0
 			for b.Loop() {
 				var err error
-				peak = max(peak, heapPeakOf(func() { _, err = r.read(data) }))
+				peak = max(peak, HeapPeak(func() { _, err = r.read(data) }))
 				if err != nil {
 					refused = 1
 				}
@@ -176,9 +176,10 @@ func BenchmarkXLSXNestingBomb(b *testing.B) {
 	}
 }
 
-// heapPeakOf is how far the live heap rose above where it began while f ran, sampled every
-// millisecond through runtime/metrics (which does not stop the world).
-func heapPeakOf(f func()) uint64 {
+// HeapPeak is how far the live heap rose above where it began while f ran, sampled every
+// millisecond through runtime/metrics (which does not stop the world). Exported for the
+// package's external tests (TestNestingBombRefused).
+func HeapPeak(f func()) uint64 {
 	runtime.GC()
 	sample := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
 	read := func() uint64 { metrics.Read(sample); return sample[0].Value.Uint64() }

@@ -7,10 +7,9 @@ import (
 	"io"
 	"os"
 	"patuh/internal/db/dbtest"
-	"runtime"
+	"patuh/internal/importer"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 )
@@ -61,36 +60,6 @@ func nestingBomb(t *testing.T, n int, inSharedStrings bool) []byte {
 	return buf.Bytes()
 }
 
-// heapPeak samples the heap while f runs and returns how far it rose above where it began.
-func heapPeak(f func()) (grew uint64) {
-	runtime.GC()
-	var ms runtime.MemStats
-	runtime.ReadMemStats(&ms)
-	base, peak := ms.HeapAlloc, ms.HeapAlloc
-	done := make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		tick := time.NewTicker(5 * time.Millisecond)
-		defer tick.Stop()
-		for {
-			var m runtime.MemStats
-			runtime.ReadMemStats(&m)
-			peak = max(peak, m.HeapAlloc)
-			select {
-			case <-done:
-				return
-			case <-tick.C:
-			}
-		}
-	}()
-	f()
-	close(done)
-	wg.Wait()
-	return peak - base
-}
-
 // resetPeakRSS restarts the count of peakRSS where the kernel allows it (Linux: clear_refs 5).
 // Where it does not, the peak is the process's so far: larger, never smaller, than f's.
 func resetPeakRSS(t *testing.T) {
@@ -127,7 +96,7 @@ func TestNestingBombRefused(t *testing.T) {
 		rssBefore := peakRSS()
 		start := time.Now()
 		var status, failure string
-		grew := heapPeak(func() {
+		grew := importer.HeapPeak(func() {
 			got := load(t, im, "employers", "bomb.xlsx", data)
 			status, failure = string(got.Status), got.Failure
 		})
