@@ -17,20 +17,28 @@ import (
 	"patuh/internal/i18n"
 )
 
-// A request whose client has gone is not a server fault: no 500, no error line in the log.
-// A query cut by our own deadline is an overload, answered 503 with Retry-After.
-func TestErrorsOfCancelledAndTimedOutRequests(t *testing.T) {
+// engineLoggingTo is a bare engine with the request id and the Indonesian localizer that the
+// error answers need, and the default logger writing into the returned buffer until the test ends.
+func engineLoggingTo(t *testing.T) (*gin.Engine, *bytes.Buffer) {
+	t.Helper()
 	bundle, err := i18n.Load()
 	if err != nil {
 		t.Fatal(err)
 	}
-	var log bytes.Buffer
-	defer slog.SetDefault(slog.Default())
-	slog.SetDefault(slog.New(slog.NewTextHandler(&log, nil)))
-
+	log := &bytes.Buffer{}
+	prev := slog.Default()
+	slog.SetDefault(slog.New(slog.NewTextHandler(log, nil)))
+	t.Cleanup(func() { slog.SetDefault(prev) })
 	gin.SetMode(gin.ReleaseMode)
 	e := gin.New()
-	e.Use(func(c *gin.Context) { c.Set(localizerKey, bundle.For("id")) })
+	e.Use(requestID, func(c *gin.Context) { c.Set(localizerKey, bundle.For("id")) })
+	return e, log
+}
+
+// A request whose client has gone is not a server fault: no 500, no error line in the log.
+// A query cut by our own deadline is an overload, answered 503 with Retry-After.
+func TestErrorsOfCancelledAndTimedOutRequests(t *testing.T) {
+	e, log := engineLoggingTo(t)
 	e.GET("/api/v1/gone", func(c *gin.Context) { Error(c, fmt.Errorf("store: %w", context.Canceled)) })
 	e.GET("/api/v1/slow", func(c *gin.Context) { Error(c, fmt.Errorf("store: %w", context.DeadlineExceeded)) })
 
@@ -56,17 +64,7 @@ func TestErrorsOfCancelledAndTimedOutRequests(t *testing.T) {
 // error answer of its own type (no attachment header); after, it is logged once with the
 // request id and the connection is cut, so the client's read fails.
 func TestDownloadThatFails(t *testing.T) {
-	bundle, err := i18n.Load()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var log bytes.Buffer
-	defer slog.SetDefault(slog.Default())
-	slog.SetDefault(slog.New(slog.NewTextHandler(&log, nil)))
-
-	gin.SetMode(gin.ReleaseMode)
-	e := gin.New()
-	e.Use(requestID, func(c *gin.Context) { c.Set(localizerKey, bundle.For("id")) })
+	e, log := engineLoggingTo(t)
 	rows := func(sent int) func(add func([]any) error) error {
 		return func(add func([]any) error) error {
 			for i := range sent {
