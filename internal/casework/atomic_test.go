@@ -4,7 +4,6 @@ import (
 	"context"
 	"regexp"
 	"slices"
-	"strings"
 	"testing"
 
 	"patuh/internal/apperr"
@@ -54,13 +53,7 @@ func TestOpenManyIsAllOrNothing(t *testing.T) {
 	ctx := context.Background()
 	w := setup(t)
 	// A second employer of the area, not registered with BPJS: flagged.
-	if _, _, err := w.im.Create(ctx, 0, "test", "employers", "e2.csv",
-		strings.NewReader("nib,nama,kode_kelurahan,skala,jumlah_pekerja\n3000000000002,Gudang Timur,31.75.01.1001,kecil,5\n"), nil); err != nil {
-		t.Fatal(err)
-	}
-	if err := w.im.Drain(ctx); err != nil {
-		t.Fatal(err)
-	}
+	load(t, w.im, "employers", "nib,nama,kode_kelurahan,skala,jumlah_pekerja\n3000000000002,Gudang Timur,31.75.01.1001,kecil,5\n")
 	var second int64
 	if err := w.db.Get(&second, `SELECT e.id FROM employers e WHERE e.nib = '3000000000002'
 		AND EXISTS (SELECT 1 FROM employer_flags f WHERE f.employer_id = e.id)`); err != nil {

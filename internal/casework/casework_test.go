@@ -46,6 +46,18 @@ type world struct {
 	employerID                      int64
 }
 
+// load imports one file of a kind and waits until it is settled.
+func load(t *testing.T, im *importer.Importer, kind, csv string) {
+	t.Helper()
+	ctx := context.Background()
+	if _, _, err := im.Create(ctx, 0, "test", kind, kind+".csv", strings.NewReader(csv), nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := im.Drain(ctx); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // setup loads an employer of Jakarta Timur with two roster workers not enrolled, and users, in
 // a database of the test's own: the tests open cases on that one employer, in any order.
 func setup(t *testing.T) *world {
@@ -64,18 +76,10 @@ func setup(t *testing.T) *world {
 		}
 		return nil
 	})
-	load := func(kind, csv string) {
-		if _, _, err := im.Create(ctx, 0, "test", kind, kind+".csv", strings.NewReader(csv), nil); err != nil {
-			t.Fatal(err)
-		}
-		if err := im.Drain(ctx); err != nil {
-			t.Fatal(err)
-		}
-	}
-	load("employers", "nib,nama,kode_kelurahan,skala,jumlah_pekerja\n3000000000001,Pabrik Timur,31.75.01.1001,kecil,3\n")
-	load("bpjs_employers", "npp,nib,nama,jkk,jkm,jht,jp,jkp\nT0000001,3000000000001,Pabrik Timur,Y,Y,Y,N,N\n")
-	load("workers", "nib,nik,nama,upah\n3000000000001,3175010101900001,Satu,6000000\n3000000000001,3175010101900002,Dua,6000000\n3000000000001,3175010101900003,Tiga,6000000\n")
-	load("participants", "npp,nik,nama,upah,status\nT0000001,3175010101900001,Satu,6000000,aktif\n")
+	load(t, im, "employers", "nib,nama,kode_kelurahan,skala,jumlah_pekerja\n3000000000001,Pabrik Timur,31.75.01.1001,kecil,3\n")
+	load(t, im, "bpjs_employers", "npp,nib,nama,jkk,jkm,jht,jp,jkp\nT0000001,3000000000001,Pabrik Timur,Y,Y,Y,N,N\n")
+	load(t, im, "workers", "nib,nik,nama,upah\n3000000000001,3175010101900001,Satu,6000000\n3000000000001,3175010101900002,Dua,6000000\n3000000000001,3175010101900003,Tiga,6000000\n")
+	load(t, im, "participants", "npp,nik,nama,upah,status\nT0000001,3175010101900001,Satu,6000000,aktif\n")
 
 	users := auth.NewStore(d, "test-secret")
 	mk := func(name string, role auth.Role, area string) *auth.User {
@@ -193,14 +197,8 @@ func TestCaseJourney(t *testing.T) {
 	if err := w.im.Drain(ctx); err != nil {
 		t.Fatal(err)
 	}
-	_, _, err = w.im.Create(ctx, 0, "test", "participants", "p2.csv", strings.NewReader("npp,nik,nama,upah,status\n"+
-		"T0000001,3175010101900001,Satu,6000000,aktif\nT0000001,3175010101900002,Dua,6000000,aktif\nT0000001,3175010101900003,Tiga,6000000,aktif\n"), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := w.im.Drain(ctx); err != nil {
-		t.Fatal(err)
-	}
+	load(t, w.im, "participants", "npp,nik,nama,upah,status\n"+
+		"T0000001,3175010101900001,Satu,6000000,aktif\nT0000001,3175010101900002,Dua,6000000,aktif\nT0000001,3175010101900003,Tiga,6000000,aktif\n")
 	c, _ = s.Get(ctx, c.ID, w.supervisor)
 	if c.RecoveredWorkers != 2 || c.Status != "awaiting_closure" {
 		t.Fatalf("after the snapshot: recovered %d, status %s", c.RecoveredWorkers, c.Status)
@@ -366,13 +364,7 @@ func TestEmployersWithCasesSurviveImports(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := w.im.Create(ctx, 0, "test", "employers", "e2.csv",
-		strings.NewReader("nib,nama,kode_kelurahan,skala,jumlah_pekerja\n3000000000099,Lain,31.75.01.1001,mikro,1\n"), nil); err != nil {
-		t.Fatal(err)
-	}
-	if err := w.im.Drain(ctx); err != nil {
-		t.Fatal(err)
-	}
+	load(t, w.im, "employers", "nib,nama,kode_kelurahan,skala,jumlah_pekerja\n3000000000099,Lain,31.75.01.1001,mikro,1\n")
 	var n int
 	if err := w.db.Get(&n, `SELECT count(*) FROM imports WHERE status = 'failed'`); err != nil {
 		t.Fatal(err)

@@ -267,13 +267,7 @@ func pdfToText(t *testing.T, pdf []byte) string {
 // not active, so that it is flagged PDS_TK whatever earlier tests of the shared database sent.
 func reflag(t *testing.T, w *world) {
 	t.Helper()
-	ctx := context.Background()
 	csv := "npp,nik,nama,upah,status\nT0000001,3175010101900001,Satu,6000000,aktif\n" +
 		"T0000001,3175010101900002,Dua,6000000,nonaktif\nT0000001,3175010101900003,Tiga,6000000,nonaktif\n"
-	if _, _, err := w.im.Create(ctx, 0, "test", "participants", "reflag.csv", strings.NewReader(csv), nil); err != nil {
-		t.Fatal(err)
-	}
-	if err := w.im.Drain(ctx); err != nil {
-		t.Fatal(err)
-	}
+	load(t, w.im, "participants", csv)
 }
