@@ -46,6 +46,12 @@ type world struct {
 	employerID                      int64
 }
 
+// dayInJakarta is the date d days from today in Jakarta, the office's calendar that the store
+// checks dates against: from 17:00 UTC on, the UTC date is still the day before.
+func dayInJakarta(d int) string {
+	return time.Now().In(time.FixedZone("WIB", 7*3600)).AddDate(0, 0, d).Format("2006-01-02")
+}
+
 // load imports one file of a kind and waits until it is settled.
 func load(t *testing.T, im *importer.Importer, kind, csv string) {
 	t.Helper()
@@ -390,7 +396,7 @@ func TestReviewQueue(t *testing.T) {
 	if err != nil || len(unvisited) != 1 || unvisited[0].CaseID != c.ID {
 		t.Fatalf("unvisited: %+v %v", unvisited, err)
 	}
-	c, _ = followUp(ctx, s, w.timur, c.ID, casework.FollowUpInput{Kind: "teguran_1", IssuedOn: time.Now().Format("2006-01-02")})
+	c, _ = followUp(ctx, s, w.timur, c.ID, casework.FollowUpInput{Kind: "teguran_1", IssuedOn: dayInJakarta(0)})
 	_, overdue, _, _ := s.Review(ctx, w.supervisor)
 	if len(overdue) != 1 || overdue[0].Detail != "teguran_1" {
 		t.Fatalf("overdue: %+v", overdue)

@@ -7,7 +7,6 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/lib/pq"
 
@@ -31,7 +30,7 @@ func TestCloseAsksWhileFlaggedAndEndsFollowUps(t *testing.T) {
 		t.Fatal(err)
 	}
 	c, _ = s.Assign(ctx, w.supervisor, c.ID, "insp.timur", c.Version)
-	today := time.Now().Format("2006-01-02")
+	today := dayInJakarta(0)
 	if c, err = followUp(ctx, s, w.timur, c.ID, casework.FollowUpInput{Kind: "teguran_1", IssuedOn: today}); err != nil {
 		t.Fatal(err)
 	}
@@ -71,7 +70,7 @@ func TestFollowUpDatesChecked(t *testing.T) {
 		t.Fatal(err)
 	}
 	c, _ = s.Assign(ctx, w.supervisor, c.ID, "insp.timur", c.Version)
-	day := func(d int) string { return time.Now().AddDate(0, 0, d).Format("2006-01-02") }
+	day := dayInJakarta
 	for issued, want := range map[string]string{day(-1): "case.issued_before_open", day(8): "case.issued_too_far", day(40): "case.issued_too_far"} {
 		_, err := s.AddFollowUp(ctx, w.timur, c.ID, casework.FollowUpInput{Kind: "teguran_1", IssuedOn: issued})
 		if e, ok := apperr.As(err); !ok || e.Fields["issued_on"] != want {
