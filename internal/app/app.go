@@ -29,6 +29,7 @@ import (
 	"patuh/internal/regions"
 	"patuh/internal/report"
 	"patuh/internal/web"
+	"patuh/internal/wib"
 	"patuh/static"
 	"patuh/templates"
 )
@@ -197,7 +198,7 @@ func openAPI(c *gin.Context) { c.Data(http.StatusOK, "application/json", openAPI
 // home shows each role its own starting page; an inspector's starts with their open cases.
 func home(c *gin.Context, cases *casework.Store) {
 	u := auth.Current(c)
-	data := gin.H{"User": u, "Today": time.Now().Format("2006-01-02")}
+	data := gin.H{"User": u, "Today": wib.Date(cases.Now())}
 	if u.Role == auth.Inspector {
 		mine, err := cases.List(c.Request.Context(), u, casework.ListFilter{Assignee: u.Username, Limit: 50})
 		if err != nil {

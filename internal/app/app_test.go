@@ -547,10 +547,6 @@ type writerFunc func([]byte) (int, error)
 
 func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
 
-// todayWIB is today in Jakarta, the day the casework rules count in (a follow-up is issued
-// neither before its case opened nor more than 7 days ahead).
-func todayWIB() string { return time.Now().In(time.FixedZone("WIB", 7*3600)).Format("2006-01-02") }
-
 // routeIDs fill a route's parameters with the ids of a test's fixture (the authorization and
 // bad-bytes tests walk every route of the router with them). A zero id leaves a route that
 // answers 404.

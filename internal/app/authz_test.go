@@ -15,6 +15,7 @@ import (
 	"patuh/internal/casework"
 	"patuh/internal/db/dbtest"
 	"patuh/internal/report"
+	"patuh/internal/wib"
 )
 
 // TestAuthorizationMatrix holds every route to a rule for each kind of caller: anonymous, admin,
@@ -70,7 +71,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	followUp, err := cases.AddFollowUp(ctx, who("inspector-in"), cs.ID, casework.FollowUpInput{Kind: "teguran_1", IssuedOn: todayWIB()})
+	followUp, err := cases.AddFollowUp(ctx, who("inspector-in"), cs.ID, casework.FollowUpInput{Kind: "teguran_1", IssuedOn: wib.Date(time.Now())})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,11 +10,13 @@ import (
 	"net/textproto"
 	"strings"
 	"testing"
+	"time"
 
 	"patuh/internal/app"
 	"patuh/internal/auth"
 	"patuh/internal/casework"
 	"patuh/internal/db/dbtest"
+	"patuh/internal/wib"
 )
 
 // badBytesFixture is an admin with a session and a token, and a case in Jakarta Timur with a
@@ -68,7 +70,7 @@ func newBadBytesFixture(t *testing.T) *badBytesFixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	followUp, err := cases.AddFollowUp(ctx, u, cs.ID, casework.FollowUpInput{Kind: "teguran_1", IssuedOn: todayWIB()})
+	followUp, err := cases.AddFollowUp(ctx, u, cs.ID, casework.FollowUpInput{Kind: "teguran_1", IssuedOn: wib.Date(time.Now())})
 	if err != nil {
 		t.Fatal(err)
 	}

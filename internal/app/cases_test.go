@@ -8,9 +8,11 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"patuh/internal/auth"
 	"patuh/internal/db/dbtest"
+	"patuh/internal/wib"
 )
 
 func TestBulkOpenFromTheEmployerList(t *testing.T) {
@@ -215,7 +217,7 @@ func TestCaseFormsCheckedAsTheAPIChecks(t *testing.T) {
 	if n := count(t, `SELECT count(*) FROM visits WHERE case_id = $1`, id); n != 0 {
 		t.Fatalf("%d visits stored from refused forms", n)
 	}
-	res, body := c.do("POST", caseURL+"/follow-ups", url.Values{"kind": {"teguran_1"}, "issued_on": {todayWIB()},
+	res, body := c.do("POST", caseURL+"/follow-ups", url.Values{"kind": {"teguran_1"}, "issued_on": {wib.Date(time.Now())},
 		"note": {strings.Repeat("n", 4001)}}, nil)
 	if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(body, `id="problem"`) {
 		t.Errorf("follow-up with a 4001-character note: %d, want 422", res.StatusCode)

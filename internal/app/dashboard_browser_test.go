@@ -18,6 +18,7 @@ import (
 	"patuh/internal/browsertest"
 	"patuh/internal/db/dbtest"
 	"patuh/internal/demo"
+	"patuh/internal/wib"
 )
 
 // TestBrowserDashboardMap: the map draws the 267 kelurahan of Jakarta for an all-Jakarta
@@ -157,7 +158,7 @@ func TestBrowserDashboardMap(t *testing.T) {
 
 	// The monthly report, generated from its page for the current month.
 	browsertest.Run(t, desk, chromedp.Navigate(srv.URL+"/reports"),
-		chromedp.SetValue(chromedp.ID("month"), time.Now().Format("2006-01")),
+		chromedp.SetValue(chromedp.ID("month"), time.Now().In(wib.Zone).Format("2006-01")),
 		chromedp.Click(chromedp.ID("generate-report")),
 		chromedp.WaitVisible(chromedp.CSS(`#reports-table a[href$="/report.pdf"]`)))
 	browsertest.Screenshot(t, desk, "reports-desktop")
@@ -171,7 +172,7 @@ func TestBrowserDashboardMap(t *testing.T) {
 	savePDF(t, pdf, "monthly-report")
 	text := strings.Join(strings.Fields(pdfText(t, pdf)), " ")
 	month := map[time.Month]string{1: "Januari", 2: "Februari", 3: "Maret", 4: "April", 5: "Mei", 6: "Juni", 7: "Juli",
-		8: "Agustus", 9: "September", 10: "Oktober", 11: "November", 12: "Desember"}[time.Now().Month()]
+		8: "Agustus", 9: "September", 10: "Oktober", 11: "November", 12: "Desember"}[time.Now().In(wib.Zone).Month()]
 	for _, want := range []string{"LAPORAN BULANAN NOTA KESEPAHAMAN", "Bulan laporan: " + month, "Data per ",
 		"Kasus dibuka bulan ini", "Kasus ditutup bulan ini", "Pekerja terdaftar kembali", "Iuran bulanan yang pulih",
 		"Tindak lanjut lewat tenggat", "Jakarta Timur", "Kepulauan Seribu", "Dengan laju ini:",

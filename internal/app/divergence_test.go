@@ -14,6 +14,7 @@ import (
 	"patuh/internal/auth"
 	"patuh/internal/db/dbtest"
 	"patuh/internal/flags"
+	"patuh/internal/wib"
 )
 
 // The places issue 15 found the API differing from docs/api.md, each held to the spec.
@@ -184,7 +185,7 @@ func TestFollowUpPostAnswersTheFollowUpAndFlagsAtOpenKeepTheSpecOrder(t *testing
 		t.Fatalf("assign: %d %s", status, body)
 	}
 	var fu map[string]any
-	status, body := jsonCall(t, c, tok, "POST", "/api/v1/cases/"+itoa(cs.ID)+"/follow-ups", `{"kind": "teguran_1", "issued_on": "`+todayWIB()+`"}`, &fu)
+	status, body := jsonCall(t, c, tok, "POST", "/api/v1/cases/"+itoa(cs.ID)+"/follow-ups", `{"kind": "teguran_1", "issued_on": "`+wib.Date(time.Now())+`"}`, &fu)
 	if status != 201 || fu["kind"] != "teguran_1" || fu["status"] != "open" || fu["due_on"] == nil || fu["employer_id"] != nil {
 		t.Fatalf("follow-up: %d %s", status, body)
 	}

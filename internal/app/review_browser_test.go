@@ -15,6 +15,7 @@ import (
 	"patuh/internal/browsertest"
 	"patuh/internal/casework"
 	"patuh/internal/db/dbtest"
+	"patuh/internal/wib"
 )
 
 // Issue 16: closing from the review queue while the employer is still flagged brings the case
@@ -28,7 +29,7 @@ func TestBrowserCloseWithFlagsRemainingAsksFirst(t *testing.T) {
 	users := auth.NewStore(d, "test-secret")
 	insp, _ := users.UserByUsername(ctx, inspector)
 	cases := casework.NewStore(d)
-	if _, err := cases.AddFollowUp(ctx, insp, id, casework.FollowUpInput{Kind: "teguran_1", IssuedOn: time.Now().Format("2006-01-02")}); err != nil {
+	if _, err := cases.AddFollowUp(ctx, insp, id, casework.FollowUpInput{Kind: "teguran_1", IssuedOn: wib.Date(time.Now())}); err != nil {
 		t.Fatal(err)
 	}
 	c, err := cases.Get(ctx, id, insp)
@@ -152,7 +153,7 @@ func TestFollowUpFormKeepsInputAfterAnError(t *testing.T) {
 	srv := server(t)
 	c := newClient(t, srv)
 	c.login(inspector, password)
-	far := time.Now().AddDate(0, 0, 30).Format("2006-01-02")
+	far := wib.Date(time.Now().AddDate(0, 0, 30))
 	res, body := c.do("POST", "/cases/"+itoa(id)+"/follow-ups", url.Values{"form": {"follow_up"}, "kind": {"teguran_2"},
 		"issued_on": {far}, "reason": {"teguran I lewat pos"}, "note": {"Catatan untuk Pak Budi"}}, nil)
 	if res.StatusCode != http.StatusUnprocessableEntity {

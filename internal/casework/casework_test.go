@@ -14,6 +14,7 @@ import (
 	"patuh/internal/casework"
 	"patuh/internal/db/dbtest"
 	"patuh/internal/importer"
+	"patuh/internal/wib"
 )
 
 func TestMain(m *testing.M) { dbtest.Main(m) }
@@ -49,7 +50,7 @@ type world struct {
 // dayInJakarta is the date d days from today in Jakarta, the office's calendar that the store
 // checks dates against: from 17:00 UTC on, the UTC date is still the day before.
 func dayInJakarta(d int) string {
-	return time.Now().In(time.FixedZone("WIB", 7*3600)).AddDate(0, 0, d).Format("2006-01-02")
+	return wib.Date(time.Now().AddDate(0, 0, d))
 }
 
 // load imports one file of a kind and waits until it is settled.

@@ -14,6 +14,7 @@ import (
 	"patuh/internal/auth"
 	"patuh/internal/db"
 	"patuh/internal/web"
+	"patuh/internal/wib"
 )
 
 // FollowUpRow is a follow-up with its case, for the follow-ups export.
@@ -37,7 +38,7 @@ func (s *Store) FollowUps(ctx context.Context, u *auth.User, overdueOnly bool) (
 		LEFT JOIN users us ON us.id = c.assignee_id
 		WHERE `+auth.EmployerInArea("$1")+`
 		  AND (NOT $3 OR (f.status = 'open' AND f.due_on < $2 AND c.status <> 'closed'))
-		ORDER BY f.due_on, f.id`, u.AreaPattern(), s.Now().Format("2006-01-02"), overdueOnly)
+		ORDER BY f.due_on, f.id`, u.AreaPattern(), wib.Date(s.Now()), overdueOnly)
 	return out, db.NotFoundOr(err, "casework: follow-ups")
 }
 

@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -18,6 +17,7 @@ import (
 	"patuh/internal/flags"
 	"patuh/internal/regions"
 	"patuh/internal/web"
+	"patuh/internal/wib"
 )
 
 // Pages serves the case pages, built for an inspector's phone as much as a supervisor's desk.
@@ -251,7 +251,7 @@ func (p *Pages) complaint(c *gin.Context) {
 // complaintForm shows the complaint form with what was typed and, when refused, why (the
 // message and the refused fields' messages).
 func (p *Pages) complaintForm(c *gin.Context, status int, problem *apperr.Error, form map[string]string) {
-	data := gin.H{"Form": form, "Today": time.Now().Format("2006-01-02"), "Fields": map[string]string{},
+	data := gin.H{"Form": form, "Today": wib.Date(p.Store.Now()), "Fields": map[string]string{},
 		"Channels": []string{"jmo", "surat", "datang_langsung", "telepon", "lainnya"}}
 	if problem != nil {
 		data["Problem"] = problem.Message
@@ -311,11 +311,11 @@ func (p *Pages) render(c *gin.Context, cs *Case, status int, problem error, form
 		return
 	}
 	data := gin.H{"Case": cs, "Timeline": timeline, "Files": files, "Inspectors": inspectors, "Suggested": suggested,
-		"NextFollowUp": next, "Kinds": kinds, "Outcomes": Outcomes(), "Today": time.Now().Format("2006-01-02"),
+		"NextFollowUp": next, "Kinds": kinds, "Outcomes": Outcomes(), "Today": wib.Date(p.Store.Now()),
 		"IsLead": u.MaySeeAll(), "IsAssignee": cs.AssigneeID != nil && *cs.AssigneeID == u.ID, "Form": form,
 		"VisitKinds": VisitKinds, "ClientID": newClientID(), "Fields": map[string]string{},
-		"OpenedOn":    cs.OpenedAt.In(jakarta).Format("2006-01-02"),
-		"LatestIssue": p.Store.Now().In(jakarta).AddDate(0, 0, MaxIssueAhead).Format("2006-01-02")}
+		"OpenedOn":    wib.Date(cs.OpenedAt),
+		"LatestIssue": wib.Date(p.Store.Now().AddDate(0, 0, MaxIssueAhead))}
 	if u.MaySeeAll() && cs.Status != StatusClosed {
 		sum, err := p.Store.summary(ctx, p.Store.db, cs)
 		if err != nil {

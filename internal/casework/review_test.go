@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/lib/pq"
 
@@ -15,6 +16,7 @@ import (
 	"patuh/internal/casework"
 	"patuh/internal/db/dbtest"
 	"patuh/internal/letters"
+	"patuh/internal/wib"
 )
 
 // Issue 16: closing a case whose employer is still flagged asks first, and ends the
@@ -269,4 +271,38 @@ func reflag(t *testing.T, w *world) {
 	csv := "npp,nik,nama,upah,status\nT0000001,3175010101900001,Satu,6000000,aktif\n" +
 		"T0000001,3175010101900002,Dua,6000000,nonaktif\nT0000001,3175010101900003,Tiga,6000000,nonaktif\n"
 	load(t, w.im, "participants", csv)
+}
+
+// A follow-up due today is overdue from midnight in Jakarta, 17:00 UTC: the server's own zone
+// (UTC here) does not decide the office's day, in the review queue, the case or the list.
+func TestOverdueFromMidnightInJakarta(t *testing.T) {
+	ctx := context.Background()
+	w := setup(t)
+	s := w.store
+	closeLeftovers(t, w.employerID)
+	c, err := s.Open(ctx, w.supervisor, w.employerID, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, _ = s.Assign(ctx, w.supervisor, c.ID, "insp.timur", c.Version)
+	if c, err = followUp(ctx, s, w.timur, c.ID, casework.FollowUpInput{Kind: "teguran_1", IssuedOn: dayInJakarta(0)}); err != nil {
+		t.Fatal(err)
+	}
+	due := time.Now().In(wib.Zone)
+	if _, err := dbtest.DB(t).Exec(`UPDATE follow_ups SET due_on = $1 WHERE id = $2`, wib.Date(due), c.FollowUps[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	// Half past midnight in Jakarta on the day after it was due: still the due day in UTC.
+	s.Now = func() time.Time {
+		return time.Date(due.Year(), due.Month(), due.Day()+1, 0, 30, 0, 0, wib.Zone).UTC()
+	}
+	if c, err = s.Get(ctx, c.ID, w.timur); err != nil || !c.FollowUps[0].Overdue {
+		t.Errorf("the case's follow-up at 00:30 WIB the day after it was due: overdue %v (%v)", c.FollowUps[0].Overdue, err)
+	}
+	if _, overdue, _, err := s.Review(ctx, w.supervisor); err != nil || len(overdue) != 1 {
+		t.Errorf("review queue's overdue: %+v (%v)", overdue, err)
+	}
+	if list, err := s.List(ctx, w.supervisor, casework.ListFilter{Overdue: true, Limit: 10}); err != nil || len(list) != 1 {
+		t.Errorf("overdue cases: %+v (%v)", list, err)
+	}
 }

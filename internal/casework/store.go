@@ -20,6 +20,7 @@ import (
 	"patuh/internal/db"
 	"patuh/internal/flags"
 	"patuh/internal/regions"
+	"patuh/internal/wib"
 )
 
 // Store owns the cases, case_assignments, visits and follow_ups tables.
@@ -81,7 +82,7 @@ func (s *Store) Get(ctx context.Context, id int64, u *auth.User) (*Case, error) 
 		status = 'open' AND EXISTS (SELECT 1 FROM follow_up_rules r WHERE r.kind = follow_ups.kind AND r.day_kind = 'working')
 			AND NOT EXISTS (SELECT 1 FROM holiday_years y WHERE y.year = extract(year FROM due_on) AND y.confirmed_at IS NOT NULL)
 			AS calendar_unconfirmed
-		FROM follow_ups WHERE case_id = $1 ORDER BY issued_on, id`, id, s.Now().Format("2006-01-02"), c.Status); err != nil {
+		FROM follow_ups WHERE case_id = $1 ORDER BY issued_on, id`, id, wib.Date(s.Now()), c.Status); err != nil {
 		return nil, fmt.Errorf("casework: follow-ups: %w", err)
 	}
 	return c, nil
@@ -479,7 +480,7 @@ func (s *Store) List(ctx context.Context, u *auth.User, f ListFilter) ([]Case, e
 			SELECT 1 FROM follow_ups f WHERE f.case_id = c.id AND f.status = 'open' AND f.due_on < $7)))
 		AND ($1 = 0 OR c.id < $1)
 		ORDER BY c.id DESC LIMIT $8`, f.After, u.AreaPattern(), f.Status, f.Assignee, f.Area+"%", f.Overdue,
-		s.Now().Format("2006-01-02"), f.Limit, "%"+likeEscape(f.Assignee)+"%")
+		wib.Date(s.Now()), f.Limit, "%"+likeEscape(f.Assignee)+"%")
 	return out, db.NotFoundOr(err, "casework: list")
 }
 
@@ -579,7 +580,7 @@ type ReviewItem struct {
 // Review lists, oldest first, the cases awaiting closure, the overdue follow-ups and the
 // assigned cases without a visit for more than the configured number of days.
 func (s *Store) Review(ctx context.Context, u *auth.User) (awaiting, overdue, unvisited []ReviewItem, err error) {
-	today := s.Now().Format("2006-01-02")
+	today := wib.Date(s.Now())
 	q := func(dst *[]ReviewItem, query string, args ...any) {
 		if err == nil {
 			*dst = []ReviewItem{}

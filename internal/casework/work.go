@@ -17,6 +17,7 @@ import (
 	"patuh/internal/db"
 	"patuh/internal/flags"
 	"patuh/internal/letters"
+	"patuh/internal/wib"
 )
 
 // rule is a step of the ladder as follow_up_rules configures it.
@@ -119,23 +120,15 @@ func (s *Store) AddFollowUp(ctx context.Context, u *auth.User, id int64, in Foll
 // Friday, not one dated weeks ahead by a slip of the date picker (issue 16).
 const MaxIssueAhead = 7
 
-// jakarta is the office's day: a case opened at 06:00 WIB opened that day, not the day before in UTC.
-var jakarta = func() *time.Location {
-	if loc, err := time.LoadLocation("Asia/Jakarta"); err == nil {
-		return loc
-	}
-	return time.FixedZone("WIB", 7*3600)
-}()
-
 // checkIssued refuses a follow-up dated before the case opened or more than MaxIssueAhead days
 // after today.
 func (s *Store) checkIssued(c *Case, issued time.Time) error {
-	opened := c.OpenedAt.In(jakarta).Format("2006-01-02")
+	opened := wib.Date(c.OpenedAt)
 	day := issued.Format("2006-01-02")
 	if day < opened {
 		return apperr.Fields(map[string]string{"issued_on": "case.issued_before_open"})
 	}
-	if day > s.Now().In(jakarta).AddDate(0, 0, MaxIssueAhead).Format("2006-01-02") {
+	if day > wib.Date(s.Now().AddDate(0, 0, MaxIssueAhead)) {
 		return apperr.Fields(map[string]string{"issued_on": "case.issued_too_far"})
 	}
 	return nil

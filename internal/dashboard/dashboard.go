@@ -22,6 +22,7 @@ import (
 	"patuh/internal/importer"
 	"patuh/internal/regions"
 	"patuh/internal/web"
+	"patuh/internal/wib"
 )
 
 // Area is one row of GET /api/v1/stats/coverage.
@@ -91,7 +92,7 @@ func (s *Store) Coverage(ctx context.Context, u *auth.User, level, parent string
 		LEFT JOIN counts k ON k.kode = r.kode
 		LEFT JOIN cases c ON c.kode = r.kode
 		WHERE length(r.kode) = $1 AND (r.kode LIKE $2 OR $3 LIKE r.kode || '%') AND r.kode LIKE $5
-		ORDER BY r.kode`, n, u.AreaPattern(), u.Area, s.Now().Format("2006-01-02"), parent+"%")
+		ORDER BY r.kode`, n, u.AreaPattern(), u.Area, wib.Date(s.Now()), parent+"%")
 	if err != nil {
 		return nil, fmt.Errorf("dashboard: coverage: %w", err)
 	}
@@ -134,7 +135,7 @@ func (r *Residents) SharePercent(lang string) string {
 }
 
 func (s *Store) Residents(ctx context.Context) (*Residents, error) {
-	year := s.Now().In(jakarta).Year()
+	year := s.Now().In(wib.Zone).Year()
 	r := &Residents{}
 	// The year's target (settings resident_target_<year>, else the latest earlier year's,
 	// which TargetCurrent says).
@@ -311,7 +312,7 @@ func (h *Handler) page(c *gin.Context) {
 	web.HTML(c, http.StatusOK, "dashboard/index", gin.H{"Areas": areas, "Level": level, "Parent": parent, "Crumbs": crumbs,
 		"Statuses": statuses, "Workload": workload, "Months": months, "Scope": scope, "DataPer": dataPer,
 		"Total": total, "Residents": residents, "ResidentPercent": int(residents.Share * 100), "Drill": drill,
-		"ResidentShare": residents.SharePercent(lang), "Year": h.Store.Now().In(jakarta).Year(),
+		"ResidentShare": residents.SharePercent(lang), "Year": h.Store.Now().In(wib.Zone).Year(),
 		"History": hist, "Trend": trendData(hist, lang, web.Localizer(c).T), "Sentence": PaceSentence(hist, lang, web.Localizer(c).T),
 		"Map": mapData(areas, level, parent, drill, h.MapTiles), "Attribution": regions.Attribution,
 		"Levels": deeperLevels(parent), "Measures": Measures, "MayReport": u.MaySeeAll()})

@@ -12,6 +12,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"patuh/internal/web"
+	"patuh/internal/wib"
 )
 
 // Snapshot is one participants snapshot as the dashboard saw it when it settled.
@@ -93,12 +94,12 @@ func (s *Store) Target(ctx context.Context, year int) (target int64, key string,
 // across new year) against the year's target.
 func (s *Store) History(ctx context.Context) (*History, error) {
 	now := s.Now()
-	h := &History{Year: now.Year(), Items: []Snapshot{}}
+	h := &History{Year: now.In(wib.Zone).Year(), Items: []Snapshot{}}
 	var err error
 	if h.Target, h.TargetKey, err = s.Target(ctx, h.Year); err != nil {
 		return nil, err
 	}
-	start := time.Date(h.Year, 1, 1, 0, 0, 0, 0, jakarta)
+	start := time.Date(h.Year, 1, 1, 0, 0, 0, 0, wib.Zone)
 	if err := s.db.SelectContext(ctx, &h.Items, `SELECT * FROM snapshot_history
 		WHERE snapshot_at >= coalesce((SELECT max(snapshot_at) FROM snapshot_history WHERE snapshot_at < $1), $1)
 		ORDER BY snapshot_at, import_id`, start); err != nil {
@@ -107,7 +108,7 @@ func (s *Store) History(ctx context.Context) (*History, error) {
 	targets := map[int]int64{h.Year: h.Target}
 	for i := range h.Items {
 		it := &h.Items[i]
-		local := it.At.In(jakarta)
+		local := it.At.In(wib.Zone)
 		it.Date = local.Format("2006-01-02")
 		target, ok := targets[local.Year()]
 		if !ok {
@@ -127,9 +128,6 @@ func (s *Store) History(ctx context.Context) (*History, error) {
 	return h, nil
 }
 
-// jakarta is WIB: a snapshot that arrives at 23:30 UTC counts for the next day in Jakarta.
-var jakarta = time.FixedZone("WIB", 7*3600)
-
 // Project extends the pace of the last snapshots (a least-squares line through them, so one
 // late or early file does not swing it) to 31 December. Snapshots of two days at least are
 // needed.
@@ -138,7 +136,7 @@ func Project(items []Snapshot, target int64, year int) *Projection {
 	// correction) would otherwise set a pace of thousands a day from minutes apart.
 	var daily []Snapshot
 	for _, it := range items {
-		if n := len(daily); n > 0 && daily[n-1].At.In(jakarta).Format("2006-01-02") == it.At.In(jakarta).Format("2006-01-02") {
+		if n := len(daily); n > 0 && wib.Date(daily[n-1].At) == wib.Date(it.At) {
 			daily[n-1] = it
 			continue
 		}
@@ -162,11 +160,11 @@ func Project(items []Snapshot, target int64, year int) *Projection {
 	}
 	slope := (n*sxy - sx*sy) / den
 	intercept := (sy - slope*sx) / n
-	end := time.Date(year, 12, 31, 23, 59, 0, 0, jakarta)
+	end := time.Date(year, 12, 31, 23, 59, 0, 0, wib.Zone)
 	latest := items[len(items)-1]
 	p := &Projection{On: fmt.Sprintf("%d-12-31", year), PerDay: math.Round(slope*10) / 10, Snapshots: len(last),
-		FromDate: t0.In(jakarta).Format("2006-01-02"), Target: target, Latest: latest.Residents,
-		LatestOn: latest.At.In(jakarta).Format("2006-01-02"), TargetSet: target > 0}
+		FromDate: wib.Date(t0), Target: target, Latest: latest.Residents,
+		LatestOn: wib.Date(latest.At), TargetSet: target > 0}
 	p.Residents = int64(math.Round(intercept + slope*end.Sub(t0).Hours()/24))
 	p.ShortBy = max(0, target-p.Residents)
 	p.Reached = target > 0 && p.ShortBy == 0

@@ -6,6 +6,7 @@ import (
 
 	"patuh/internal/regions"
 	"patuh/internal/web"
+	"patuh/internal/wib"
 )
 
 // Measures are what the map can shade by, in the order of its selector.
@@ -79,25 +80,25 @@ type Trend struct {
 }
 
 func dayOfYear(t time.Time, year int) float64 {
-	return t.Sub(time.Date(year, 1, 1, 0, 0, 0, 0, jakarta)).Hours() / 24
+	return t.Sub(time.Date(year, 1, 1, 0, 0, 0, 0, wib.Zone)).Hours() / 24
 }
 
 func trendData(h *History, lang string, t func(string, ...any) string) Trend {
 	tr := Trend{Year: h.Year, Target: h.Target, Points: []TrendPoint{}, Projection: []TrendPoint{}}
 	tr.Labels.Residents, tr.Labels.Target, tr.Labels.Projection = t("dashboard.trend_residents"), t("dashboard.trend_target"), t("dashboard.trend_projection")
 	for m := 1; m <= 12; m++ {
-		first := time.Date(h.Year, time.Month(m), 1, 0, 0, 0, 0, jakarta)
+		first := time.Date(h.Year, time.Month(m), 1, 0, 0, 0, 0, wib.Zone)
 		tr.MonthDays = append(tr.MonthDays, dayOfYear(first, h.Year))
 		name := web.FormatDate(first, lang) // 1 Januari 2026
 		tr.Months = append(tr.Months, shortMonth(name))
 	}
 	for _, it := range h.Items {
-		tr.Points = append(tr.Points, TrendPoint{X: dayOfYear(it.At, h.Year), Y: it.Residents, Label: web.FormatDate(it.At.In(jakarta), lang)})
+		tr.Points = append(tr.Points, TrendPoint{X: dayOfYear(it.At, h.Year), Y: it.Residents, Label: web.FormatDate(it.At.In(wib.Zone), lang)})
 	}
 	if p := h.Projection; p != nil && len(h.Items) > 0 {
 		last := h.Items[len(h.Items)-1]
-		end := time.Date(h.Year, 12, 31, 0, 0, 0, 0, jakarta)
-		tr.Projection = []TrendPoint{{X: dayOfYear(last.At, h.Year), Y: last.Residents, Label: web.FormatDate(last.At.In(jakarta), lang)},
+		end := time.Date(h.Year, 12, 31, 0, 0, 0, 0, wib.Zone)
+		tr.Projection = []TrendPoint{{X: dayOfYear(last.At, h.Year), Y: last.Residents, Label: web.FormatDate(last.At.In(wib.Zone), lang)},
 			{X: dayOfYear(end, h.Year), Y: p.Residents, Label: web.FormatDate(end, lang)}}
 	}
 	return tr

@@ -12,6 +12,7 @@ import (
 	"patuh/internal/apperr"
 	"patuh/internal/auth"
 	"patuh/internal/web"
+	"patuh/internal/wib"
 )
 
 // Handler serves /admin/reference (admins only) and the calendar banner.
@@ -95,7 +96,7 @@ func (h *Handler) render(c *gin.Context, status int, extra gin.H) {
 		web.Error(c, err)
 		return
 	}
-	data := gin.H{"Ref": o, "Today": h.Store.Now().Format("2006-01-02"), "Section": "", "Form": map[string]string{}, "Fields": map[string]string{}}
+	data := gin.H{"Ref": o, "Today": wib.Date(h.Store.Now()), "Section": "", "Form": map[string]string{}, "Fields": map[string]string{}}
 	for k, v := range extra {
 		data[k] = v
 	}

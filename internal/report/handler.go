@@ -11,6 +11,7 @@ import (
 	"patuh/internal/auth"
 	"patuh/internal/dashboard"
 	"patuh/internal/web"
+	"patuh/internal/wib"
 )
 
 // Handler serves the list of reports, their PDFs, and on-demand generation (admins and
@@ -35,12 +36,12 @@ func (h *Handler) index(c *gin.Context) {
 		list[i].MonthLabel = dashboard.MonthLabel(list[i].Month.Format("2006-01"), lang)
 	}
 	web.HTML(c, http.StatusOK, "reports/index", gin.H{"Reports": list,
-		"DefaultMonth": MonthStart(h.Store.Now()).AddDate(0, -1, 0).Format("2006-01"),
-		"MaxMonth":     MonthStart(h.Store.Now()).Format("2006-01")})
+		"DefaultMonth": wib.MonthStart(h.Store.Now()).AddDate(0, -1, 0).Format("2006-01"),
+		"MaxMonth":     wib.MonthStart(h.Store.Now()).Format("2006-01")})
 }
 
 func (h *Handler) generate(c *gin.Context) {
-	month, err := time.ParseInLocation("2006-01", c.PostForm("month"), WIB)
+	month, err := time.ParseInLocation("2006-01", c.PostForm("month"), wib.Zone)
 	if err != nil {
 		web.Error(c, apperr.Fields(map[string]string{"month": "report.month_invalid"}))
 		return

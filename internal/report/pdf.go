@@ -15,6 +15,7 @@ import (
 	"patuh/internal/letters"
 	"patuh/internal/regions"
 	"patuh/internal/web"
+	"patuh/internal/wib"
 )
 
 // The map's five shades, light to dark (the dashboard's, static/js/dashboard.js).
@@ -62,9 +63,9 @@ func PDF(d *Data) ([]byte, error) {
 	p.SetFont("Helvetica", "", 10)
 	dataPer := "belum ada snapshot kepesertaan"
 	if n := len(d.History.Items); n > 0 {
-		dataPer = letters.Date(d.History.Items[n-1].At.In(WIB))
+		dataPer = letters.Date(d.History.Items[n-1].At.In(wib.Zone))
 	}
-	p.MultiCell(0, 5, tr(fmt.Sprintf("Bulan laporan: %s. Data per %s. Dibuat %s.", monthName(d.Month), dataPer, letters.Date(d.GeneratedAt.In(WIB)))), "", "L", false)
+	p.MultiCell(0, 5, tr(fmt.Sprintf("Bulan laporan: %s. Data per %s. Dibuat %s.", monthName(d.Month), dataPer, letters.Date(d.GeneratedAt.In(wib.Zone)))), "", "L", false)
 	p.Ln(2)
 
 	// Summary: the figures the meeting asks first.
@@ -292,7 +293,7 @@ func class(v, most int64) int {
 // drawTrend draws the resident count per snapshot against the target, and the projection to
 // 31 December dashed.
 func drawTrend(p *fpdf.Fpdf, tr func(string) string, h *dashboard.History, x, y, w, ht float64) {
-	start := time.Date(h.Year, 1, 1, 0, 0, 0, 0, WIB)
+	start := time.Date(h.Year, 1, 1, 0, 0, 0, 0, wib.Zone)
 	day := func(t time.Time) float64 { return t.Sub(start).Hours() / 24 }
 	lo, hi := math.Inf(1), float64(h.Target)
 	minDay := 0.0
@@ -329,7 +330,7 @@ func drawTrend(p *fpdf.Fpdf, tr func(string) string, h *dashboard.History, x, y,
 	}
 	months := []string{"Jan", "Feb", "Mar", "Apr", "Mei", "Jun", "Jul", "Agu", "Sep", "Okt", "Nov", "Des"}
 	for m := range 12 {
-		d := day(time.Date(h.Year, time.Month(m+1), 1, 0, 0, 0, 0, WIB))
+		d := day(time.Date(h.Year, time.Month(m+1), 1, 0, 0, 0, 0, wib.Zone))
 		p.Line(px(d), y, px(d), y+plotH)
 		p.SetXY(px(d), y+plotH+1)
 		p.CellFormat(plotW/12, 4, months[m], "", 0, "L", false, 0, "")

@@ -20,10 +20,8 @@ import (
 	"patuh/internal/db"
 	"patuh/internal/i18n"
 	"patuh/internal/web"
+	"patuh/internal/wib"
 )
-
-// WIB is Jakarta's time: a month starts at midnight there.
-var WIB = time.FixedZone("WIB", 7*3600)
 
 // Report is one kept report, without its PDF.
 type Report struct {
@@ -74,12 +72,6 @@ func NewStore(d *sqlx.DB) *Store {
 	return &Store{db: d, dashboard: dashboard.NewStore(d), Now: time.Now}
 }
 
-// MonthStart is the first day of t's month in Jakarta.
-func MonthStart(t time.Time) time.Time {
-	t = t.In(WIB)
-	return time.Date(t.Year(), t.Month(), 1, 0, 0, 0, 0, WIB)
-}
-
 var indonesian = func() *i18n.Localizer {
 	b, err := i18n.Load()
 	if err != nil {
@@ -91,7 +83,7 @@ var indonesian = func() *i18n.Localizer {
 // Collect reads the figures of a month for the user's area.
 func (s *Store) Collect(ctx context.Context, u *auth.User, month time.Time) (*Data, error) {
 	s.dashboard.Now = s.Now
-	month = MonthStart(month)
+	month = wib.MonthStart(month)
 	d := &Data{Month: month, Area: u.Area, AreaName: "DKI Jakarta", GeneratedAt: s.Now(), Cases: map[string]KotaCases{}}
 	if u.Area != "" {
 		if err := s.db.GetContext(ctx, &d.AreaName, `SELECT nama FROM regions WHERE kode = $1`, u.Area); err != nil {
@@ -131,7 +123,7 @@ func (s *Store) Collect(ctx context.Context, u *auth.User, month time.Time) (*Da
 			FILTER (WHERE c.status <> 'closed'), 0) AS overdue
 		FROM cases c JOIN employers e ON e.id = c.employer_id
 		WHERE `+auth.EmployerInArea("$1")+` GROUP BY 1 ORDER BY 1`,
-		u.AreaPattern(), month, month.AddDate(0, 1, 0), n, s.Now().In(WIB).Format("2006-01-02")); err != nil {
+		u.AreaPattern(), month, month.AddDate(0, 1, 0), n, wib.Date(s.Now())); err != nil {
 		return nil, fmt.Errorf("report: cases: %w", err)
 	}
 	for _, r := range rows {
@@ -148,8 +140,8 @@ func (s *Store) Collect(ctx context.Context, u *auth.User, month time.Time) (*Da
 // Generate writes and keeps the report of a month for u (nil: the server's own, for all of
 // Jakarta). It returns the new report's id.
 func (s *Store) Generate(ctx context.Context, u *auth.User, month time.Time) (int64, error) {
-	month = MonthStart(month)
-	if month.After(MonthStart(s.Now())) || month.Year() < 2000 {
+	month = wib.MonthStart(month)
+	if month.After(wib.MonthStart(s.Now())) || month.Year() < 2000 {
 		return 0, apperr.Fields(map[string]string{"month": "report.month_invalid"})
 	}
 	asker := u
@@ -216,7 +208,7 @@ const scheduleLock = 0x7061_7475_6872 // "patuhr"
 // return; the partial unique index on the month is the last guard. It reports whether this
 // call wrote the report.
 func (s *Store) EnsureScheduled(ctx context.Context) (bool, error) {
-	month := MonthStart(s.Now()).AddDate(0, -1, 0)
+	month := wib.MonthStart(s.Now()).AddDate(0, -1, 0)
 	wrote := false
 	err := db.WithTx(ctx, s.db, func(tx *sqlx.Tx) error {
 		var got bool
@@ -262,7 +254,7 @@ func (s *Store) Run(ctx context.Context, every time.Duration) {
 		case err != nil && !errors.Is(err, context.Canceled):
 			slog.Error("monthly report", "err", err)
 		case wrote:
-			slog.Info("monthly report written", "month", MonthStart(s.Now()).AddDate(0, -1, 0).Format("2006-01"))
+			slog.Info("monthly report written", "month", wib.MonthStart(s.Now()).AddDate(0, -1, 0).Format("2006-01"))
 		}
 		select {
 		case <-ctx.Done():

@@ -14,6 +14,7 @@ import (
 	"patuh/internal/importer"
 	"patuh/internal/report"
 	"patuh/internal/web"
+	"patuh/internal/wib"
 )
 
 func TestMain(m *testing.M) { dbtest.Main(m) }
@@ -73,8 +74,8 @@ func TestMonthlyReport(t *testing.T) {
 	seed(t)
 	ctx := context.Background()
 	s := report.NewStore(dbtest.DB(t))
-	s.Now = func() time.Time { return time.Date(2026, 12, 1, 0, 30, 0, 0, report.WIB) }
-	data, err := s.Collect(ctx, &auth.User{Role: auth.Admin}, time.Date(2026, 11, 1, 0, 0, 0, 0, report.WIB))
+	s.Now = func() time.Time { return time.Date(2026, 12, 1, 0, 30, 0, 0, wib.Zone) }
+	data, err := s.Collect(ctx, &auth.User{Role: auth.Admin}, time.Date(2026, 11, 1, 0, 0, 0, 0, wib.Zone))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -111,7 +112,7 @@ func TestMonthlyReport(t *testing.T) {
 		t.Fatal(err)
 	}
 	budi.Role, budi.Area = auth.Supervisor, "31.75"
-	id, err := s.Generate(ctx, &budi, time.Date(2026, 11, 1, 0, 0, 0, 0, report.WIB))
+	id, err := s.Generate(ctx, &budi, time.Date(2026, 11, 1, 0, 0, 0, 0, wib.Zone))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -123,7 +124,7 @@ func TestMonthlyReport(t *testing.T) {
 	if !strings.Contains(ownText, "Kepatuhan pemberi kerja per kecamatan") || strings.Contains(ownText, "Jakarta Pusat") {
 		t.Errorf("Jakarta Timur's report:\n%s", ownText)
 	}
-	if _, err := s.Generate(ctx, &budi, time.Date(2027, 1, 1, 0, 0, 0, 0, report.WIB)); err == nil {
+	if _, err := s.Generate(ctx, &budi, time.Date(2027, 1, 1, 0, 0, 0, 0, wib.Zone)); err == nil {
 		t.Error("a report of a future month was generated")
 	}
 }
@@ -132,7 +133,7 @@ func TestMonthlyReport(t *testing.T) {
 func TestScheduledReportOnce(t *testing.T) {
 	ctx := context.Background()
 	d := dbtest.DB(t)
-	now := func() time.Time { return time.Date(2026, 12, 1, 0, 5, 0, 0, report.WIB) }
+	now := func() time.Time { return time.Date(2026, 12, 1, 0, 5, 0, 0, wib.Zone) }
 	var wg sync.WaitGroup
 	wrote := make(chan bool, 4)
 	for range 4 {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/xuri/excelize/v2"
+	"patuh/internal/wib"
 )
 
 // DialectExcelID (?dialect=excel-id) asks for the CSV that Excel in an Indonesian locale opens
@@ -25,7 +26,7 @@ func Export(c *gin.Context, format, name string, header []string, each func(add 
 	if excelID {
 		suffix = "-excel"
 	}
-	c.Header("Content-Disposition", `attachment; filename="`+name+"-"+time.Now().Format("2006-01-02")+suffix+"."+format+`"`)
+	c.Header("Content-Disposition", `attachment; filename="`+name+"-"+wib.Date(time.Now())+suffix+"."+format+`"`)
 	if format == "csv" {
 		c.Header("Content-Type", "text/csv; charset=utf-8")
 		w := csv.NewWriter(c.Writer)
