@@ -587,7 +587,7 @@ func (s *Store) Review(ctx context.Context, u *auth.User) (awaiting, overdue, un
 			err = s.db.SelectContext(ctx, dst, query, args...)
 		}
 	}
-	q(&awaiting, `SELECT c.id AS case_id, e.nama AS employer_name, u.name AS assignee, c.opened_at::date::text AS since,
+	q(&awaiting, `SELECT c.id AS case_id, e.nama AS employer_name, u.name AS assignee, (c.opened_at AT TIME ZONE 'Asia/Jakarta')::date::text AS since,
 		CASE WHEN c.closure_requested THEN 'requested' ELSE 'resolved' END AS detail, NULL AS follow_up_id, c.version
 		FROM cases c JOIN employers e ON e.id = c.employer_id LEFT JOIN users u ON u.id = c.assignee_id
 		WHERE c.status = 'awaiting_closure' AND `+auth.EmployerInArea("$1")+` ORDER BY c.opened_at, c.id`, u.AreaPattern())
@@ -597,13 +597,13 @@ func (s *Store) Review(ctx context.Context, u *auth.User) (awaiting, overdue, un
 		WHERE f.status = 'open' AND f.due_on < $2 AND c.status <> 'closed' AND `+auth.EmployerInArea("$1")+`
 		ORDER BY f.due_on, f.id`, u.AreaPattern(), today)
 	q(&unvisited, `SELECT c.id AS case_id, e.nama AS employer_name, u.name AS assignee,
-		(SELECT max(assigned_at)::date::text FROM case_assignments a WHERE a.case_id = c.id) AS since, '' AS detail,
+		(SELECT max(assigned_at AT TIME ZONE 'Asia/Jakarta')::date::text FROM case_assignments a WHERE a.case_id = c.id) AS since, '' AS detail,
 		NULL AS follow_up_id, c.version
 		FROM cases c JOIN employers e ON e.id = c.employer_id LEFT JOIN users u ON u.id = c.assignee_id
 		WHERE c.status = 'assigned' AND `+auth.EmployerInArea("$1")+`
 		AND NOT EXISTS (SELECT 1 FROM visits v WHERE v.case_id = c.id)
 		AND (SELECT max(assigned_at) FROM case_assignments a WHERE a.case_id = c.id)
-		    < $2::date - (SELECT coalesce(value::int, 14) FROM settings WHERE key = 'visit_overdue_days')
+		    < ($2::date - (SELECT coalesce(value::int, 14) FROM settings WHERE key = 'visit_overdue_days'))::timestamp AT TIME ZONE 'Asia/Jakarta'
 		ORDER BY since, c.id`, u.AreaPattern(), today)
 	return
 }

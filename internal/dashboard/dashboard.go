@@ -403,7 +403,7 @@ func (s *Store) Casework(ctx context.Context, u *auth.User) (statuses []StatusCo
 		SELECT c.assignee_id,
 		count(*) FILTER (WHERE c.status <> 'closed') AS open,
 		count(*) FILTER (WHERE c.status <> 'closed' AND EXISTS (SELECT 1 FROM follow_ups f WHERE f.case_id = c.id
-		    AND f.status = 'open' AND f.due_on < $2::date)) AS overdue,
+		    AND f.status = 'open' AND f.due_on < ($2::timestamptz AT TIME ZONE 'Asia/Jakarta')::date)) AS overdue,
 		count(*) FILTER (WHERE c.closed_at > $2::timestamptz - interval '30 days') AS closed_30,
 		coalesce(sum(c.recovered_workers) FILTER (WHERE c.closed_at > $2::timestamptz - interval '30 days'), 0) AS recovered_30
 		FROM cases c JOIN employers e ON e.id = c.employer_id
@@ -416,7 +416,7 @@ func (s *Store) Casework(ctx context.Context, u *auth.User) (statuses []StatusCo
 		ORDER BY open DESC, u.name, u.username`, area, today); err != nil {
 		return
 	}
-	err = s.db.SelectContext(ctx, &months, `SELECT to_char(date_trunc('month', c.closed_at), 'YYYY-MM') AS month,
+	err = s.db.SelectContext(ctx, &months, `SELECT to_char(c.closed_at AT TIME ZONE 'Asia/Jakarta', 'YYYY-MM') AS month,
 		count(*) AS closed, sum(c.recovered_workers) AS recovered,
 		coalesce(sum(greatest(0, (SELECT coalesce(sum((f->>'shortfall_rp')::bigint), 0) FROM jsonb_array_elements(c.flags_at_open) f)
 			- coalesce((SELECT st.shortfall_rp FROM employer_status st WHERE st.employer_id = c.employer_id), 0))), 0) AS recovered_rp
