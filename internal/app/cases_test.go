@@ -231,6 +231,10 @@ func TestCaseFormsCheckedAsTheAPIChecks(t *testing.T) {
 		count(t, `SELECT count(*) FROM employers WHERE nama = 'Toko Saluran Salah'`) != 0 {
 		t.Errorf("complaint by an unknown channel: %d, want 422 and no employer", res.StatusCode)
 	}
+	if !strings.Contains(body, `<select name="channel" aria-invalid="true" aria-describedby="problem">`) ||
+		strings.Contains(body, `name="kode_kelurahan" value="31.71.01.1001" placeholder="31.75.01.1001" aria-invalid`) {
+		t.Errorf("the complaint form marks the refused channel, and only it: %s", body)
+	}
 
 	// A visit of the 20th, then one of the 10th with a photo: the photo is the 10th's.
 	if res, _ := c.do("POST", caseURL+"/visits", url.Values{"visited_on": {"2026-11-20"}, "kind": {"lapangan"}}, nil); res.StatusCode != http.StatusSeeOther {
