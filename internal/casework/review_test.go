@@ -305,4 +305,9 @@ func TestOverdueFromMidnightInJakarta(t *testing.T) {
 	if list, err := s.List(ctx, w.supervisor, casework.ListFilter{Overdue: true, Limit: 10}); err != nil || len(list) != 1 {
 		t.Errorf("overdue cases: %+v (%v)", list, err)
 	}
+	// A case opened at 18:00 UTC on 30 November waits since 1 December in the review queue.
+	dbtest.DB(t).MustExec(`UPDATE cases SET status = 'awaiting_closure', opened_at = '2026-11-30 18:00+00' WHERE id = $1`, c.ID)
+	if awaiting, _, _, err := s.Review(ctx, w.supervisor); err != nil || len(awaiting) != 1 || awaiting[0].Since != "2026-12-01" {
+		t.Errorf("review queue's awaiting closure: %+v (%v), want since 2026-12-01", awaiting, err)
+	}
 }

@@ -10,6 +10,7 @@ import (
 	"patuh/internal/dashboard"
 	"patuh/internal/db/dbtest"
 	"patuh/internal/importer"
+	"patuh/internal/wib"
 )
 
 func TestMain(m *testing.M) { dbtest.Main(m) }
@@ -170,5 +171,40 @@ func TestCaseworkFigures(t *testing.T) {
 	}
 	if got := names("31.71"); strings.Contains(got, "Ibu Sari") {
 		t.Errorf("workload of Jakarta Pusat: %s", got)
+	}
+}
+
+// The office's day is Jakarta's: at 00:30 WIB a follow-up due the day before is overdue
+// (in UTC it is still its due day), and a case closed at 18:00 UTC on 30 November was closed
+// in December.
+func TestCaseworkCountsJakartasDays(t *testing.T) {
+	ctx := context.Background()
+	dbtest.Isolate(t)
+	d := dbtest.DB(t)
+	loadAreas(t)
+	var pusat int64
+	if err := d.Get(&pusat, `SELECT id FROM employers WHERE nib = '4000000000001'`); err != nil {
+		t.Fatal(err)
+	}
+	d.MustExec(`INSERT INTO users (username, name, role, area_kode, password_hash) VALUES ('insp.x', 'X', 'inspector', NULL, 'x')`)
+	var open int64
+	if err := d.Get(&open, `INSERT INTO cases (employer_id, status, assignee_id, opened_at)
+		SELECT $1, 'follow_up', id, '2026-12-01 02:00+00' FROM users WHERE username = 'insp.x' RETURNING id`, pusat); err != nil {
+		t.Fatal(err)
+	}
+	d.MustExec(`INSERT INTO follow_ups (case_id, kind, issued_on, due_on) VALUES ($1, 'teguran_1', '2026-12-01', '2026-12-06')`, open)
+	d.MustExec(`INSERT INTO cases (employer_id, status, assignee_id, outcome, recovered_workers, closed_at, flags_at_open)
+		SELECT $1, 'closed', id, 'compliant', 1, '2026-11-30 18:00+00', '[]' FROM users WHERE username = 'insp.x'`, pusat)
+	s := dashboard.NewStore(d)
+	s.Now = func() time.Time { return time.Date(2026, 12, 7, 0, 30, 0, 0, wib.Zone).UTC() } // a server in UTC
+	_, workload, months, err := s.Casework(ctx, &auth.User{Role: auth.Admin})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(workload) != 1 || workload[0].Overdue != 1 {
+		t.Errorf("workload at 00:30 WIB the day after the due date: %+v, want 1 overdue", workload)
+	}
+	if len(months) != 1 || months[0].Month != "2026-12" {
+		t.Errorf("closure months: %+v, want the case closed at 01:00 WIB on 1 December in 2026-12", months)
 	}
 }

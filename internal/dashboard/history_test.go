@@ -9,16 +9,15 @@ import (
 	"patuh/internal/dashboard"
 	"patuh/internal/db/dbtest"
 	"patuh/internal/i18n"
+	"patuh/internal/wib"
 )
-
-var wib = time.FixedZone("WIB", 7*3600)
 
 // 2,000,000 on 1 January and 2,284,000 on 27 May: 1,945 a day, 2.71 M on 31 December, 90,000
 // short of 2.8 M, said plainly.
 func TestProjectionToTheEndOfTheYear(t *testing.T) {
 	items := []dashboard.Snapshot{
-		{At: time.Date(2026, 1, 1, 0, 0, 0, 0, wib), Residents: 2_000_000},
-		{At: time.Date(2026, 5, 27, 0, 0, 0, 0, wib), Residents: 2_284_000},
+		{At: time.Date(2026, 1, 1, 0, 0, 0, 0, wib.Zone), Residents: 2_000_000},
+		{At: time.Date(2026, 5, 27, 0, 0, 0, 0, wib.Zone), Residents: 2_284_000},
 	}
 	p := dashboard.Project(items, 2_800_000, 2026)
 	if p == nil || p.Residents < 2_709_000 || p.Residents > 2_711_000 || p.ShortBy < 89_000 || p.ShortBy > 91_000 || p.Reached {
@@ -34,8 +33,8 @@ func TestProjectionToTheEndOfTheYear(t *testing.T) {
 		t.Errorf("en: %q", got)
 	}
 	// The pace is that of the last four snapshots: an old slow start does not hold it back.
-	slow := append([]dashboard.Snapshot{{At: time.Date(2025, 6, 1, 0, 0, 0, 0, wib), Residents: 1_990_000}}, items...)
-	slow = append(slow, dashboard.Snapshot{At: time.Date(2026, 3, 1, 0, 0, 0, 0, wib), Residents: 2_114_000})
+	slow := append([]dashboard.Snapshot{{At: time.Date(2025, 6, 1, 0, 0, 0, 0, wib.Zone), Residents: 1_990_000}}, items...)
+	slow = append(slow, dashboard.Snapshot{At: time.Date(2026, 3, 1, 0, 0, 0, 0, wib.Zone), Residents: 2_114_000})
 	slow[2], slow[3] = slow[3], slow[2]
 	q := dashboard.Project(slow, 2_800_000, 2026)
 	if q == nil || q.Snapshots != 4 {
