@@ -25,15 +25,11 @@ func TestCloseAsksWhileFlaggedAndEndsFollowUps(t *testing.T) {
 	ctx := context.Background()
 	w := setup(t)
 	s := w.store
-	closeLeftovers(t, w.employerID)
 	reflag(t, w)
-	c, err := s.Open(ctx, w.supervisor, w.employerID, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, _ = s.Assign(ctx, w.supervisor, c.ID, "insp.timur", c.Version)
+	c := assignedCase(t, w)
 	today := dayInJakarta(0)
-	if c, err = followUp(ctx, s, w.timur, c.ID, casework.FollowUpInput{Kind: "teguran_1", IssuedOn: today}); err != nil {
+	c, err := followUp(ctx, s, w.timur, c.ID, casework.FollowUpInput{Kind: "teguran_1", IssuedOn: today})
+	if err != nil {
 		t.Fatal(err)
 	}
 	sum, err := s.Summary(ctx, w.supervisor, c.ID)
@@ -66,12 +62,7 @@ func TestFollowUpDatesChecked(t *testing.T) {
 	ctx := context.Background()
 	w := setup(t)
 	s := w.store
-	closeLeftovers(t, w.employerID)
-	c, err := s.Open(ctx, w.supervisor, w.employerID, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, _ = s.Assign(ctx, w.supervisor, c.ID, "insp.timur", c.Version)
+	c := assignedCase(t, w)
 	day := dayInJakarta
 	for issued, want := range map[string]string{day(-1): "case.issued_before_open", day(8): "case.issued_too_far", day(40): "case.issued_too_far"} {
 		_, err := s.AddFollowUp(ctx, w.timur, c.ID, casework.FollowUpInput{Kind: "teguran_1", IssuedOn: issued})
@@ -79,7 +70,8 @@ func TestFollowUpDatesChecked(t *testing.T) {
 			t.Errorf("issued %s: %v, want %s", issued, err, want)
 		}
 	}
-	if c, err = followUp(ctx, s, w.timur, c.ID, casework.FollowUpInput{Kind: "teguran_1", IssuedOn: day(7)}); err != nil || len(c.FollowUps) != 1 {
+	c, err := followUp(ctx, s, w.timur, c.ID, casework.FollowUpInput{Kind: "teguran_1", IssuedOn: day(7)})
+	if err != nil || len(c.FollowUps) != 1 {
 		t.Fatalf("issued 7 days ahead: %v", err)
 	}
 	if _, err := s.Close(ctx, w.admin, c.ID, casework.Closing{Outcome: "duplicate", Version: c.Version, Confirm: true}); err != nil {
@@ -106,7 +98,6 @@ func TestAssignMany(t *testing.T) {
 	if err := d.Get(&outside, `INSERT INTO employers (nama, kode_kelurahan, from_complaint) VALUES ('Jauh', '31.75.02.1001', true) RETURNING id`); err != nil {
 		t.Fatal(err)
 	}
-	closeLeftovers(t, w.employerID)
 	versions := map[int64]int{}
 	var caseIDs []int64
 	for _, id := range append(ids, w.employerID, outside) {
@@ -139,15 +130,6 @@ func TestAssignMany(t *testing.T) {
 	}
 }
 
-// closeLeftovers closes what an earlier test of the shared database left open for the employer.
-func closeLeftovers(t *testing.T, employerID int64) {
-	t.Helper()
-	if _, err := dbtest.DB(t).Exec(`UPDATE cases SET status = 'closed', outcome = 'duplicate', closed_at = now()
-		WHERE employer_id = $1 AND status <> 'closed'`, employerID); err != nil {
-		t.Fatal(err)
-	}
-}
-
 // Issue 16: letters are numbered from the admin's format with a sequence per office and year,
 // taken atomically (two letters issued at once get two numbers), name the findings in words
 // and are signed by the officer with position and NIP.
@@ -156,7 +138,6 @@ func TestLetterNumbersAndSigner(t *testing.T) {
 	w := setup(t)
 	s := w.store
 	d := dbtest.DB(t)
-	closeLeftovers(t, w.employerID)
 	if err := letters.SetSetting(ctx, d, "test", "letter_number_format", "B/{seq:3}/{kind}/{office}/{month}/{year}"); err != nil {
 		t.Fatal(err)
 	}
@@ -279,13 +260,8 @@ func TestOverdueFromMidnightInJakarta(t *testing.T) {
 	ctx := context.Background()
 	w := setup(t)
 	s := w.store
-	closeLeftovers(t, w.employerID)
-	c, err := s.Open(ctx, w.supervisor, w.employerID, "")
+	c, err := followUp(ctx, s, w.timur, assignedCase(t, w).ID, casework.FollowUpInput{Kind: "teguran_1", IssuedOn: dayInJakarta(0)})
 	if err != nil {
-		t.Fatal(err)
-	}
-	c, _ = s.Assign(ctx, w.supervisor, c.ID, "insp.timur", c.Version)
-	if c, err = followUp(ctx, s, w.timur, c.ID, casework.FollowUpInput{Kind: "teguran_1", IssuedOn: dayInJakarta(0)}); err != nil {
 		t.Fatal(err)
 	}
 	due := time.Now().In(wib.Zone)

@@ -14,41 +14,17 @@ import (
 )
 
 // assignedCase opens a case for the world's employer and assigns it to the Timur inspector.
+// The world's database is the test's own (setup): no other test's case is open for it.
 func assignedCase(t *testing.T, w *world) *casework.Case {
 	t.Helper()
 	ctx := context.Background()
-	// Whatever another test left open for the employer is closed first: one open case each.
-	var open []int64
-	if err := w.db.Select(&open, `SELECT id FROM cases WHERE employer_id = $1 AND status <> 'closed'`, w.employerID); err != nil {
-		t.Fatal(err)
-	}
-	for _, id := range open {
-		current, err := w.store.Get(ctx, id, w.admin)
-		if err == nil {
-			_, err = w.store.Close(ctx, w.admin, id, casework.Closing{Outcome: "duplicate", Note: "", Version: current.Version, Confirm: true})
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
 	c, err := w.store.Open(ctx, w.supervisor, w.employerID, "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err = w.store.Assign(ctx, w.supervisor, c.ID, "insp.timur", c.Version)
-	if err != nil {
+	if c, err = w.store.Assign(ctx, w.supervisor, c.ID, "insp.timur", c.Version); err != nil {
 		t.Fatal(err)
 	}
-	// One open case per employer: the next test opens its own.
-	t.Cleanup(func() {
-		current, err := w.store.Get(ctx, c.ID, w.admin)
-		if err == nil {
-			_, err = w.store.Close(ctx, w.admin, c.ID, casework.Closing{Outcome: "duplicate", Note: "", Version: current.Version, Confirm: true})
-		}
-		if err != nil {
-			t.Error(err)
-		}
-	})
 	return c
 }
 

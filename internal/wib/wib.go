@@ -1,9 +1,9 @@
 // Package wib is the office's calendar. Patuh's days are Jakarta's days (WIB, UTC+7, no daylight
 // saving since 1964) whatever zone the server runs in: a case opened at 06:00 WIB was opened that
 // day, a follow-up due today is overdue tomorrow at midnight in Jakarta, not at 07:00, and a
-// snapshot taken at 23:30 UTC counts for the next day (docs/domain.md counts deadlines in days). SQL reads a timestamptz's
-// day or month the same way, with AT TIME ZONE 'Asia/Jakarta': database sessions keep the
-// server's zone.
+// snapshot taken at 23:30 UTC counts for the next day (docs/domain.md counts deadlines in days).
+// SQL reads a timestamptz's day or month the same way, with AT TIME ZONE 'Asia/Jakarta':
+// database sessions keep the server's zone.
 package wib
 
 import "time"
