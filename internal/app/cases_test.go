@@ -165,10 +165,17 @@ func TestCaseAndFollowUpExportsStayInTheArea(t *testing.T) {
 	if err := dbtest.DB(t).Get(&name, `SELECT nama FROM employers WHERE id = $1`, pusat); err != nil {
 		t.Fatal(err)
 	}
+	// Opened at 01:00 WIB on 1 December: the export's day is Jakarta's, not UTC's 30 November.
+	dbtest.DB(t).MustExec(`UPDATE cases SET opened_at = '2026-11-30 18:00+00' WHERE employer_id = $1 AND status <> 'closed'`, pusat)
 
 	res, body := lead.do("GET", "/cases/export/csv", nil, nil)
 	if res.StatusCode != 200 || !strings.HasPrefix(body, "kasus,pemberi_kerja") || !strings.Contains(body, name) {
 		t.Fatalf("lead's case export: %d %.200s", res.StatusCode, body)
+	}
+	for _, line := range strings.Split(body, "\n") {
+		if strings.Contains(line, name) && !strings.Contains(line, ",2026-12-01,") {
+			t.Errorf("the case's row gives another opening day than 2026-12-01 (Jakarta): %s", line)
+		}
 	}
 	timur := newClient(t, srv)
 	timur.login(addUser(t, auth.Inspector, "31.75"), password)

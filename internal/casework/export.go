@@ -121,7 +121,7 @@ func (p *Pages) export(c *gin.Context) {
 					}
 					for _, cs := range list {
 						if err := add([]any{cs.ID, web.SafeCell(cs.EmployerName), str(cs.KodeKelurahan), cs.Status, label("status", (*string)(&cs.Status)),
-							str(cs.Assignee), cs.OpenedAt.Format("2006-01-02"), str(cs.Outcome), label("outcome", cs.Outcome), cs.RecoveredWorkers}); err != nil {
+							str(cs.Assignee), wib.Date(cs.OpenedAt), str(cs.Outcome), label("outcome", cs.Outcome), cs.RecoveredWorkers}); err != nil {
 							return err
 						}
 					}

@@ -93,12 +93,12 @@ func trendData(h *History, lang string, t func(string, ...any) string) Trend {
 		tr.Months = append(tr.Months, shortMonth(name))
 	}
 	for _, it := range h.Items {
-		tr.Points = append(tr.Points, TrendPoint{X: dayOfYear(it.At, h.Year), Y: it.Residents, Label: web.FormatDate(it.At.In(wib.Zone), lang)})
+		tr.Points = append(tr.Points, TrendPoint{X: dayOfYear(it.At, h.Year), Y: it.Residents, Label: web.FormatDate(it.At, lang)})
 	}
 	if p := h.Projection; p != nil && len(h.Items) > 0 {
 		last := h.Items[len(h.Items)-1]
 		end := time.Date(h.Year, 12, 31, 0, 0, 0, 0, wib.Zone)
-		tr.Projection = []TrendPoint{{X: dayOfYear(last.At, h.Year), Y: last.Residents, Label: web.FormatDate(last.At.In(wib.Zone), lang)},
+		tr.Projection = []TrendPoint{{X: dayOfYear(last.At, h.Year), Y: last.Residents, Label: web.FormatDate(last.At, lang)},
 			{X: dayOfYear(end, h.Year), Y: p.Residents, Label: web.FormatDate(end, lang)}}
 	}
 	return tr

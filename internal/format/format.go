@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"time"
 	"unicode/utf8"
+
+	"patuh/internal/wib"
 )
 
 // Int writes an integer with dots between thousands: 3.951.828, -1.000.
@@ -50,8 +52,11 @@ var monthNames = map[string][12]string{
 }
 
 // Date writes a date as 13 Februari 2025 (or 13 February 2025 in English; any other language
-// gets Bahasa Indonesia).
+// gets Bahasa Indonesia). A moment is written as its day in Jakarta: a case opened at 05:00 WIB
+// was opened that day, whatever zone the server or the database session runs in. A date
+// (midnight UTC, as a date column reads) stays the same day.
 func Date(t time.Time, lang string) string {
+	t = t.In(wib.Zone)
 	names, ok := monthNames[lang]
 	if !ok {
 		names = monthNames["id"]

@@ -3,6 +3,7 @@ package format
 import (
 	"math"
 	"testing"
+	"time"
 	"unicode/utf8"
 )
 
@@ -29,6 +30,19 @@ func TestTruncate(t *testing.T) {
 		got := Truncate(s, n)
 		if !utf8.ValidString(got) || len(got) > n {
 			t.Fatalf("Truncate(_, %d) = %q (%d bytes, valid %v)", n, got, len(got), utf8.ValidString(got))
+		}
+	}
+}
+
+// A moment is written as its day in Jakarta; a date (midnight UTC, as a date column reads) as itself.
+func TestDateIsJakartasDay(t *testing.T) {
+	for at, want := range map[time.Time]string{
+		time.Date(2026, 12, 6, 22, 11, 0, 0, time.UTC): "7 Desember 2026", // 05:11 WIB
+		time.Date(2026, 12, 6, 16, 59, 0, 0, time.UTC): "6 Desember 2026",
+		time.Date(2026, 12, 6, 0, 0, 0, 0, time.UTC):   "6 Desember 2026",
+	} {
+		if got := Date(at, "id"); got != want {
+			t.Errorf("Date(%s) = %q, want %q", at, got, want)
 		}
 	}
 }

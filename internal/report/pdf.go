@@ -63,9 +63,9 @@ func PDF(d *Data) ([]byte, error) {
 	p.SetFont("Helvetica", "", 10)
 	dataPer := "belum ada snapshot kepesertaan"
 	if n := len(d.History.Items); n > 0 {
-		dataPer = letters.Date(d.History.Items[n-1].At.In(wib.Zone))
+		dataPer = letters.Date(d.History.Items[n-1].At)
 	}
-	p.MultiCell(0, 5, tr(fmt.Sprintf("Bulan laporan: %s. Data per %s. Dibuat %s.", monthName(d.Month), dataPer, letters.Date(d.GeneratedAt.In(wib.Zone)))), "", "L", false)
+	p.MultiCell(0, 5, tr(fmt.Sprintf("Bulan laporan: %s. Data per %s. Dibuat %s.", monthName(d.Month), dataPer, letters.Date(d.GeneratedAt))), "", "L", false)
 	p.Ln(2)
 
 	// Summary: the figures the meeting asks first.
